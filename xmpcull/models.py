@@ -1,0 +1,169 @@
+"""Typed records passed between pipeline stages.
+
+They are plain, immutable data: no I/O, no behaviour beyond small derived
+values, so every stage can be tested with hand-made records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+RAW_EXTENSIONS = frozenset(
+    {"CR2", "CR3", "CRW", "NEF", "NRW", "ARW", "SRF", "SR2", "RAF", "ORF", "RW2", "DNG", "PEF", "SRW", "X3F", "IIQ", "3FR", "ERF", "MEF", "MOS", "RWL"}
+)
+RENDERED_EXTENSIONS = {
+    "JPG": "jpeg",
+    "JPEG": "jpeg",
+    "JPE": "jpeg",
+    "PNG": "png",
+    "TIF": "tiff",
+    "TIFF": "tiff",
+    "WEBP": "webp",
+    "HEIC": "heif",
+    "HEIF": "heif",
+    "HIF": "heif",
+}
+
+
+def format_for_extension(ext: str) -> str | None:
+    """'jpeg', 'png', 'tiff', 'webp', 'heif', 'raw', or None when we do not handle the file."""
+    ext = ext.upper().lstrip(".")
+    if ext in RAW_EXTENSIONS:
+        return "raw"
+    return RENDERED_EXTENSIONS.get(ext)
+
+
+@dataclass(frozen=True)
+class ImageFile:
+    """One image found by the scanner."""
+
+    path: Path  # absolute, not resolved through symlinks
+    root: Path  # the root it was found under (absolute)
+    format: str  # see format_for_extension
+    size: int  # bytes
+    mtime_ns: int
+    companions: tuple[Path, ...] = ()  # same-stem files of the same shot (RAW+JPEG pair)
+
+    @property
+    def relpath(self) -> str:
+        return self.path.relative_to(self.root).as_posix()
+
+    @property
+    def ext(self) -> str:
+        return self.path.suffix.upper().lstrip(".")
+
+    @property
+    def is_raw(self) -> bool:
+        return self.format == "raw"
+
+
+@dataclass(frozen=True)
+class CaptureTime:
+    """When the shutter fired, as the camera recorded it.
+
+    ``local`` is the wall-clock time (naive). ``offset_minutes`` is the UTC offset
+    when the file records one (OffsetTimeOriginal & co.), else None.
+    """
+
+    local: dt.datetime
+    offset_minutes: int | None
+    source: str  # the tag it came from, e.g. "EXIF:DateTimeOriginal"
+
+    def timestamp(self) -> float:
+        """Seconds on one comparable axis: true UTC when the offset is known, else local time read as UTC.
+
+        Mixing both kinds in one camera body is rare; callers cluster per body.
+        """
+        offset = dt.timedelta(minutes=self.offset_minutes or 0)
+        aware = self.local.replace(tzinfo=dt.timezone(offset))
+        return aware.timestamp()
+
+    def isoformat(self) -> str:
+        if self.offset_minutes is None:
+            return self.local.isoformat()
+        return self.local.replace(tzinfo=dt.timezone(dt.timedelta(minutes=self.offset_minutes))).isoformat()
+
+
+@dataclass(frozen=True)
+class CropEdges:
+    """A crop in Camera Raw convention: fractions of the *stored* (un-oriented) frame."""
+
+    left: float
+    top: float
+    right: float
+    bottom: float
+    angle: float = 0.0
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """What exiftool told us about one file (and its sidecar)."""
+
+    capture_time: CaptureTime | None = None
+    make: str | None = None
+    model: str | None = None
+    serial: str | None = None
+    orientation: int = 1  # EXIF 1..8
+    stored_width: int | None = None  # pixels as stored, before orientation
+    stored_height: int | None = None
+    rating: float | None = None  # existing xmp:Rating
+    label: str | None = None  # existing xmp:Label
+    keywords: tuple[str, ...] = ()
+    crop: CropEdges | None = None  # existing applied crop (crs:HasCrop True)
+    has_develop_settings: bool = False
+    metadata_date: str | None = None  # xmp:MetadataDate (or ModifyDate) as written
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def camera_body(self) -> str | None:
+        """Make + Model (+ SerialNumber): the unit bursts are clustered within."""
+        parts = [p for p in (self.make, self.model) if p]
+        if not parts:
+            return None
+        body = " ".join(parts)
+        return f"{body}#{self.serial}" if self.serial else body
+
+    @property
+    def display_size(self) -> tuple[int, int] | None:
+        if not self.stored_width or not self.stored_height:
+            return None
+        if self.orientation in (5, 6, 7, 8):
+            return self.stored_height, self.stored_width
+        return self.stored_width, self.stored_height
+
+
+@dataclass(frozen=True)
+class Features:
+    """What analysis computed from the pixels (displayed orientation) and bytes."""
+
+    digest: str  # blake2b-128 hex of the file bytes: exact duplicates
+    phash: int  # 64-bit DCT hash of the displayed image
+    dhash: int  # 64-bit gradient hash, a second opinion for verification
+    phash_variants: tuple[int, ...]  # pHash of the 8 dihedral transforms (index 0 == phash)
+    width: int  # displayed full-resolution size (from the decoder's header)
+    height: int
+    sharpness: float  # variance of the Laplacian at a normalised size
+    mean_luma: float  # 0..1
+    clip_high: float  # share of pixels at or above 250/255
+    clip_low: float  # share of pixels at or below 5/255
+    decoded_from: str  # "full", "draft", "raw-preview", ...
+
+    @property
+    def pixels(self) -> int:
+        return self.width * self.height
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    """One file's analysis outcome: metadata and features, or the reason it failed."""
+
+    file: ImageFile
+    metadata: Metadata = field(default_factory=Metadata)
+    features: Features | None = None
+    error: str | None = None  # set when the file could not be analysed
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.features is not None
