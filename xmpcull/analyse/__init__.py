@@ -1,0 +1,1 @@
+"""Analyse: decode each image once at reduced size and compute its features."""
