@@ -1,0 +1,29 @@
+# Two commands do all the set-up on a fresh Debian machine:
+#   make demo   installs everything and runs xmpcull on the bundled sample photos
+#   make test   installs everything and runs the whole test suite
+VENV ?= .venv
+PY := $(VENV)/bin/python
+DEMO_DIR ?= demo-out
+
+.PHONY: setup demo test bench plugin clean
+
+setup:
+	@VENV=$(VENV) scripts/setup.sh
+
+demo: setup
+	@rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
+	@cp -r fixtures/camera fixtures/photos fixtures/orientation fixtures/formats fixtures/raw $(DEMO_DIR)/
+	$(VENV)/bin/xmpcull analyze $(DEMO_DIR) --cache $(DEMO_DIR)/.cache.sqlite
+
+test: setup
+	$(PY) -m pytest -n auto -q
+
+bench: setup
+	$(PY) -m pip install -q -e ".[bench]"
+	$(PY) bench/run_all.py
+
+plugin: setup
+	$(PY) lr_plugin/build.py
+
+clean:
+	rm -rf $(DEMO_DIR) dist build *.egg-info

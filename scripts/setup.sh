@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs everything xmpcull and its tests need: system tools, a virtualenv, the package.
+# Idempotent: a second run only checks. Used by `make demo` and `make test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${VENV:-.venv}
+PYTHON=${PYTHON:-python3}
+
+need_apt=()
+command -v exiftool >/dev/null 2>&1 || need_apt+=(libimage-exiftool-perl)
+ldconfig -p 2>/dev/null | grep -q 'libexempi\.so' || need_apt+=(libexempi8)
+command -v lua5.1 >/dev/null 2>&1 || need_apt+=(lua5.1)
+command -v luacheck >/dev/null 2>&1 || need_apt+=(lua-check)
+
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if command -v apt-get >/dev/null 2>&1; then
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    echo "setup: installing system packages: ${need_apt[*]}"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  else
+    cat >&2 <<MSG
+setup: apt-get is not available. Install these by hand, then run this again:
+  - ExifTool (https://exiftool.org; macOS: brew install exiftool)
+  - Exempi 2.x library (macOS: brew install exempi; Fedora: dnf install exempi)
+  - Lua 5.1 and luacheck, only for the plugin tests (macOS: brew install lua@5.1 luacheck)
+Missing here: ${need_apt[*]}
+MSG
+    exit 3
+  fi
+fi
+
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PYTHON" -m venv "$VENV"
+fi
+stamp="$VENV/.xmpcull-installed"
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  "$VENV/bin/python" -m pip install -q --upgrade pip
+  "$VENV/bin/python" -m pip install -q -e ".[test,raw]"
+  touch "$stamp"
+fi
