@@ -1,0 +1,60 @@
+"""Features computed once per image from its small decoded copy and its bytes.
+
+- ``digest``: blake2b-128 of the file bytes, for exact duplicates.
+- hashes: see ``hashes.py``.
+- ``sharpness``: variance of the Laplacian of the grey image at the analysis size
+  (long side 512 px). Comparable between images only at the same size, which is
+  why every image is measured at that size.
+- exposure: mean luminance and the share of clipped pixels (>= 250 or <= 5 of 255).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from xmpcull.analyse.decode import Decoded
+from xmpcull.analyse.hashes import compute_hashes
+from xmpcull.models import Features
+
+CLIP_HIGH = 250
+CLIP_LOW = 5
+_CHUNK = 1 << 20
+
+
+def file_digest(path: Path) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def grey_array(decoded: Decoded) -> np.ndarray:
+    return np.asarray(decoded.image.convert("L"), dtype=np.uint8)
+
+
+def sharpness_of(grey: np.ndarray) -> float:
+    return float(cv2.Laplacian(grey, cv2.CV_64F).var())
+
+
+def compute_features(decoded: Decoded, digest: str) -> Features:
+    grey = grey_array(decoded)
+    hashes = compute_hashes(decoded.image)
+    total = grey.size or 1
+    return Features(
+        digest=digest,
+        phash=hashes.phash,
+        dhash=hashes.dhash,
+        phash_variants=hashes.phash_variants,
+        width=decoded.full_width,
+        height=decoded.full_height,
+        sharpness=sharpness_of(grey),
+        mean_luma=float(grey.mean() / 255.0),
+        clip_high=float(np.count_nonzero(grey >= CLIP_HIGH) / total),
+        clip_low=float(np.count_nonzero(grey <= CLIP_LOW) / total),
+        decoded_from=decoded.decoded_from,
+    )

@@ -1,0 +1,268 @@
+"""Read the metadata culling needs, through one exiftool process.
+
+Capture time, in order of preference (the first tag present wins):
+
+1. EXIF DateTimeOriginal + SubSecTimeOriginal + OffsetTimeOriginal (or OffsetTime)
+2. XMP exif:DateTimeOriginal (may carry sub-seconds and a zone itself)
+3. EXIF CreateDate + SubSecTimeDigitized + OffsetTimeDigitized
+4. XMP photoshop:DateCreated, then xmp:CreateDate
+5. QuickTime CreationDate (has a zone), then QuickTime CreateDate (UTC by the spec)
+6. PNG "Creation Time" text
+
+File mtime is never used here: it changes on copy, so it is only an explicit
+opt-in of the burst stage.
+
+Existing user decisions (rating, label, keywords, crop) are read from the
+image's sidecar when there is one, else from the XMP embedded in the file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from xmpcull.models import CaptureTime, CropEdges, ImageFile, Metadata
+from xmpcull.scan.exiftool import ExifTool
+
+IMAGE_TAGS = (
+    "EXIF:DateTimeOriginal",
+    "EXIF:SubSecTimeOriginal",
+    "EXIF:OffsetTimeOriginal",
+    "EXIF:OffsetTime",
+    "EXIF:CreateDate",
+    "EXIF:SubSecTimeDigitized",
+    "EXIF:OffsetTimeDigitized",
+    "XMP:DateTimeOriginal",
+    "XMP:DateCreated",
+    "XMP:CreateDate",
+    "QuickTime:CreationDate",
+    "QuickTime:CreateDate",
+    "PNG:CreationTime",
+    "EXIF:Make",
+    "EXIF:Model",
+    "EXIF:SerialNumber",
+    "MakerNotes:SerialNumber",
+    "MakerNotes:InternalSerialNumber",
+    "XMP:SerialNumber",
+    "QuickTime:Make",
+    "QuickTime:Model",
+    "EXIF:Orientation#",
+    "Composite:ImageSize#",
+    "EXIF:Rating#",
+    "ExifTool:Warning",
+)
+XMP_DECISION_TAGS = (
+    "XMP:Rating#",
+    "XMP:Label",
+    "XMP:Subject",
+    "XMP:HierarchicalSubject",
+    "XMP:HasCrop#",
+    "XMP:CropLeft#",
+    "XMP:CropTop#",
+    "XMP:CropRight#",
+    "XMP:CropBottom#",
+    "XMP:CropAngle#",
+    "XMP:HasSettings#",
+    "XMP:ProcessVersion",
+    "XMP:MetadataDate",
+    "XMP:ModifyDate",
+    "XMP:Orientation#",
+)
+CAPTURE_TIME_SOURCES = (
+    # (date tag, sub-second tag, offset tags...)
+    ("EXIF:DateTimeOriginal", "EXIF:SubSecTimeOriginal", ("EXIF:OffsetTimeOriginal", "EXIF:OffsetTime")),
+    ("XMP:DateTimeOriginal", None, ()),
+    ("EXIF:CreateDate", "EXIF:SubSecTimeDigitized", ("EXIF:OffsetTimeDigitized", "EXIF:OffsetTime")),
+    ("XMP:DateCreated", None, ()),
+    ("XMP:CreateDate", None, ()),
+    ("QuickTime:CreationDate", None, ()),
+    ("QuickTime:CreateDate", None, ()),
+    ("PNG:CreationTime", None, ()),
+)
+UTC_TAGS = frozenset({"QuickTime:CreateDate"})  # QuickTime stores these in UTC
+
+_DATE_RE = re.compile(
+    r"^\s*(\d{4})[:\-](\d{2})[:\-](\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?\s*(Z|[+\-]\d{2}:?\d{2})?\s*$"
+)
+_OFFSET_RE = re.compile(r"^\s*(Z|([+\-])(\d{2}):?(\d{2}))\s*$")
+
+
+def parse_offset(text: Any) -> int | None:
+    """'+02:00' -> 120, '-0530' -> -330, 'Z' -> 0; None for anything else."""
+    if text is None:
+        return None
+    match = _OFFSET_RE.match(str(text))
+    if not match:
+        return None
+    if match.group(1) == "Z":
+        return 0
+    minutes = int(match.group(3)) * 60 + int(match.group(4))
+    return -minutes if match.group(2) == "-" else minutes
+
+
+def parse_capture_time(
+    date_text: Any, subsec: Any = None, offset_text: Any = None, source: str = "", assume_utc: bool = False
+) -> CaptureTime | None:
+    """Parse an EXIF/XMP/ISO date string plus optional sub-seconds and offset; None if unusable."""
+    if date_text is None:
+        return None
+    match = _DATE_RE.match(str(date_text))
+    if not match:
+        return None
+    year, month, day, hour, minute = (int(match.group(i)) for i in range(1, 6))
+    second = int(match.group(6) or 0)
+    fraction = match.group(7)
+    if fraction is None and subsec is not None:
+        digits = re.sub(r"\D", "", str(subsec))
+        fraction = digits or None
+    micro = int((fraction or "0")[:6].ljust(6, "0"))
+    try:
+        local = dt.datetime(year, month, day, hour, minute, second, micro)
+    except ValueError:
+        return None  # 0000:00:00 00:00:00 and other placeholders
+    offset = parse_offset(match.group(8)) if match.group(8) else parse_offset(offset_text)
+    if offset is None and assume_utc:
+        offset = 0
+    return CaptureTime(local=local, offset_minutes=offset, source=source)
+
+
+def capture_time_from_tags(tags: dict[str, Any]) -> CaptureTime | None:
+    for date_tag, subsec_tag, offset_tags in CAPTURE_TIME_SOURCES:
+        if date_tag not in tags:
+            continue
+        offset = next((tags[t] for t in offset_tags if t in tags), None)
+        parsed = parse_capture_time(
+            tags[date_tag],
+            tags.get(subsec_tag) if subsec_tag else None,
+            offset,
+            source=date_tag,
+            assume_utc=date_tag in UTC_TAGS,
+        )
+        if parsed is not None:
+            return parsed
+    return None
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return [str(value)]
+
+
+def _as_bool(value: Any) -> bool:
+    return str(value).strip().lower() in ("1", "true", "yes")
+
+
+def _as_float(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _first(tags: dict[str, Any], *names: str) -> Any:
+    for name in names:
+        value = tags.get(name)
+        if value not in (None, ""):
+            return value
+    return None
+
+
+def _image_size(value: Any) -> tuple[int | None, int | None]:
+    parts = re.split(r"[x ]", str(value or "").strip())
+    if len(parts) == 2 and all(p.isdigit() for p in parts):
+        return int(parts[0]), int(parts[1])
+    return None, None
+
+
+def metadata_from_tags(tags: dict[str, Any], xmp_tags: dict[str, Any] | None = None) -> Metadata:
+    """Build a Metadata record from exiftool's JSON for the image (and its sidecar, which wins for XMP)."""
+    xmp = dict(tags)
+    if xmp_tags:
+        xmp.update({k: v for k, v in xmp_tags.items() if k.startswith("XMP:")})
+    width, height = _image_size(tags.get("Composite:ImageSize"))
+    orientation_value = _first(xmp_tags or {}, "XMP:Orientation") or tags.get("EXIF:Orientation") or 1
+    try:
+        orientation = int(orientation_value)
+    except (TypeError, ValueError):
+        orientation = 1
+    if orientation not in range(1, 9):
+        orientation = 1
+    rating = _as_float(_first(xmp, "XMP:Rating", "EXIF:Rating"))
+    crop = None
+    if _as_bool(xmp.get("XMP:HasCrop")):
+        edges = [_as_float(xmp.get(f"XMP:Crop{k}")) for k in ("Left", "Top", "Right", "Bottom")]
+        if all(e is not None for e in edges):
+            crop = CropEdges(*edges, angle=_as_float(xmp.get("XMP:CropAngle")) or 0.0)  # type: ignore[misc]
+    keywords = tuple(dict.fromkeys(_as_list(xmp.get("XMP:HierarchicalSubject")) + _as_list(xmp.get("XMP:Subject"))))
+    label = xmp.get("XMP:Label")
+    warnings = tuple(_as_list(tags.get("ExifTool:Warning")))
+    serial = _first(tags, "EXIF:SerialNumber", "MakerNotes:SerialNumber", "MakerNotes:InternalSerialNumber", "XMP:SerialNumber")
+    return Metadata(
+        capture_time=capture_time_from_tags(tags),
+        make=_clean(_first(tags, "EXIF:Make", "QuickTime:Make")),
+        model=_clean(_first(tags, "EXIF:Model", "QuickTime:Model")),
+        serial=_clean(serial),
+        orientation=orientation,
+        stored_width=width,
+        stored_height=height,
+        rating=rating,
+        label=str(label) if label not in (None, "") else None,
+        keywords=keywords,
+        crop=crop,
+        has_develop_settings=_as_bool(xmp.get("XMP:HasSettings")) or bool(xmp.get("XMP:ProcessVersion")),
+        metadata_date=_clean(_first(xmp, "XMP:MetadataDate", "XMP:ModifyDate")),
+        warnings=warnings,
+    )
+
+
+def _clean(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def existing_sidecar(image: ImageFile) -> Path | None:
+    """The sidecar whose user decisions apply to this image, if any.
+
+    A RAW (or an image with no RAW companion) uses ``IMG_1.xmp``; darktable-style
+    ``IMG_1.JPG.xmp`` is checked too. A JPEG that has a RAW companion does not
+    borrow the RAW's ``IMG_1.xmp``: its own decisions are embedded.
+    """
+    path = image.path
+    has_raw_companion = any(c.suffix.upper().lstrip(".") != image.ext and _is_raw(c) for c in image.companions)
+    candidates = [path.with_name(path.name + ".xmp"), path.with_name(path.name + ".XMP")]
+    if image.is_raw or not has_raw_companion:
+        candidates = [path.with_suffix(".xmp"), path.with_suffix(".XMP"), *candidates]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _is_raw(path: Path) -> bool:
+    from xmpcull.models import format_for_extension
+
+    return format_for_extension(path.suffix) == "raw"
+
+
+def read_metadata(files: Sequence[ImageFile], exiftool: ExifTool) -> list[Metadata | str]:
+    """Metadata for each file, or an error string for a file exiftool cannot read."""
+    image_tags = exiftool.read_tags([f.path for f in files], IMAGE_TAGS + XMP_DECISION_TAGS)
+    sidecars = [existing_sidecar(f) for f in files]
+    sidecar_paths = sorted({s for s in sidecars if s is not None})
+    sidecar_tags = dict(zip(sidecar_paths, exiftool.read_tags(sidecar_paths, XMP_DECISION_TAGS)))
+    out: list[Metadata | str] = []
+    for file, tags, sidecar in zip(files, image_tags, sidecars):
+        error = tags.get("ExifTool:Error")
+        if error:
+            out.append(f"exiftool: {error}")
+            continue
+        out.append(metadata_from_tags(tags, sidecar_tags.get(sidecar) if sidecar else None))
+    return out
