@@ -1,0 +1,71 @@
+"""Replace a file so that a crash leaves either the old or the new bytes, never half.
+
+Temp file in the same folder (same filesystem, so the rename is atomic), fsync
+the data, os.replace, fsync the folder so the rename itself survives a power
+cut. The old file's permission bits are kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+from xmpcull.errors import SidecarError
+
+TEMP_PREFIX = ".xmpcull-"
+TEMP_SUFFIX = ".tmp"
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)  # read once at import: os.umask can only be read by setting it
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically; on any failure the old file is untouched."""
+    folder = path.parent
+    mode = _mode_for(path)
+    if path.exists() and not os.access(path, os.W_OK):
+        raise SidecarError("sidecar is read-only", [path])
+    try:
+        fd, temp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=folder)
+    except OSError as exc:
+        raise SidecarError(f"cannot create a file in the folder ({exc.strerror or exc})", [folder]) from exc
+    temp = Path(temp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, mode)
+        os.replace(temp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise SidecarError(f"cannot write sidecar ({exc.strerror or exc})", [path]) from exc
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise
+    _fsync_dir(folder)
+
+
+def _mode_for(path: Path) -> int:
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        return 0o666 & ~_UMASK
+
+
+def _fsync_dir(folder: Path) -> None:
+    # Not every platform can open a directory (Windows); the rename is done either way.
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,319 @@
+"""Read and write one image's XMP: the entry points every command uses.
+
+A write is read (sidecar, else the image's embedded XMP as a seed) -> merge ->
+compare -> atomic replace. Nothing is written when our merge changes nothing,
+which is what makes a second run byte-identical.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from xmpcull import __version__
+from xmpcull.errors import FileFailure, SidecarError, XmpcullError
+from xmpcull.models import format_for_extension
+from xmpcull.sidecar import packet
+from xmpcull.sidecar.atomic import atomic_write
+from xmpcull.sidecar.embedded import read_embedded_xmp, write_embedded_xmp
+from xmpcull.sidecar.fields import (
+    BurstFields,
+    CropFields,
+    DecisionFields,
+    DupeFields,
+    Naming,
+    QualityFields,
+    SidecarState,
+    SidecarUpdate,
+    WriteOptions,
+    WriteResult,
+)
+from xmpcull.sidecar.merge import (
+    apply_update,
+    parse_edges,
+    read_crs_crop,
+    read_proposals,
+    stamp_engine,
+)
+from xmpcull.sidecar.naming import owner_image, sidecar_path_for
+from xmpcull.sidecar.packet import NS_DC, NS_LR, NS_PHOTOSHOP, NS_XMP, NS_XMPCULL, Node, XMPMeta
+from xmpcull.sidecar.safety import load_packet, read_limited
+
+T = TypeVar("T")
+Clock = Callable[[], dt.datetime]
+_NOT_FETCHED = object()
+
+
+@dataclass(frozen=True)
+class SidecarItem:
+    """One write in a batch: the image, what to write, and its RAW+JPEG companions."""
+
+    image: Path
+    update: SidecarUpdate
+    companions: tuple[Path, ...] = ()
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def read_sidecar(
+    image: Path, companions: Iterable[Path] = (), naming: Naming = "adobe", *, include_embedded: bool = True
+) -> SidecarState:
+    """What the image's sidecar says (or its embedded XMP when there is no sidecar)."""
+    image = Path(image)
+    path = sidecar_path_for(image, tuple(companions), naming)
+    if path.exists():
+        return state_from_meta(_load_sidecar(path), str(path), "sidecar")
+    if include_embedded:
+        embedded = read_embedded_xmp([image]).get(image)
+        if embedded:
+            return state_from_meta(_load_embedded(embedded, image), None, "embedded")
+    return SidecarState(path=None, source="none")
+
+
+def write_sidecar(
+    image: Path,
+    update: SidecarUpdate,
+    options: WriteOptions = WriteOptions(),
+    *,
+    companions: Iterable[Path] = (),
+    clock: Clock = _utc_now,
+    engine_version: str = __version__,
+    embedded_xmp: object = _NOT_FETCHED,
+) -> WriteResult:
+    """Merge ``update`` into the image's XMP; raise SidecarError and leave files alone on failure.
+
+    ``embedded_xmp`` lets a batch pass the packet it already fetched (bytes or None).
+    """
+    image = Path(image)
+    companions = tuple(companions)
+    if options.embed and _can_embed(image):
+        return _write_embedded(image, update, options, clock, engine_version, embedded_xmp)
+    path = sidecar_path_for(image, companions, options.naming)
+    if path.exists():
+        meta = _load_sidecar(path)
+    else:
+        meta = _seed_from_image(image, embedded_xmp)
+    owner_ext = owner_image(image, companions).suffix.lstrip(".").upper()
+
+    def finish(target: XMPMeta) -> None:
+        if packet.get(target, NS_PHOTOSHOP, "SidecarForExtension") is None:
+            target.set_property(NS_PHOTOSHOP, "SidecarForExtension", owner_ext)
+
+    result, data = _merge(meta, update, options, clock, engine_version, path, finish, packet.serialize)
+    if data is not None:
+        atomic_write(path, data)
+    return result
+
+
+def write_sidecars(
+    items: Iterable[SidecarItem | tuple[Path, SidecarUpdate]],
+    options: WriteOptions = WriteOptions(),
+    *,
+    clock: Clock = _utc_now,
+    engine_version: str = __version__,
+) -> tuple[list[WriteResult], list[FileFailure]]:
+    """Write many sidecars; a bad file becomes a FileFailure and the batch goes on."""
+    work = [item if isinstance(item, SidecarItem) else SidecarItem(Path(item[0]), item[1]) for item in items]
+    embedded = _prefetch_embedded(work, options)
+    results: list[WriteResult] = []
+    failures: list[FileFailure] = []
+    for item in work:
+        try:
+            results.append(
+                write_sidecar(
+                    item.image,
+                    item.update,
+                    options,
+                    companions=item.companions,
+                    clock=clock,
+                    engine_version=engine_version,
+                    embedded_xmp=embedded.get(item.image, _NOT_FETCHED),
+                )
+            )
+        except XmpcullError as exc:
+            failures.append(FileFailure(str(item.image), "sidecar", str(exc)))
+        except (OSError, ValueError) as exc:  # unexpected, but one file must not stop the run
+            failures.append(FileFailure(str(item.image), "sidecar", f"{type(exc).__name__}: {exc}"))
+    return results, failures
+
+
+def state_from_meta(meta: XMPMeta, path: str | None, source: str) -> SidecarState:
+    """Parse the standard values and our sections back into records."""
+    get = lambda name: packet.get(meta, NS_XMPCULL, name)  # noqa: E731
+    rating = _attempt(lambda: float(packet.get(meta, NS_XMP, "Rating") or "x"))
+    proposals = read_proposals(meta)
+    applied = parse_edges(get("CropApplied"))
+    crop_fields = None
+    if proposals or applied is not None:
+        crop_fields = _attempt(lambda: CropFields(proposals or (), applied))
+    return SidecarState(
+        path=path,
+        source=source,
+        rating=rating,
+        label=packet.get(meta, NS_XMP, "Label"),
+        crop=read_crs_crop(meta),
+        keywords=tuple(packet.array_items(meta, NS_DC, "subject")),
+        hierarchical_keywords=tuple(packet.array_items(meta, NS_LR, "hierarchicalSubject")),
+        schema_version=_attempt(lambda: int(get("SchemaVersion") or "x")),
+        engine_version=get("EngineVersion"),
+        analysis_date=get("AnalysisDate"),
+        dupes=_attempt(
+            lambda: DupeFields(
+                group=get("DupGroup") or "",
+                kind=get("DupKind") or "",
+                role=get("DupRole") or "",
+                distance=int(get("DupDistance") or 0),
+                keeper_reason=get("KeeperReason"),
+                similar_set=get("SimilarSet"),
+            )
+        )
+        if get("DupGroup") is not None
+        else None,
+        burst=_attempt(
+            lambda: BurstFields(
+                burst_id=get("BurstID") or "",
+                index=int(get("BurstIndex") or "x"),
+                size=int(get("BurstSize") or "x"),
+                best=(get("BurstBest") or "").lower() == "true",
+                best_reason=get("BurstBestReason"),
+            )
+        )
+        if get("BurstID") is not None
+        else None,
+        quality=_attempt(
+            lambda: QualityFields(
+                quality=float(get("Quality") or "x"),
+                sharpness=float(get("Sharpness") or "x"),
+                exposure=float(get("Exposure") or "x"),
+                face_sharpness=None if get("FaceSharpness") is None else float(get("FaceSharpness") or "x"),
+            )
+        )
+        if get("Quality") is not None
+        else None,
+        crop_fields=crop_fields,
+        decision=_attempt(
+            lambda: DecisionFields(
+                decision=get("Decision") or "",
+                review_reasons=tuple(packet.array_items(meta, NS_XMPCULL, "ReviewReasons")),
+                rating=None if get("RatingSet") is None else int(get("RatingSet") or "x"),
+                label=get("LabelSet"),
+            )
+        )
+        if get("Decision") is not None
+        else None,
+    )
+
+
+def canonical(nodes: Sequence[Node]) -> tuple[tuple[str, str, str, str], ...]:
+    """Order-free form of a snapshot: bag items compared as a multiset, properties by path."""
+    bags = {n.path for n in nodes if n.kind == "bag"}
+    keyed = []
+    for node in nodes:
+        path = node.path
+        head, bracket, rest = path.rpartition("[")
+        if bracket and head in bags and rest.endswith("]") and rest[:-1].isdigit():
+            path = f"{head}[*]"
+        keyed.append((node.schema, path, node.value, node.kind))
+    return tuple(sorted(keyed))
+
+
+# --- internals ------------------------------------------------------------------
+
+
+def _merge(
+    meta: XMPMeta,
+    update: SidecarUpdate,
+    options: WriteOptions,
+    clock: Clock,
+    engine_version: str,
+    target: Path,
+    finish: Callable[[XMPMeta], None],
+    serializer: Callable[[XMPMeta], bytes],
+) -> tuple[WriteResult, bytes | None]:
+    """Apply the update; return the result and the bytes to write (None: nothing to write)."""
+    before = packet.snapshot(meta)
+    try:
+        outcome = apply_update(meta, update, options)
+    except packet.XMPError as exc:
+        raise SidecarError(f"Exempi refused the merge ({exc})", [target]) from exc
+    kept = tuple(outcome.kept_user_values)
+    if canonical(packet.snapshot(meta)) == canonical(before):
+        return WriteResult(str(target), False, kept, ()), None
+    finish(meta)
+    stamp_engine(meta, engine_version, clock())
+    changes = packet.diff_lines(before, packet.snapshot(meta))
+    result = WriteResult(str(target), True, kept, changes)
+    return result, None if options.dry_run else serializer(meta)
+
+
+def _write_embedded(
+    image: Path,
+    update: SidecarUpdate,
+    options: WriteOptions,
+    clock: Clock,
+    engine_version: str,
+    embedded_xmp: object,
+) -> WriteResult:
+    meta = _seed_from_image(image, embedded_xmp)
+    result, data = _merge(meta, update, options, clock, engine_version, image, lambda _: None, packet.serialize_packet)
+    if data is not None:
+        write_embedded_xmp(image, data)
+    return result
+
+
+def _can_embed(image: Path) -> bool:
+    # Proprietary raws get sidecars even in embed mode (Lightroom reads theirs from the
+    # sidecar); DNG carries its XMP inside like JPEG/TIFF.
+    return format_for_extension(image.suffix) != "raw" or image.suffix.upper() == ".DNG"
+
+
+def _load_sidecar(path: Path) -> XMPMeta:
+    text = load_packet(read_limited(path), path)
+    return packet.parse(text, path)
+
+
+def _load_embedded(data: bytes, image: Path) -> XMPMeta:
+    origin = f"{image} (embedded XMP)"
+    return packet.parse(load_packet(data, origin), origin)
+
+
+def _seed_from_image(image: Path, embedded_xmp: object) -> XMPMeta:
+    """A new sidecar starts as a copy of the image's own XMP, so its rating/label/crop count as the user's."""
+    data = read_embedded_xmp([image]).get(image) if embedded_xmp is _NOT_FETCHED else embedded_xmp
+    if not data:
+        return packet.new_meta()
+    assert isinstance(data, bytes)
+    return _load_embedded(data, image)
+
+
+def _prefetch_embedded(work: list[SidecarItem], options: WriteOptions) -> dict[Path, object]:
+    """One exiftool call for every image that has no sidecar yet (or is embedded into)."""
+    needed = []
+    for item in work:
+        if options.embed and _can_embed(item.image):
+            needed.append(item.image)
+            continue
+        try:
+            if not sidecar_path_for(item.image, item.companions, options.naming).exists():
+                needed.append(item.image)
+        except OSError:
+            continue
+    if not needed:
+        return {}
+    try:
+        return dict(read_embedded_xmp(needed))
+    except XmpcullError:
+        return {}  # each write will fetch (and report) on its own
+
+
+def _attempt(build: Callable[[], T]) -> T | None:
+    """A record parsed from file text, or None when the text is not a valid value."""
+    try:
+        return build()
+    except (ValueError, TypeError):
+        return None

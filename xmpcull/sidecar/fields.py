@@ -1,0 +1,239 @@
+"""What a sidecar write carries: one typed record per section of our schema.
+
+A command owns some sections (docs/xmp-schema.md). ``SidecarUpdate`` names the
+sections it writes; a section left as ``None`` is not touched, a section given
+as ``CLEAR`` is removed, a section given as a record replaces the old one whole.
+Floats are rounded to 6 decimals on construction so what we write reads back
+equal (the sidecar stores decimal text).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import Literal, Union
+
+from xmpcull.models import CropEdges
+
+FLOAT_DECIMALS = 6
+DUP_KINDS = ("exact", "near")
+DUP_ROLES = ("keeper", "duplicate")
+DECISIONS = ("keeper", "duplicate", "best-frame", "needs-review", "failed", "ok")
+Naming = Literal["adobe", "darktable"]
+
+
+def round_real(value: float) -> float:
+    """The value as it will read back from the sidecar."""
+    if not math.isfinite(value):
+        raise ValueError(f"not a finite number: {value!r}")
+    rounded = round(float(value), FLOAT_DECIMALS)
+    return 0.0 if rounded == 0 else rounded  # no "-0"
+
+
+def format_real(value: float) -> str:
+    """Decimal text, never scientific notation ('0.231776', '1', '0')."""
+    text = f"{round_real(value):.{FLOAT_DECIMALS}f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def _round_floats(record: object) -> None:
+    for f in fields(record):  # type: ignore[arg-type]
+        value = getattr(record, f.name)
+        if isinstance(value, float):
+            object.__setattr__(record, f.name, round_real(value))
+
+
+def _unit(name: str, value: float | None) -> None:
+    if value is not None and not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} must be within 0..1, got {value!r}")
+
+
+class Clear:
+    """Marker: remove this section (our properties and keywords) from the sidecar."""
+
+    _instance: Clear | None = None
+
+    def __new__(cls) -> Clear:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "CLEAR"
+
+
+CLEAR = Clear()
+
+
+@dataclass(frozen=True)
+class DupeFields:
+    group: str  # DupGroup, e.g. "d-3fa9c2e1"
+    kind: str  # "exact" | "near"
+    role: str  # "keeper" | "duplicate"
+    distance: int = 0  # Hamming distance to the keeper
+    keeper_reason: str | None = None
+    similar_set: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in DUP_KINDS:
+            raise ValueError(f"DupKind must be one of {DUP_KINDS}, got {self.kind!r}")
+        if self.role not in DUP_ROLES:
+            raise ValueError(f"DupRole must be one of {DUP_ROLES}, got {self.role!r}")
+        if self.distance < 0:
+            raise ValueError("DupDistance must be >= 0")
+        _check_keyword_part("DupGroup", self.group)
+
+
+@dataclass(frozen=True)
+class BurstFields:
+    burst_id: str  # e.g. "20240612-143501-R5-0007"
+    index: int  # 1-based
+    size: int
+    best: bool = False
+    best_reason: str | None = None
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.index <= self.size:
+            raise ValueError(f"BurstIndex {self.index} outside 1..{self.size}")
+        _check_keyword_part("BurstID", self.burst_id)
+
+
+@dataclass(frozen=True)
+class QualityFields:
+    quality: float
+    sharpness: float
+    exposure: float
+    face_sharpness: float | None = None  # only when faces were found
+
+    def __post_init__(self) -> None:
+        _round_floats(self)
+        for f in fields(self):
+            _unit(f.name, getattr(self, f.name))
+
+
+@dataclass(frozen=True)
+class CropProposal:
+    """One suggested crop: Camera Raw edges (stored frame) for one aspect ratio."""
+
+    aspect: str  # "4:5", "1:1", "original"
+    left: float
+    top: float
+    right: float
+    bottom: float
+    confidence: float
+
+    def __post_init__(self) -> None:
+        _round_floats(self)
+        _check_edges(self.left, self.top, self.right, self.bottom)
+        _unit("confidence", self.confidence)
+
+    @property
+    def edges(self) -> CropEdges:
+        return CropEdges(self.left, self.top, self.right, self.bottom)
+
+
+@dataclass(frozen=True)
+class CropFields:
+    proposals: tuple[CropProposal, ...] = ()
+    applied: CropEdges | None = None  # written to crs:Crop* (subject to the user's crop)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "proposals", tuple(self.proposals))
+        if self.applied is not None:
+            edges = self.applied
+            # Rotated crops stay off until the CropAngle sign is calibrated in LrC (facts §8).
+            if edges.angle != 0:
+                raise ValueError("only axis-aligned crops (angle 0) can be applied")
+            rounded = CropEdges(*(round_real(v) for v in (edges.left, edges.top, edges.right, edges.bottom)))
+            _check_edges(rounded.left, rounded.top, rounded.right, rounded.bottom)
+            object.__setattr__(self, "applied", rounded)
+
+
+@dataclass(frozen=True)
+class DecisionFields:
+    decision: str
+    review_reasons: tuple[str, ...] = ()
+    rating: int | None = None  # proposed xmp:Rating (read back: the one we set, RatingSet)
+    label: str | None = None  # proposed xmp:Label (read back: LabelSet)
+
+    def __post_init__(self) -> None:
+        if self.decision not in DECISIONS:
+            raise ValueError(f"Decision must be one of {DECISIONS}, got {self.decision!r}")
+        object.__setattr__(self, "review_reasons", tuple(dict.fromkeys(self.review_reasons)))
+        if self.rating is not None and not -1 <= self.rating <= 5:
+            raise ValueError(f"rating must be within -1..5, got {self.rating}")
+        if self.label is not None and not self.label.strip():
+            raise ValueError("label must not be blank")
+
+
+Section = Union[DupeFields, BurstFields, QualityFields, CropFields, DecisionFields]
+
+
+@dataclass(frozen=True)
+class SidecarUpdate:
+    """The sections one command writes for one image; None = leave that section alone."""
+
+    dupes: DupeFields | Clear | None = None
+    burst: BurstFields | Clear | None = None
+    quality: QualityFields | Clear | None = None
+    crop: CropFields | Clear | None = None
+    decision: DecisionFields | Clear | None = None
+
+
+SECTION_NAMES = ("dupes", "burst", "quality", "crop", "decision")
+
+
+@dataclass(frozen=True)
+class WriteOptions:
+    naming: Naming = "adobe"
+    overwrite_ratings: bool = False
+    overwrite_labels: bool = False
+    overwrite_crops: bool = False
+    dry_run: bool = False
+    embed: bool = False  # write into the image itself (through exiftool, backup kept)
+
+    def __post_init__(self) -> None:
+        if self.naming not in ("adobe", "darktable"):
+            raise ValueError(f"naming must be 'adobe' or 'darktable', got {self.naming!r}")
+
+
+@dataclass(frozen=True)
+class SidecarState:
+    """What a sidecar (or the embedded XMP) says now: the user's values and ours."""
+
+    path: str | None  # the sidecar read, or None (embedded XMP / nothing)
+    source: str  # "sidecar", "embedded" or "none"
+    rating: float | None = None
+    label: str | None = None
+    crop: CropEdges | None = None  # crs crop in force (HasCrop True)
+    keywords: tuple[str, ...] = ()  # dc:subject
+    hierarchical_keywords: tuple[str, ...] = ()  # lr:hierarchicalSubject
+    schema_version: int | None = None
+    engine_version: str | None = None
+    analysis_date: str | None = None
+    dupes: DupeFields | None = None
+    burst: BurstFields | None = None
+    quality: QualityFields | None = None
+    crop_fields: CropFields | None = None
+    decision: DecisionFields | None = None
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    path: str  # the sidecar (or, with embed, the image) written or that would be written
+    changed: bool
+    kept_user_values: tuple[str, ...] = ()  # e.g. "xmp:Rating=4 (set by the user, kept)"
+    changes: tuple[str, ...] = ()  # human-readable diff lines, for --dry-run
+
+
+def _check_edges(left: float, top: float, right: float, bottom: float) -> None:
+    for name, value in (("left", left), ("top", top), ("right", right), ("bottom", bottom)):
+        _unit(f"crop {name}", value)
+    if not (left < right and top < bottom):
+        raise ValueError(f"empty crop: left={left} top={top} right={right} bottom={bottom}")
+
+
+def _check_keyword_part(name: str, value: str) -> None:
+    # The value becomes a keyword path component: '|' would split it, blanks are useless.
+    if not value or not value.strip() or "|" in value:
+        raise ValueError(f"{name} must be non-blank and contain no '|': {value!r}")
