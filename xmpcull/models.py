@@ -122,6 +122,9 @@ class Metadata:
         parts = [p for p in (self.make, self.model) if p]
         if not parts:
             return None
+        # "Canon" + "Canon EOS R6" reads better as "Canon EOS R6"; the key stays unique.
+        if self.make and self.model and self.model.lower().startswith(self.make.split()[0].lower()):
+            parts = [self.model]
         body = " ".join(parts)
         return f"{body}#{self.serial}" if self.serial else body
 

@@ -18,12 +18,14 @@ from xmpcull.analyse.decode import (
     decode_rendered,
     largest_preview_tag,
 )
+from xmpcull.analyse.cache import AnalysisCache
 from xmpcull.analyse.features import compute_features, file_digest
 from xmpcull.errors import DecodeError, XmpcullError
 from xmpcull.models import Features
 from xmpcull.scan.exiftool import ExifTool
 
 _worker_exiftool: ExifTool | None = None
+_worker_caches: dict[Path, AnalysisCache] = {}
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,8 @@ class Job:
     format: str
     orientation: int
     full_size: tuple[int, int] | None  # displayed size from metadata (RAW: the sensor image)
+    size: int = 0  # bytes; with the digest, finds a renamed file's features in the cache
+    cache_path: Path | None = None
 
 
 def _exiftool() -> ExifTool:
@@ -55,11 +59,27 @@ def decode(job: Job) -> Decoded:
     return decode_raw_preview(job.path, data, job.orientation, job.full_size)
 
 
+def _cached_by_content(job: Job, digest: str) -> Features | None:
+    """Features of a file with the same bytes seen before (renamed or moved), if any."""
+    if job.cache_path is None or not job.cache_path.exists():
+        return None
+    cache = _worker_caches.get(job.cache_path)
+    if cache is None:
+        try:
+            cache = _worker_caches[job.cache_path] = AnalysisCache(job.cache_path, readonly=True)
+        except XmpcullError:
+            return None
+    return cache.features_by_digest(digest, job.size)
+
+
 def analyse_file(job: Job) -> Features | str:
     """Features of one file, or the reason it could not be analysed (never raises)."""
     try:
-        decoded = decode(job)
-        return compute_features(decoded, file_digest(job.path))
+        digest = file_digest(job.path)
+        cached = _cached_by_content(job, digest)
+        if cached is not None:
+            return cached
+        return compute_features(decode(job), digest)
     except XmpcullError as exc:
         return exc.reason
     except OSError as exc:

@@ -1,0 +1,179 @@
+"""SQLite cache of per-file analysis, so a re-run on unchanged files is near-instant.
+
+Keyed by path + size + mtime; the metadata part is also keyed by the sidecar's
+signature (a rating changed in Lightroom touches the sidecar, not the image).
+The content digest is indexed so a renamed or moved file reuses its features.
+``FEATURE_VERSION`` invalidates entries whenever feature code changes meaning.
+It lives in the user's cache folder by default, so read-only photo roots work.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import os
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from xmpcull.errors import XmpcullError
+from xmpcull.models import CaptureTime, CropEdges, Features, Metadata
+
+FEATURE_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS files (
+    path BLOB PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    feature_version INTEGER NOT NULL,
+    sidecar_sig TEXT,
+    metadata TEXT,
+    digest TEXT,
+    features TEXT,
+    error TEXT,
+    error_stage TEXT
+);
+CREATE INDEX IF NOT EXISTS files_by_digest ON files (digest, size);
+"""
+
+
+def default_cache_path() -> Path:
+    return Path(platformdirs.user_cache_dir("xmpcull")) / "cache.sqlite"
+
+
+def _key(path: Path) -> bytes:
+    return os.fsencode(path)
+
+
+def metadata_to_json(meta: Metadata) -> str:
+    data = dataclasses.asdict(meta)
+    if meta.capture_time is not None:
+        data["capture_time"]["local"] = meta.capture_time.local.isoformat()
+    return json.dumps(data, sort_keys=True)
+
+
+def metadata_from_json(text: str) -> Metadata:
+    data = json.loads(text)
+    ct = data.pop("capture_time")
+    crop = data.pop("crop")
+    return Metadata(
+        capture_time=CaptureTime(
+            local=dt.datetime.fromisoformat(ct["local"]), offset_minutes=ct["offset_minutes"], source=ct["source"]
+        )
+        if ct
+        else None,
+        crop=CropEdges(**crop) if crop else None,
+        keywords=tuple(data.pop("keywords")),
+        warnings=tuple(data.pop("warnings")),
+        **data,
+    )
+
+
+def features_to_json(features: Features) -> str:
+    data = dataclasses.asdict(features)
+    # 64-bit hashes as hex: JSON readers elsewhere lose precision above 2**53.
+    for name in ("phash", "dhash"):
+        data[name] = f"{data[name]:016x}"
+    data["phash_variants"] = [f"{v:016x}" for v in features.phash_variants]
+    return json.dumps(data, sort_keys=True)
+
+
+def features_from_json(text: str) -> Features:
+    data = json.loads(text)
+    data["phash"] = int(data["phash"], 16)
+    data["dhash"] = int(data["dhash"], 16)
+    data["phash_variants"] = tuple(int(v, 16) for v in data["phash_variants"])
+    return Features(**data)
+
+
+@dataclass
+class CachedEntry:
+    size: int
+    mtime_ns: int
+    sidecar_sig: str | None
+    metadata: Metadata | None
+    features: Features | None
+    error: str | None
+    error_stage: str | None
+
+
+class AnalysisCache:
+    """A small wrapper around one SQLite connection (WAL, so readers never block the writer)."""
+
+    def __init__(self, path: Path | None, *, readonly: bool = False) -> None:
+        self.path = path
+        if path is None:
+            self._db = sqlite3.connect(":memory:")
+        else:
+            try:
+                if readonly:
+                    self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+                else:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    self._db = sqlite3.connect(path, timeout=30)
+                    self._db.execute("PRAGMA journal_mode=WAL")
+                    self._db.execute("PRAGMA synchronous=NORMAL")
+            except (sqlite3.Error, OSError) as exc:
+                raise XmpcullError(f"cannot open the cache ({exc}); use --cache PATH or --no-cache", [path]) from exc
+        if not readonly:
+            self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> AnalysisCache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def lookup(self, path: Path, size: int, mtime_ns: int) -> CachedEntry | None:
+        row = self._db.execute(
+            "SELECT size, mtime_ns, sidecar_sig, metadata, features, error, error_stage FROM files "
+            "WHERE path = ? AND feature_version = ?",
+            (_key(path), FEATURE_VERSION),
+        ).fetchone()
+        if row is None or row[0] != size or row[1] != mtime_ns:
+            return None
+        return CachedEntry(
+            size=row[0],
+            mtime_ns=row[1],
+            sidecar_sig=row[2],
+            metadata=metadata_from_json(row[3]) if row[3] else None,
+            features=features_from_json(row[4]) if row[4] else None,
+            error=row[5],
+            error_stage=row[6],
+        )
+
+    def features_by_digest(self, digest: str, size: int) -> Features | None:
+        row = self._db.execute(
+            "SELECT features FROM files WHERE digest = ? AND size = ? AND feature_version = ? AND features IS NOT NULL",
+            (digest, size, FEATURE_VERSION),
+        ).fetchone()
+        return features_from_json(row[0]) if row else None
+
+    def store(self, rows: Iterable[tuple[Path, int, int, str | None, Metadata | None, Features | None, str | None, str | None]]) -> None:
+        """Rows of (path, size, mtime_ns, sidecar_sig, metadata, features, error, error_stage)."""
+        payload: list[tuple[Any, ...]] = [
+            (
+                _key(path),
+                size,
+                mtime_ns,
+                FEATURE_VERSION,
+                sidecar_sig,
+                metadata_to_json(meta) if meta else None,
+                features.digest if features else None,
+                features_to_json(features) if features else None,
+                error,
+                stage,
+            )
+            for path, size, mtime_ns, sidecar_sig, meta, features, error, stage in rows
+        ]
+        with self._db:
+            self._db.executemany("INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?)", payload)

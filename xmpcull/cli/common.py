@@ -1,0 +1,120 @@
+"""What every command shares: root arguments, common options, progress, output, exit codes."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from xmpcull.analyse.cache import default_cache_path
+from xmpcull.errors import ExitCode, FileFailure
+from xmpcull.progress import NullProgress, Progress
+
+log = logging.getLogger("xmpcull")
+
+
+def roots_argument(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.argument(
+        "roots", nargs=-1, required=True, type=click.Path(exists=True, file_okay=True, path_type=Path)
+    )(func)
+
+
+def analysis_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--jobs, --cache, --no-cache: how analysis runs."""
+    decorators = [
+        click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes (default: all cores)."),
+        click.option(
+            "--cache",
+            "cache_path",
+            type=click.Path(dir_okay=False, path_type=Path),
+            default=None,
+            help=f"SQLite cache file (default: {default_cache_path()}).",
+        ),
+        click.option("--no-cache", is_flag=True, help="Analyse everything again and keep nothing."),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--json and --quiet: how results are shown."""
+    func = click.option("--quiet", "-q", is_flag=True, help="No progress bar, only the summary.")(func)
+    return click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout, nothing else.")(func)
+
+
+def resolve_cache(cache_path: Path | None, no_cache: bool) -> Path | None:
+    if no_cache:
+        return None
+    return cache_path or default_cache_path()
+
+
+class RichProgress:
+    """A progress bar with ETA on stderr (only used on a terminal)."""
+
+    def __init__(self) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress as _Bar, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        self._bar = _Bar(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            transient=True,
+        )
+        self._task: Any = None
+
+    def start(self, total: int, description: str) -> None:
+        if self._task is None:
+            self._bar.start()
+        else:
+            self._bar.remove_task(self._task)
+        self._task = self._bar.add_task(description, total=total)
+
+    def advance(self, count: int = 1) -> None:
+        if self._task is not None:
+            self._bar.advance(self._task, count)
+
+    def finish(self) -> None:
+        if self._task is not None:
+            self._bar.remove_task(self._task)
+            self._task = None
+        self._bar.stop()
+
+
+def make_progress(as_json: bool, quiet: bool) -> Progress:
+    if as_json or quiet or not sys.stderr.isatty():
+        return NullProgress()
+    return RichProgress()
+
+
+def emit_json(payload: dict[str, Any]) -> None:
+    click.echo(json.dumps(payload, indent=2, sort_keys=False, default=str))
+
+
+def print_failures(failures: list[FileFailure], limit: int = 20) -> None:
+    if not failures:
+        return
+    click.echo(f"{len(failures)} file(s) reported and skipped:", err=True)
+    for failure in failures[:limit]:
+        click.echo(f"  [{failure.stage}] {failure.path!r}: {failure.reason}", err=True)
+    if len(failures) > limit:
+        click.echo(f"  ... and {len(failures) - limit} more (use --json for all)", err=True)
+
+
+def exit_code_for(failures: list[FileFailure]) -> int:
+    return int(ExitCode.SOME_FILES_FAILED if failures else ExitCode.OK)
+
+
+def finish(failures: list[FileFailure]) -> None:
+    """End a command with the exit code its per-file failures call for."""
+    code = exit_code_for(failures)
+    if code:
+        sys.exit(code)

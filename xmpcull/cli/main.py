@@ -1,0 +1,65 @@
+"""The ``xmpcull`` command: a thin layer over the library.
+
+Each subcommand lives in its own module; this one only assembles them and maps
+errors to exit codes (see ``xmpcull.errors.ExitCode``).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from xmpcull import __version__
+from xmpcull.cli.analyze import analyze, show
+from xmpcull.errors import ExitCode, XmpcullError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="xmpcull")
+@click.option("--debug", is_flag=True, help="Show tracebacks and debug logging.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Cull large photo sets: duplicates, bursts, quality, crops - written into XMP sidecars.
+
+    Reports and sidecars come first; files are only moved by the explicit,
+    reversible `move` command. Nothing is ever deleted.
+
+    Exit codes: 0 all good, 1 some files failed (reported, skipped), 2 usage error,
+    3 could not run.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+cli.add_command(analyze)
+cli.add_command(show)
+
+
+def main() -> None:
+    debug = "--debug" in sys.argv
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except XmpcullError as exc:
+        if debug:
+            raise
+        click.echo(f"xmpcull: error: {exc}", err=True)
+        sys.exit(int(exc.exit_code))
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    sys.exit(int(ExitCode.OK))
+
+
+if __name__ == "__main__":
+    main()
