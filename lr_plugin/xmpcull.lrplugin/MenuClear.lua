@@ -1,0 +1,2 @@
+-- Library menu item: runs the 'clear' command (see XcMenu).
+require('XcMenu').run('clear')

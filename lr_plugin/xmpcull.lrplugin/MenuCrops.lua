@@ -1,0 +1,2 @@
+-- Library menu item: runs the 'crops' command (see XcMenu).
+require('XcMenu').run('crops')
