@@ -1,0 +1,246 @@
+"""Where the picture is: importance maps and faces for the crop search.
+
+Each cue is a non-negative map over the analysis image whose mass sums to one
+(or is all zero when the cue found nothing), so cues can be mixed by weights that
+read as "share of the vote". The background floor (the median) is removed first:
+a uniform texture then carries no mass, and "share of mass kept" by a window
+measures how much of what stands out it keeps, not how much area.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+from xmpcull.crop.geometry import Box
+
+# Vote of each cue in the importance map; faces only vote when some were found,
+# otherwise their share is spread over the others in proportion.
+CUE_WEIGHTS = {"saliency": 0.45, "edges": 0.25, "skin": 0.10, "faces": 0.20}
+
+# Face boxes from the Haar cascades are tight around eyes-nose-mouth; a person's
+# head is larger. Grow them before requiring that a crop keeps them whole.
+FACE_GROW_X = 0.25
+FACE_GROW_TOP = 0.45
+FACE_GROW_BOTTOM = 0.30
+FACE_DETECT_LONG_SIDE = 320
+CENTER_PRIOR_FLOOR = 0.6  # weight of importance at the frame corners relative to the centre  # the cascades are the slow part; faces under ~5% of the frame stay findable
+
+
+@dataclass(frozen=True)
+class Cues:
+    """All cue maps for one analysis image (H x W, float32, each summing to 1 or 0)."""
+
+    saliency: np.ndarray
+    edges: np.ndarray
+    skin: np.ndarray
+    faces: tuple[Box, ...]
+    importance: np.ndarray  # weighted mix of the above
+    subject: Box | None  # the main subject's box, if one stands out
+    weights: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.importance.shape[1], self.importance.shape[0]
+
+
+def _normalise(m: np.ndarray) -> np.ndarray:
+    """Remove the background floor (median) and scale to unit mass."""
+    m = m.astype(np.float32)
+    m = np.clip(m - float(np.median(m)), 0, None)
+    total = float(m.sum())
+    return m / total if total > 1e-12 else np.zeros_like(m)
+
+
+def _sigma(shape: tuple[int, ...], share: float) -> float:
+    return max(1.0, share * float(np.hypot(shape[0], shape[1])))
+
+
+def _border_taper(shape: tuple[int, ...], share: float = 0.04) -> np.ndarray:
+    """0 at the frame edge rising to 1 at `share` inside: spectral residual wraps around at the borders."""
+    h, w = shape[:2]
+    ramp_x = np.clip(np.minimum(np.arange(w), np.arange(w)[::-1]) / max(1.0, share * w), 0, 1)
+    ramp_y = np.clip(np.minimum(np.arange(h), np.arange(h)[::-1]) / max(1.0, share * h), 0, 1)
+    return (ramp_y[:, None] * ramp_x[None, :]).astype(np.float32)
+
+
+def saliency_map(rgb: np.ndarray) -> np.ndarray:
+    """Half spectral residual (Hou & Zhang 2007), half colour distinctness (Achanta et al. 2009).
+
+    Spectral residual finds what breaks the image's texture statistics; colour
+    distinctness finds what differs from the average colour (a red jet in clouds,
+    a brown squirrel in leaves). Smoothed so a subject is one blob, not its outline.
+    """
+    h, w = rgb.shape[:2]
+    ok, sr = cv2.saliency.StaticSaliencySpectralResidual_create().computeSaliency(rgb)
+    sr = _normalise(sr.astype(np.float32) * _border_taper(rgb.shape)) if ok else np.zeros((h, w), np.float32)
+    # Colour distinctness at quarter size: it is a low-frequency cue anyway.
+    small = cv2.resize(rgb, (max(1, w // 4), max(1, h // 4)), interpolation=cv2.INTER_AREA)
+    lab = cv2.cvtColor(small, cv2.COLOR_RGB2Lab).astype(np.float32)
+    diff = lab - lab.reshape(-1, 3).mean(axis=0)
+    diff[..., 0] *= 0.5  # lightness matters less than hue: shadows are not subjects
+    ft = cv2.resize(np.sqrt((diff**2).sum(axis=2)), (w, h), interpolation=cv2.INTER_LINEAR)
+    mix = 0.5 * sr + 0.5 * _normalise(ft)
+    return _normalise(cv2.GaussianBlur(mix, (0, 0), _sigma(rgb.shape, 0.015)))
+
+
+def center_prior(shape: tuple[int, ...]) -> np.ndarray:
+    """Photographers put subjects near the centre (Tatler 2007); a mild, wide bias, never zero at the edge."""
+    h, w = shape[:2]
+    gx = np.exp(-(((np.arange(w) + 0.5) / w - 0.5) ** 2) / (2 * 0.3**2))
+    gy = np.exp(-(((np.arange(h) + 0.5) / h - 0.5) ** 2) / (2 * 0.3**2))
+    return (CENTER_PRIOR_FLOOR + (1 - CENTER_PRIOR_FLOOR) * gy[:, None] * gx[None, :]).astype(np.float32)
+
+
+def edge_map(gray: np.ndarray) -> np.ndarray:
+    """Fine detail (gradient magnitude): in-focus subjects carry it, blurred backgrounds and sky do not."""
+    g = cv2.GaussianBlur(gray, (0, 0), 1.0).astype(np.float32)
+    mag = cv2.magnitude(cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3))
+    mag = cv2.GaussianBlur(mag, (0, 0), _sigma(gray.shape, 0.02))
+    return _normalise(mag)
+
+
+def skin_map(rgb: np.ndarray) -> np.ndarray:
+    """Skin-coloured pixels (the classic YCrCb box of Chai & Ngan 1999), zero for grey images."""
+    ycrcb = cv2.cvtColor(rgb, cv2.COLOR_RGB2YCrCb)
+    _, cr, cb = cv2.split(ycrcb)
+    mask = ((cr >= 135) & (cr <= 173) & (cb >= 77) & (cb <= 127)).astype(np.float32)
+    sat = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)[..., 1].astype(np.float32) / 255.0
+    mask *= sat > 0.12  # greyish pixels fall in the box too; they are not skin
+    if mask.mean() > 0.5:  # half the frame "skin": sand, wood, a warm cast. No information.
+        return np.zeros_like(mask)
+    return _normalise(cv2.GaussianBlur(mask, (0, 0), _sigma(rgb.shape, 0.01)))
+
+
+@lru_cache(maxsize=None)
+def _cascade(name: str) -> cv2.CascadeClassifier:
+    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + name)
+    if cascade.empty():
+        raise RuntimeError(f"OpenCV cascade {name} is missing from cv2.data")
+    return cascade
+
+
+def detect_faces(gray: np.ndarray) -> list[Box]:
+    """Frontal and profile (both directions) Haar detections, grown to head size, merged when overlapping."""
+    h, w = gray.shape
+    scale = min(1.0, FACE_DETECT_LONG_SIDE / max(h, w))
+    small = cv2.resize(gray, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    small = cv2.equalizeHist(small)
+    min_side = max(20, round(0.04 * min(small.shape)))
+    found: list[Box] = []
+    frontal = _cascade("haarcascade_frontalface_default.xml").detectMultiScale(
+        small, scaleFactor=1.2, minNeighbors=5, minSize=(min_side, min_side)
+    )
+    found += [Box(x, y, x + fw, y + fh) for x, y, fw, fh in np.asarray(frontal).reshape(-1, 4).tolist()]
+    profile = _cascade("haarcascade_profileface.xml")
+    sw = small.shape[1]
+    for flipped in (False, True):  # the cascade only knows faces looking one way
+        img = cv2.flip(small, 1) if flipped else small
+        hits = profile.detectMultiScale(img, scaleFactor=1.25, minNeighbors=5, minSize=(min_side, min_side))
+        for x, y, fw, fh in np.asarray(hits).reshape(-1, 4).tolist():
+            found.append(Box(sw - x - fw, y, sw - x, y + fh) if flipped else Box(x, y, x + fw, y + fh))
+    # Merge detections of the same head first (tight boxes), then grow to head size:
+    # growing first would fuse two people standing side by side.
+    return [
+        Box(
+            round((f.x0 - FACE_GROW_X * f.width) / scale),
+            round((f.y0 - FACE_GROW_TOP * f.height) / scale),
+            round((f.x1 + FACE_GROW_X * f.width) / scale),
+            round((f.y1 + FACE_GROW_BOTTOM * f.height) / scale),
+        ).clip(w, h)
+        for f in merge_overlapping(found)
+    ]
+
+
+def merge_overlapping(boxes: Sequence[Box]) -> list[Box]:
+    """Union boxes that overlap until none do: one head found by two cascades is one face."""
+    merged = list(boxes)
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(merged)):
+            for j in range(i + 1, len(merged)):
+                a, b = merged[i], merged[j]
+                if a.intersection(b) > 0.3 * min(a.area, b.area):
+                    merged[i] = Box(min(a.x0, b.x0), min(a.y0, b.y0), max(a.x1, b.x1), max(a.y1, b.y1))
+                    del merged[j]
+                    changed = True
+                    break
+            if changed:
+                break
+    return sorted(merged)
+
+
+def face_map(shape: tuple[int, int], faces: Sequence[Box]) -> np.ndarray:
+    m = np.zeros(shape, np.float32)
+    for f in faces:
+        m[f.y0 : f.y1, f.x0 : f.x1] += 1.0 / max(1, f.area) ** 0.5  # big faces weigh more, not in proportion to area
+    total = float(m.sum())
+    return m / total if total > 0 else m
+
+
+def subject_box(importance: np.ndarray, faces: Sequence[Box]) -> Box | None:
+    """The main subject: the blob around the importance peak, joined with any faces.
+
+    None when nothing stands out (the peak is not clearly above the rest), so the
+    search does not chase a subject that is not there.
+    """
+    h, w = importance.shape
+    blurred = cv2.GaussianBlur(importance, (0, 0), _sigma(importance.shape, 0.03))
+    peak = float(blurred.max())
+    if peak <= 0:
+        return _union(faces)
+    # A subject is a blob whose peak stands well above the typical level.
+    if peak < 4.0 * float(blurred.mean()):
+        return _union(faces)
+    mask = (blurred >= 0.35 * peak).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    py, px = np.unravel_index(int(np.argmax(blurred)), blurred.shape)
+    label = labels[py, px]
+    x, y, bw, bh = (int(v) for v in stats[label, :4])
+    blob = Box(x, y, x + bw, y + bh)
+    if blob.area > 0.6 * w * h:  # the "subject" is most of the frame: no single subject
+        return _union(faces)
+    return _union([blob, *faces])
+
+
+def _union(boxes: Sequence[Box]) -> Box | None:
+    if not boxes:
+        return None
+    return Box(min(b.x0 for b in boxes), min(b.y0 for b in boxes), max(b.x1 for b in boxes), max(b.y1 for b in boxes))
+
+
+def compute_cues(rgb: np.ndarray, *, detect: bool = True) -> Cues:
+    """All cues for one displayed-orientation RGB image (H x W x 3, uint8)."""
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+        raise ValueError("expected an H x W x 3 uint8 RGB array")
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    sal = saliency_map(rgb)
+    edges = edge_map(gray)
+    skin = skin_map(rgb)
+    faces = tuple(detect_faces(gray)) if detect else ()
+    fmap = face_map(gray.shape, faces)
+    maps = {"saliency": sal, "edges": edges, "skin": skin, "faces": fmap}
+    active = {k: v for k, v in CUE_WEIGHTS.items() if float(maps[k].sum()) > 0}
+    total = sum(active.values()) or 1.0
+    weights = {k: v / total for k, v in active.items()}
+    importance = np.zeros(gray.shape, np.float32)
+    for k, wgt in weights.items():
+        importance += wgt * maps[k]
+    importance *= center_prior(gray.shape)
+    total_mass = float(importance.sum())
+    if total_mass > 0:
+        importance /= total_mass
+    return Cues(
+        saliency=sal,
+        edges=edges,
+        skin=skin,
+        faces=faces,
+        importance=importance,
+        subject=subject_box(importance, faces),
+        weights=weights,
+    )

@@ -1,0 +1,265 @@
+"""The crop search: for each aspect, the best window over all positions and a few scales.
+
+Every window is scored from summed-area tables (integral images), so one window
+costs a handful of lookups and the search is exhaustive on a fine grid. The rules,
+in order: never cut a face if some window keeps all faces whole; keep the main
+subject whole if some window can; then the highest score. docs/crops.md explains
+the score and the confidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from xmpcull.crop.cues import Cues, compute_cues
+from xmpcull.crop.geometry import Box, crs_to_display_box, display_box_to_crs, parse_aspect, window_for_scale
+from xmpcull.models import CropEdges
+
+SCALES = (1.0, 0.92, 0.85, 0.78, 0.7)  # relative to the largest window of the aspect
+GRID_STEPS = 64  # positions per axis at most: about 1/64 of the free room
+SIZE_PENALTY = 0.10  # score lost by shrinking to zero area: a smaller crop must keep nearly all the mass
+CUT_PENALTY = 1.0  # importance mass straddling a cut edge counts against the window
+THIRDS_BONUS = 0.03  # tie-breaker only: subject centre near a rule-of-thirds point or the centre
+CUT_BAND = 0.03  # half-width of the band around a cut edge, as a share of the window's short side
+DISTINCT_IOU = 0.5  # a runner-up window "differs substantially" below this overlap
+MARGIN_FULL = 0.15  # a runner-up this much importance mass behind counts as a clear win
+
+
+@dataclass(frozen=True)
+class CropProposal:
+    """One proposed crop for one aspect, in the pixels of the analysed array."""
+
+    aspect: str
+    box: Box
+    image_size: tuple[int, int]  # (w, h) of the array the box refers to
+    scale: float  # window size relative to the largest window of this aspect
+    score: float
+    confidence: float  # in [0, 1]; see docs/crops.md
+    faces_whole: bool  # every detected face is fully inside or fully outside
+    subject_whole: bool | None  # None when no single subject stood out
+    details: dict[str, float] = field(default_factory=dict)
+
+    def to_display(self, display_w: int, display_h: int) -> Box:
+        """The same crop on the full displayed image, with the aspect exact there (within 1 px)."""
+        w, h = self.image_size
+        aspect = parse_aspect(self.aspect)
+        cw, ch = window_for_scale(aspect, display_w, display_h, self.scale)
+        # Keep the window's centre, then slide it back inside the frame.
+        cx = (self.box.x0 + self.box.x1) / 2 * display_w / w
+        cy = (self.box.y0 + self.box.y1) / 2 * display_h / h
+        x0 = min(max(0, round(cx - cw / 2)), display_w - cw)
+        y0 = min(max(0, round(cy - ch / 2)), display_h - ch)
+        return Box(x0, y0, x0 + cw, y0 + ch)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "aspect": self.aspect,
+            "box": self.box.to_list(),
+            "image_size": list(self.image_size),
+            "scale": self.scale,
+            "score": round(self.score, 5),
+            "confidence": round(self.confidence, 4),
+            "faces_whole": self.faces_whole,
+            "subject_whole": self.subject_whole,
+            "details": {k: round(v, 5) for k, v in self.details.items()},
+        }
+
+
+def _integral(m: np.ndarray) -> np.ndarray:
+    return cv2.integral(np.ascontiguousarray(m, dtype=np.float64), sdepth=cv2.CV_64F)
+
+
+@dataclass(frozen=True)
+class _Tables:
+    """Summed-area tables of the importance map, and of it weighted by x and y (for centroids)."""
+
+    mass: np.ndarray
+    mass_x: np.ndarray
+    mass_y: np.ndarray
+
+    @classmethod
+    def of(cls, importance: np.ndarray) -> _Tables:
+        h, w = importance.shape
+        imp = importance.astype(np.float64)
+        return cls(
+            _integral(imp),
+            _integral(imp * np.arange(w, dtype=np.float64)[None, :]),
+            _integral(imp * np.arange(h, dtype=np.float64)[:, None]),
+        )
+
+
+def _rect(ii: np.ndarray, x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray) -> np.ndarray:
+    """Sum over [y0, y1) x [x0, x1) for broadcast arrays of corners (clipped to the image)."""
+    h, w = ii.shape[0] - 1, ii.shape[1] - 1
+    x0 = np.clip(x0, 0, w)
+    x1 = np.clip(x1, 0, w)
+    y0 = np.clip(y0, 0, h)
+    y1 = np.clip(y1, 0, h)
+    return ii[y1, x1] - ii[y0, x1] - ii[y1, x0] + ii[y0, x0]
+
+
+def _positions(free: int) -> np.ndarray:
+    step = max(1, int(np.ceil(free / GRID_STEPS)))
+    pos = np.arange(0, free + 1, step)
+    return pos if pos[-1] == free else np.append(pos, free)
+
+
+@dataclass
+class _Candidates:
+    """All windows of one aspect, flattened: corners, scores and constraint flags."""
+
+    x0: np.ndarray
+    y0: np.ndarray
+    x1: np.ndarray
+    y1: np.ndarray
+    scale: np.ndarray
+    kept: np.ndarray
+    score: np.ndarray
+    faces_cut: np.ndarray
+    subject_whole: np.ndarray
+
+
+def _thirds(cx: np.ndarray, cy: np.ndarray) -> np.ndarray:
+    """1 when (cx, cy) in window-relative units sits on a thirds point or the centre, falling off smoothly."""
+    best = np.zeros(np.broadcast(cx, cy).shape)
+    for px in (1 / 3, 1 / 2, 2 / 3):
+        for py in (1 / 3, 1 / 2, 2 / 3):
+            if (px == 1 / 2) != (py == 1 / 2):
+                continue  # the centre and the four thirds points, not the edge midpoints
+            best = np.maximum(best, np.exp(-((cx - px) ** 2 + (cy - py) ** 2) / (2 * 0.12**2)))
+    return best
+
+
+def _candidates(cues: Cues, tables: _Tables, aspect_text: str) -> _Candidates:
+    H, W = cues.importance.shape
+    ii, iix, iiy = tables.mass, tables.mass_x, tables.mass_y
+    aspect = parse_aspect(aspect_text)
+    largest = window_for_scale(aspect, W, H)
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in _Candidates.__dataclass_fields__}
+    for s in SCALES:
+        w, h = window_for_scale(aspect, W, H, s)
+        if s < 1.0 and (w, h) == largest:
+            continue
+        X, Y = np.meshgrid(_positions(W - w), _positions(H - h))
+        X, Y = X.ravel(), Y.ravel()
+        X1, Y1 = X + w, Y + h
+        kept = _rect(ii, X, Y, X1, Y1)
+        # Mass straddling each edge that actually cuts (an edge on the image border cuts nothing).
+        b = max(1, round(CUT_BAND * min(w, h)))
+        cut = np.where(X > 0, _rect(ii, X - b, Y, X + b, Y1), 0.0)
+        cut += np.where(X1 < W, _rect(ii, X1 - b, Y, X1 + b, Y1), 0.0)
+        cut += np.where(Y > 0, _rect(ii, X, Y - b, X1, Y + b), 0.0)
+        cut += np.where(Y1 < H, _rect(ii, X, Y1 - b, X1, Y1 + b), 0.0)
+        safe = np.maximum(kept, 1e-12)
+        cx = (_rect(iix, X, Y, X1, Y1) / safe - X) / w
+        cy = (_rect(iiy, X, Y, X1, Y1) / safe - Y) / h
+        area_ratio = (w * h) / (largest[0] * largest[1])
+        score = kept - CUT_PENALTY * cut - SIZE_PENALTY * (1 - area_ratio) + THIRDS_BONUS * _thirds(cx, cy)
+        faces_cut = np.zeros(X.shape, np.int32)
+        for f in cues.faces:
+            inside = (X <= f.x0) & (Y <= f.y0) & (X1 >= f.x1) & (Y1 >= f.y1)
+            touches = (X < f.x1) & (X1 > f.x0) & (Y < f.y1) & (Y1 > f.y0)
+            faces_cut += touches & ~inside
+        if cues.subject is not None:
+            sb = cues.subject
+            subject_whole = (X <= sb.x0) & (Y <= sb.y0) & (X1 >= sb.x1) & (Y1 >= sb.y1)
+        else:
+            subject_whole = np.ones(X.shape, bool)
+        for k, v in (
+            ("x0", X), ("y0", Y), ("x1", X1), ("y1", Y1), ("scale", np.full(X.shape, s)), ("kept", kept),
+            ("score", score), ("faces_cut", faces_cut), ("subject_whole", subject_whole),
+        ):
+            parts[k].append(v)
+    return _Candidates(**{k: np.concatenate(v) for k, v in parts.items()})
+
+
+def _choose(c: _Candidates) -> tuple[int, np.ndarray]:
+    """Index of the winner and the mask of windows that satisfy the same constraints."""
+    ok = c.faces_cut == c.faces_cut.min()
+    if np.any(ok & c.subject_whole):
+        ok &= c.subject_whole
+    idx = np.flatnonzero(ok)
+    return int(idx[np.argmax(c.score[idx])]), ok
+
+
+def _iou_with(c: _Candidates, i: int) -> np.ndarray:
+    iw = np.clip(np.minimum(c.x1, c.x1[i]) - np.maximum(c.x0, c.x0[i]), 0, None)
+    ih = np.clip(np.minimum(c.y1, c.y1[i]) - np.maximum(c.y0, c.y0[i]), 0, None)
+    inter = iw * ih
+    areas = (c.x1 - c.x0) * (c.y1 - c.y0)
+    return inter / (areas + areas[i] - inter)
+
+
+def confidence_terms(c: _Candidates, best: int, allowed: np.ndarray, image_area: int) -> dict[str, float]:
+    """The parts the confidence is made of (documented in docs/crops.md).
+
+    kept: share of the importance mass inside the window. removed_density: mass
+    removed per share of area removed (0 = only empty background was cut away,
+    1 = what was cut away is as busy as the picture on average). margin: how much
+    more mass the window keeps than the best window that differs substantially.
+    """
+    kept = float(c.kept[best])
+    area = float((c.x1[best] - c.x0[best]) * (c.y1[best] - c.y0[best])) / image_area
+    removed_area = 1.0 - area
+    removed_density = min(1.0, max(0.0, (1.0 - kept) / removed_area)) if removed_area > 0.01 else 0.0
+    terms = {"kept": kept, "area": area, "removed_density": removed_density, "margin": MARGIN_FULL}
+    distinct = allowed & (_iou_with(c, best) < DISTINCT_IOU)
+    if np.any(distinct):  # otherwise there is no real alternative: the crop is forced
+        terms["runner_up_kept"] = float(c.kept[distinct].max())
+        terms["margin"] = max(0.0, kept - terms["runner_up_kept"])
+    return terms
+
+
+def _confidence(terms: dict[str, float], faces_whole: bool, subject_whole: bool | None) -> float:
+    conf = (1.0 - terms["removed_density"]) * (0.5 + 0.5 * min(1.0, terms["margin"] / MARGIN_FULL))
+    if not faces_whole:
+        conf *= 0.5
+    if subject_whole is False:
+        conf *= 0.7
+    return float(min(1.0, max(0.0, conf)))
+
+
+def propose_crops(rgb: np.ndarray, aspects: Sequence[str], *, cues: Cues | None = None) -> list[CropProposal]:
+    """One proposal per aspect for a displayed-orientation RGB array (analysis resolution, e.g. long side 512)."""
+    if cues is None:
+        cues = compute_cues(rgb)
+    W, H = cues.size
+    tables = _Tables.of(cues.importance)
+    proposals = []
+    for aspect_text in aspects:
+        aspect = str(parse_aspect(aspect_text))
+        c = _candidates(cues, tables, aspect)
+        best, allowed = _choose(c)
+        faces_whole = bool(c.faces_cut[best] == 0)
+        subject_whole = None if cues.subject is None else bool(c.subject_whole[best])
+        terms = confidence_terms(c, best, allowed, W * H)
+        proposals.append(
+            CropProposal(
+                aspect=aspect,
+                box=Box(int(c.x0[best]), int(c.y0[best]), int(c.x1[best]), int(c.y1[best])),
+                image_size=(W, H),
+                scale=float(c.scale[best]),
+                score=float(c.score[best]),
+                confidence=_confidence(terms, faces_whole, subject_whole),
+                faces_whole=faces_whole,
+                subject_whole=subject_whole,
+                details={**terms, "faces": float(len(cues.faces))},
+            )
+        )
+    return proposals
+
+
+def proposals_to_crs(
+    proposals: Sequence[CropProposal], display_w: int, display_h: int, orientation: int
+) -> list[CropEdges]:
+    """Camera Raw edges (stored frame, fractions) for each proposal on the full displayed image."""
+    return [display_box_to_crs(p.to_display(display_w, display_h), display_w, display_h, orientation) for p in proposals]
+
+
+def crs_to_box(edges: CropEdges, display_w: int, display_h: int, orientation: int) -> Box:
+    """Where an existing Camera Raw crop sits in the displayed image (for reports and previews)."""
+    return crs_to_display_box(edges, display_w, display_h, orientation)
