@@ -1,0 +1,134 @@
+"""Which files the duplicate report (and the user's edited CSV) asks us to move, and which must stay.
+
+The JSON report says what each file was (size, mtime, digest); the CSV, when
+given, is the user's decision: a deleted row, or a row switched to ``keeper``,
+means "leave this file where it is". Everything the report names but does not
+select for moving is protected, so it is never dragged along as a companion.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from xmpcull.errors import FileFailure, ReportError
+
+REPORT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What the report recorded about a file; a file that no longer matches is not moved."""
+
+    size: int
+    mtime: float  # seconds, as in the report
+    digest: str  # blake2b-128 hex of the bytes
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A duplicate selected for moving."""
+
+    path: Path
+    root: Path
+    relpath: str
+    group_id: str
+    expect: Expectation
+
+
+@dataclass
+class MoveSelection:
+    roots: list[Path]
+    candidates: list[Candidate]
+    protected: frozenset[Path]  # keepers, similar-set and burst members, rows kept by the user
+    staying_by_group: dict[str, list[Path]] = field(default_factory=dict)
+    failures: list[FileFailure] = field(default_factory=list)
+
+
+def _load_json(report_path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(Path(report_path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ReportError(f"cannot read the duplicate report ({exc})", [report_path]) from exc
+    if not isinstance(data, dict) or data.get("version") != REPORT_VERSION:
+        raise ReportError(f"not a version {REPORT_VERSION} duplicate report", [report_path])
+    if not isinstance(data.get("groups"), list) or not isinstance(data.get("roots"), list):
+        raise ReportError("duplicate report has no 'roots'/'groups' lists", [report_path])
+    return data
+
+
+def _paths_in(value: Any) -> Iterator[Path]:
+    """Every absolute path named anywhere in a similar-set/burst structure (its exact shape may grow)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key in ("path", "keeper") and isinstance(item, str):
+                yield Path(item)
+            else:
+                yield from _paths_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, str) and os.path.isabs(item):
+                yield Path(item)
+            else:
+                yield from _paths_in(item)
+
+
+def _read_csv_roles(csv_path: Path) -> dict[Path, str]:
+    try:
+        with open(csv_path, newline="", encoding="utf-8-sig") as handle:  # -sig: spreadsheets add a BOM
+            reader = csv.DictReader(handle)
+            if reader.fieldnames is None or not {"path", "role"} <= set(reader.fieldnames):
+                raise ReportError("duplicate CSV needs 'path' and 'role' columns", [csv_path])
+            return {Path(row["path"]): (row.get("role") or "").strip().lower() for row in reader if row.get("path")}
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise ReportError(f"cannot read the duplicate CSV ({exc})", [csv_path]) from exc
+
+
+def _expectation(member: dict[str, Any]) -> Expectation:
+    return Expectation(size=int(member["bytes"]), mtime=float(member["mtime"]), digest=str(member["digest"]))
+
+
+def load_move_selection(report_path: Path, csv_path: Path | None = None) -> MoveSelection:
+    """Read the report (and CSV) into the list of files to move; raises ReportError on an unusable report."""
+    data = _load_json(report_path)
+    csv_roles = _read_csv_roles(csv_path) if csv_path is not None else None
+    protected: set[Path] = set(_paths_in(data.get("similar_sets", [])))
+    protected.update(_paths_in(data.get("bursts", [])))
+    selection = MoveSelection(roots=[Path(r) for r in data["roots"]], candidates=[], protected=frozenset())
+    in_report: set[Path] = set()
+    for group in data["groups"]:
+        group_id = str(group.get("id"))
+        wanted: list[Candidate] = []
+        staying: list[Path] = []
+        for member in group.get("members", []):
+            try:
+                path = Path(member["path"])
+                role = member.get("role")
+                if csv_roles is not None:
+                    role = csv_roles.get(path)  # None: the user deleted the row
+                in_report.add(path)
+                if role == "duplicate":
+                    wanted.append(Candidate(path, Path(member["root"]), str(member["relpath"]), group_id,
+                                            _expectation(member)))
+                else:
+                    staying.append(path)
+            except (KeyError, TypeError, ValueError) as exc:
+                selection.failures.append(FileFailure(str(member.get("path", "?")), "move",
+                                                      f"malformed report member ({exc!r})"))
+        if group.get("keeper"):
+            if csv_roles is None or csv_roles.get(Path(group["keeper"])) != "duplicate":
+                staying.append(Path(group["keeper"]))
+        protected.update(staying)
+        selection.staying_by_group[group_id] = staying
+        selection.candidates.extend(wanted)
+    if csv_roles is not None:
+        for path, role in csv_roles.items():
+            if path not in in_report and role == "duplicate":
+                selection.failures.append(FileFailure(str(path), "move", "CSV row is not in the JSON report; not moved"))
+    selection.protected = frozenset(protected)
+    return selection
