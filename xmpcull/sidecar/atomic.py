@@ -25,8 +25,10 @@ def atomic_write(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically; on any failure the old file is untouched."""
     folder = path.parent
     mode = _mode_for(path)
-    if path.exists() and not os.access(path, os.W_OK):
+    if path.exists() and _read_only(path):
         raise SidecarError("sidecar is read-only", [path])
+    if _read_only(folder):
+        raise SidecarError("folder is read-only, cannot create a file in the folder", [folder])
     try:
         fd, temp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=folder)
     except OSError as exc:
@@ -48,6 +50,16 @@ def atomic_write(path: Path, data: bytes) -> None:
             temp.unlink()
         raise
     _fsync_dir(folder)
+
+
+def _read_only(path: Path) -> bool:
+    # The mode bits count even for root: a user who made a file read-only means "hands off",
+    # and a rename would otherwise replace it without asking.
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return not os.access(path, os.W_OK) or not mode & 0o222
 
 
 def _mode_for(path: Path) -> int:
