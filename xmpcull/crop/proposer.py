@@ -215,7 +215,11 @@ def confidence_terms(c: _Candidates, best: int, allowed: np.ndarray, image_area:
 
 
 def _confidence(terms: dict[str, float], faces_whole: bool, subject_whole: bool | None) -> float:
-    conf = (1.0 - terms["removed_density"]) * (0.5 + 0.5 * min(1.0, terms["margin"] / MARGIN_FULL))
+    # A runner-up only makes the choice doubtful if it is behind by less than what the
+    # winner itself throws away: two windows that both keep everything are not a dilemma.
+    needed = max(1e-6, min(MARGIN_FULL, 1.0 - terms["kept"]))
+    decisive = min(1.0, terms["margin"] / needed)
+    conf = (1.0 - terms["removed_density"]) * (0.5 + 0.5 * decisive)
     if not faces_whole:
         conf *= 0.5
     if subject_whole is False:

@@ -1,0 +1,129 @@
+"""Crop proposals on real photos: faces are never cut, crops stay inside, confidence means something."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from xmpcull.crop.geometry import Box, aspect_error_px, crs_to_display_box, parse_aspect
+from xmpcull.crop.io import load_analysis_rgb
+from xmpcull.crop.preview import write_preview
+from xmpcull.crop.proposer import propose_crops, proposals_to_crs
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+# The astronaut's head in photos/astronaut.png (512x512), hair to chin, set by looking at it.
+ASTRONAUT_HEAD = Box(150, 20, 300, 190)
+
+
+def _astronaut_head() -> np.ndarray:
+    with Image.open(FIXTURES / "photos" / "astronaut.png") as img:
+        return np.asarray(img.convert("RGB"))[ASTRONAUT_HEAD.y0 : ASTRONAUT_HEAD.y1, ASTRONAUT_HEAD.x0 : ASTRONAUT_HEAD.x1]
+
+
+def _background(name: str) -> np.ndarray:
+    rgb, _ = load_analysis_rgb(FIXTURES / name)
+    return rgb.copy()
+
+
+def _paste(background: np.ndarray, patch: np.ndarray, x: int, y: int) -> tuple[np.ndarray, Box]:
+    out = background.copy()
+    out[y : y + patch.shape[0], x : x + patch.shape[1]] = patch
+    return out, Box(x, y, x + patch.shape[1], y + patch.shape[0])
+
+
+HEAD = _astronaut_head()
+DUNES = _background("photos/mongolels.jpg")  # 512x342
+
+
+def _placements() -> list[tuple[str, int, int]]:
+    bh, bw = DUNES.shape[:2]
+    ph, pw = HEAD.shape[:2]
+    return [
+        ("left", 0, (bh - ph) // 2),
+        ("right", bw - pw, (bh - ph) // 2),
+        ("top-right", bw - pw - 10, 0),
+        ("bottom-left", 5, bh - ph),
+    ]
+
+
+@pytest.mark.parametrize("aspect", ["4:5", "16:9"])
+@pytest.mark.parametrize("where, x, y", _placements())
+def test_pasted_face_is_kept_whole(aspect: str, where: str, x: int, y: int) -> None:
+    rgb, face = _paste(DUNES, HEAD, x, y)
+    (p,) = propose_crops(rgb, [aspect])
+    assert p.box.inside(rgb.shape[1], rgb.shape[0])
+    # The head patch is 150x170 and fits every window here, so it must be whole.
+    assert p.box.contains(face), (where, p.box, face)
+    assert p.faces_whole
+
+
+def test_real_portrait_faces_stay_whole() -> None:
+    rgb, _ = load_analysis_rgb(FIXTURES / "photos" / "astronaut.png")
+    for p in propose_crops(rgb, ["4:5", "16:9", "1:1", "3:2"]):
+        assert p.faces_whole, p
+        assert p.box.contains(Box(165, 40, 285, 175)), p  # the face itself, well inside the head
+
+
+def test_no_subject_gives_low_confidence() -> None:
+    rgb, _ = load_analysis_rgb(FIXTURES / "photos" / "hubble_deep_field.jpg")
+    for p in propose_crops(rgb, ["4:5", "16:9"]):
+        assert p.confidence < 0.5, p
+
+
+def test_clear_subject_on_plain_background_beats_no_subject() -> None:
+    plain = np.full_like(DUNES, (200, 190, 170))
+    rgb, face = _paste(plain, HEAD, 330, 80)
+    (clear,) = propose_crops(rgb, ["4:5"])
+    (vague,) = propose_crops(_background("photos/hubble_deep_field.jpg"), ["4:5"])
+    assert clear.box.contains(face)
+    assert clear.confidence >= 0.8 > vague.confidence
+
+
+def test_aspect_matching_the_image_is_the_whole_frame() -> None:
+    rgb = _background("photos/T-45A_Goshawk_03_1600px.jpg")  # 512x383, about 4:3
+    (p,) = propose_crops(rgb, ["4:3"])
+    assert p.box.width >= rgb.shape[1] - 1 and p.box.height >= rgb.shape[0] - 1
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    w=st.integers(24, 300),
+    h=st.integers(24, 300),
+    seed=st.integers(0, 2**16),
+    aspect=st.sampled_from(["4:5", "16:9", "1:1", "3:2", "5:4"]),
+)
+def test_crop_inside_image_with_exact_aspect(w: int, h: int, seed: int, aspect: str) -> None:
+    rng = np.random.default_rng(seed)
+    rgb = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+    (p,) = propose_crops(rgb, [aspect])
+    assert p.box.inside(w, h) and p.box.area > 0
+    assert 0.0 <= p.confidence <= 1.0
+    assert aspect_error_px(p.box.width, p.box.height, parse_aspect(aspect)) <= 1.0
+    full = p.to_display(w * 7, h * 7)
+    assert full.inside(w * 7, h * 7)
+    assert aspect_error_px(full.width, full.height, parse_aspect(aspect)) <= 1.0
+
+
+@pytest.mark.parametrize("orientation", [1, 3, 6, 8])
+def test_proposals_to_crs_round_trip(orientation: int) -> None:
+    rgb, (dw, dh) = load_analysis_rgb(FIXTURES / "photos" / "nikon-e2100.jpg")  # displays 1200x1600
+    assert (dw, dh) == (1200, 1600)
+    proposals = propose_crops(rgb, ["4:5", "16:9"])
+    for p, edges in zip(proposals, proposals_to_crs(proposals, dw, dh, orientation)):
+        assert 0 <= edges.left < edges.right <= 1 and 0 <= edges.top < edges.bottom <= 1
+        assert crs_to_display_box(edges, dw, dh, orientation) == p.to_display(dw, dh)
+
+
+def test_write_preview(tmp_path: Path) -> None:
+    rgb, _ = load_analysis_rgb(FIXTURES / "photos" / "portrait.jpg")
+    out = write_preview(rgb, propose_crops(rgb, ["4:5", "16:9"]), tmp_path / "sub" / "p.jpg")
+    with Image.open(out) as img:
+        assert img.format == "JPEG" and max(img.size) == 640
+        drawn = np.asarray(img.convert("RGB")).astype(int)
+    # The source is black and white; the coloured outlines must be there.
+    assert np.max(np.abs(drawn[..., 0] - drawn[..., 2])) > 100
