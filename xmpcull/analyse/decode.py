@@ -73,6 +73,8 @@ def _shrink(image: Image.Image, size: int) -> Image.Image:
 
 def decode_rendered(path: Path, size: int = ANALYSIS_SIZE) -> Decoded:
     """JPEG, PNG, TIFF, WebP, HEIC."""
+    if path.stat().st_size == 0:
+        raise DecodeError("file is empty", [path])
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:

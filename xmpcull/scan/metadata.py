@@ -53,6 +53,7 @@ IMAGE_TAGS = (
     "Composite:ImageSize#",
     "EXIF:Rating#",
     "ExifTool:Warning",
+    "ExifTool:Error",
 )
 XMP_DECISION_TAGS = (
     "XMP:Rating#",
