@@ -25,9 +25,9 @@ from xmpcull.group.bursts import (
 )
 from xmpcull.models import CaptureTime, Features, ImageFile, ImageRecord, Metadata
 
-R5 = dict(body="Canon Canon EOS R5#031", model="Canon EOS R5", serial="031")
-R5_B = dict(body="Canon Canon EOS R5#777", model="Canon EOS R5", serial="777")
-Z9 = dict(body="NIKON CORPORATION NIKON Z 9#3020326", model="NIKON Z 9", serial="3020326")
+R5 = dict(body="Canon EOS R5#031", model="Canon EOS R5", serial="031")
+R5_B = dict(body="Canon EOS R5#777", model="Canon EOS R5", serial="777")
+Z9 = dict(body="NIKON Z 9#3020326", model="NIKON Z 9", serial="3020326")
 
 
 def at(local: dt.datetime, offset_minutes: int | None = None) -> CaptureTime:

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from xmpcull.group.bursts import Shot, cluster_bursts
 
-BODIES = [("Canon Canon EOS R5#1", "Canon EOS R5", "1"), ("Canon Canon EOS R5#2", "Canon EOS R5", "2"), ("NIKON Z 9", "NIKON Z 9", None), (None, None, None)]
+BODIES = [("Canon EOS R5#1", "Canon EOS R5", "1"), ("Canon EOS R5#2", "Canon EOS R5", "2"), ("NIKON Z 9", "NIKON Z 9", None), (None, None, None)]
 EPOCH = dt.datetime(2024, 12, 31, 23, 59, 0)
 
 

@@ -46,7 +46,7 @@ UNKNOWN_BODY = ""  # body key of files that name no camera
 _MICROS = 1_000_000
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Shot:
     """One frame as the clustering sees it: who shot it, when, and how good it is."""
 
@@ -77,7 +77,7 @@ class Shot:
         return abs(self.mean_luma - 0.5) + (self.clip_high or 0.0) + (self.clip_low or 0.0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Burst:
     """Consecutive frames of one body; a size-1 ``Burst`` is a singleton with no ID."""
 
@@ -186,10 +186,13 @@ def short_camera_name(model: str | None, make: str | None = None) -> str:
     return name[:12] or "Cam"
 
 
+_DIGIT_RUN = re.compile(r"\d+")
+
+
 def frame_number(path: str) -> str:
     """The camera's file counter: the last four digits of the last digit run in the name (IMG_0007.CR3 -> "0007")."""
     stem = path.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    runs = re.findall(r"\d+", stem)
+    runs = _DIGIT_RUN.findall(stem)
     return runs[-1][-4:].rjust(4, "0") if runs else "0000"
 
 
@@ -319,15 +322,25 @@ def cluster_bursts(
     """
     if not gap_seconds >= 0:
         raise ConfigError(f"burst gap must be zero or more seconds, got {gap_seconds!r}")
-    timed = [s for s in shots if s.timestamp is not None]
-    untimed = sorted((s for s in shots if s.timestamp is None), key=lambda s: (s.name, s.path))
+    # One pass over the records: touching a million objects costs more than the numpy work.
+    timed: list[Shot] = []
+    bodies: list[str] = []
+    times: list[float] = []
+    untimed: list[Shot] = []
+    for shot in shots:
+        if shot.timestamp is None:
+            untimed.append(shot)
+        else:
+            timed.append(shot)
+            bodies.append(shot.body if shot.body is not None else UNKNOWN_BODY)
+            times.append(shot.timestamp)
+    untimed.sort(key=lambda s: (s.name, s.path))
     bursts: list[Burst] = []
     if timed:
-        bodies = [s.body if s.body is not None else UNKNOWN_BODY for s in timed]
         offset_of_body = _body_offsets(timed, bodies, clock_offsets)
-        seconds = np.fromiter((s.timestamp for s in timed), dtype=np.float64, count=len(timed))  # type: ignore[misc]
+        seconds = np.array(times, dtype=np.float64)
         if offset_of_body:
-            seconds = seconds + np.fromiter((offset_of_body.get(b, 0.0) for b in bodies), dtype=np.float64, count=len(timed))
+            seconds = seconds + np.array([offset_of_body.get(b, 0.0) for b in bodies], dtype=np.float64)
         micros = np.round(seconds * _MICROS).astype(np.int64)
         # Codes follow the sorted body keys, so the order never depends on input order.
         body_rank = {body: rank for rank, body in enumerate(sorted(set(bodies)))}
