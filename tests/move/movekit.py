@@ -94,13 +94,14 @@ def snapshot(root: Path, review: str = "_review_dupes") -> dict[str, tuple[bytes
     return found
 
 
-def contents(root: Path) -> list[bytes]:
-    """The bytes of every user file anywhere under root (review folder included, journal excluded), sorted."""
+def contents(root: Path, with_temps: bool = True) -> list[bytes]:
+    """The bytes of every file anywhere under root (review folder included, journal excluded), sorted."""
     found = []
-    for folder, dirs, files in os.walk(root):
+    for folder, dirs, files in os.walk(root, followlinks=True):
         if ".xmpcull-journal" in dirs:
             dirs.remove(".xmpcull-journal")
-        found += [(Path(folder) / name).read_bytes() for name in files]
+        found += [(Path(folder) / name).read_bytes() for name in files
+                  if with_temps or not name.startswith(".xmpcull-tmp-")]
     return sorted(found)
 
 
@@ -112,3 +113,30 @@ def review_files(root: Path, review: str = "_review_dupes") -> set[str]:
             dirs.remove(".xmpcull-journal")
         found |= {(Path(folder) / n).relative_to(base).as_posix() for n in files}
     return found
+
+
+def build_shoot(base: Path) -> dict:
+    """A small shoot: two exact-duplicate groups, RAW+JPEG companions, both sidecar styles, odd names."""
+    root = base / "photos"
+    a, b = JPEGS[0], JPEGS[2]
+    files = {
+        "keep": put(root / "2024" / "IMG_1.jpg", a),
+        "dup": put(root / "2024" / "copies" / "IMG_1 copy.jpg", a),
+        "dup_sidecar": put(root / "2024" / "copies" / "IMG_1 copy.jpg.xmp", b"<x:xmpmeta/>"),
+        "dup_raw": put(root / "2024" / "copies" / "IMG_1 copy.NEF", b"raw bytes"),
+        "dup_adobe": put(root / "2024" / "copies" / "IMG_1 copy.xmp", b"<x:xmpmeta adobe/>"),
+        "keep2": put(root / "été 2023" / "plage.jpg", b),
+        "dup2": put(root / "été 2023" / "dup\nwith newline ü.jpg", b),
+        "other": put(root / "été 2023" / "unrelated.jpg", JPEGS[1]),
+    }
+    report = write_report(base / "groups.json", [root],
+                          [(files["keep"], [files["dup"]]), (files["keep2"], [files["dup2"]])])
+    return {"root": root, "files": files, "report": report, "report_path": base / "groups.json", "tmp": base}
+
+
+SHOOT_MOVED = {"2024/copies/IMG_1 copy.jpg", "2024/copies/IMG_1 copy.jpg.xmp", "2024/copies/IMG_1 copy.NEF",
+               "2024/copies/IMG_1 copy.xmp", "été 2023/dup\nwith newline ü.jpg"}
+
+
+def temp_leftovers(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if p.name.startswith(".xmpcull-tmp-")]

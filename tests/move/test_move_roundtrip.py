@@ -10,30 +10,16 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from tests.move.movekit import BASE_MTIME_NS, JPEGS, contents, put, review_files, snapshot, write_csv, write_report
+from tests.move.movekit import (
+    BASE_MTIME_NS, JPEGS, SHOOT_MOVED, build_shoot, contents, put, review_files, snapshot, write_csv, write_report,
+)
 
 from xmpcull.move import fsops, latest_journal, move_from_report, read_journal, undo_moves
 
 
 @pytest.fixture
 def shoot(tmp_path: Path) -> dict:
-    """A small shoot: two exact-duplicate groups, RAW+JPEG companions, both sidecar styles, odd names."""
-    root = tmp_path / "photos"
-    a, b = JPEGS[0], JPEGS[2]
-    files = {
-        "keep": put(root / "2024" / "IMG_1.jpg", a),
-        "dup": put(root / "2024" / "copies" / "IMG_1 copy.jpg", a),
-        "dup_sidecar": put(root / "2024" / "copies" / "IMG_1 copy.jpg.xmp", b"<x:xmpmeta/>"),
-        "dup_raw": put(root / "2024" / "copies" / "IMG_1 copy.NEF", b"raw bytes"),
-        "dup_adobe": put(root / "2024" / "copies" / "IMG_1 copy.xmp", b"<x:xmpmeta adobe/>"),
-        "keep2": put(root / "été 2023" / "plage.jpg", b),
-        "dup2": put(root / "été 2023" / "dup\nwith newline ü.jpg", b),
-        "other": put(root / "été 2023" / "unrelated.jpg", JPEGS[1]),
-    }
-    report = write_report(tmp_path / "groups.json", [root],
-                          [(files["keep"], [files["dup"]]), (files["keep2"], [files["dup2"]])])
-    return {"root": root, "files": files, "report": report, "report_path": tmp_path / "groups.json",
-            "tmp": tmp_path}
+    return build_shoot(tmp_path)
 
 
 def test_move_then_undo_restores_the_exact_tree(shoot: dict) -> None:
@@ -44,9 +30,7 @@ def test_move_then_undo_restores_the_exact_tree(shoot: dict) -> None:
     result = move_from_report(shoot["report_path"])
 
     assert result.failures == []
-    assert review_files(root) == {
-        "2024/copies/IMG_1 copy.jpg", "2024/copies/IMG_1 copy.jpg.xmp", "2024/copies/IMG_1 copy.NEF",
-        "2024/copies/IMG_1 copy.xmp", "été 2023/dup\nwith newline ü.jpg"}
+    assert review_files(root) == SHOOT_MOVED
     moved = root / "_review_dupes" / "2024" / "copies" / "IMG_1 copy.jpg"
     assert moved.read_bytes() == JPEGS[0].read_bytes()
     assert moved.stat().st_mtime_ns == BASE_MTIME_NS

@@ -16,6 +16,7 @@ Records (one JSON object per line, ``type`` first):
   failed  {op, reason}                     cleaned up; the file is where it was
   conflict{op, reason}                     undo: something now exists at the original path
   undo    {}                               an undo started; resume refuses afterwards
+  reopened{}                               resume/undo continues this journal
 Undo operations use the id ``u:<move op id>``.
 """
 
@@ -43,9 +44,11 @@ class Journal:
         created = not self.path.exists()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._handle = open(self.path, "ab")  # noqa: SIM115 - kept open for the run's lifetime
-        self._ensure_line_start()
         if created:
             fsync_dir(self.path.parent)
+        else:
+            self._ensure_line_start()
+            self.append("reopened")  # lets the reader tell a torn line from damage
 
     def _ensure_line_start(self) -> None:
         # A kill -9 mid-write can leave a torn last line; start ours on a fresh line.
@@ -113,9 +116,11 @@ def read_journal(path: Path) -> JournalState:
         try:
             records.append(json.loads(raw))
         except json.JSONDecodeError as exc:
-            if any(rest.strip() for rest in lines[number + 1:]):
+            following = next((rest for rest in lines[number + 1:] if rest.strip()), None)
+            if following is not None and b'"type": "reopened"' not in following:
                 raise MoveError(f"journal line {number + 1} is damaged", [path]) from exc
-            # torn final record: the step it announced never started (records precede actions)
+            # A torn record (killed mid-write): the step it announced had not started,
+            # because records are written before their step.
     if not records or records[0].get("type") != "run" or records[0].get("version") != JOURNAL_VERSION:
         raise MoveError("not an xmpcull move journal", [path])
     state = JournalState(path=Path(path), run=records[0])
