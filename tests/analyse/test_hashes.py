@@ -1,0 +1,35 @@
+import imagehash
+import pytest
+from PIL import Image
+
+from xmpcull.analyse.decode import decode_rendered
+from xmpcull.analyse.hashes import compute_hashes, hamming
+
+from tests.conftest import FIXTURES
+
+PIL_ORDER = [
+    None,
+    Image.Transpose.ROTATE_90,
+    Image.Transpose.ROTATE_180,
+    Image.Transpose.ROTATE_270,
+    Image.Transpose.FLIP_LEFT_RIGHT,
+    Image.Transpose.FLIP_TOP_BOTTOM,
+    Image.Transpose.TRANSPOSE,
+    Image.Transpose.TRANSVERSE,
+]
+
+
+@pytest.mark.parametrize("name", ["photos/mongolels.jpg", "photos/astronaut.png", "camera/Sumo_Museum.jpg"])
+def test_phash_and_dhash_match_the_imagehash_definition(name: str) -> None:
+    image = decode_rendered(FIXTURES / name).image
+    hashes = compute_hashes(image)
+    assert f"{hashes.phash:016x}" == str(imagehash.phash(image))
+    assert f"{hashes.dhash:016x}" == str(imagehash.dhash(image))
+
+
+@pytest.mark.parametrize("index", range(8))
+def test_each_variant_is_the_hash_of_the_transposed_picture(index: int) -> None:
+    image = decode_rendered(FIXTURES / "photos/T-45A_Goshawk_03_1600px.jpg").image
+    turned = image if PIL_ORDER[index] is None else image.transpose(PIL_ORDER[index])
+    # Resizing then transposing equals transposing then resizing, up to float rounding.
+    assert hamming(compute_hashes(image).phash_variants[index], compute_hashes(turned).phash) <= 2
