@@ -54,6 +54,7 @@ class Shot:
     body: str | None  # Metadata.camera_body; None when the file names no camera
     timestamp: float | None  # seconds, comparable within one body (CaptureTime.timestamp())
     local_time: dt.datetime | None = None  # wall clock of the camera, for readable IDs
+    utc_offset_minutes: int | None = None  # the zone of local_time, when the file records it
     model: str | None = None
     serial: str | None = None
     phash: int | None = None
@@ -65,6 +66,7 @@ class Shot:
     capture_iso: str | None = None  # capture time as recorded, for reports
     root: str | None = None
     relpath: str | None = None
+    companions: tuple[str, ...] = ()  # other files of the same shot (RAW+JPEG)
 
     @property
     def name(self) -> str:
@@ -141,9 +143,9 @@ def parse_clock_offsets(texts: Sequence[str]) -> dict[str, float]:
     offsets: dict[str, float] = {}
     for text in texts:
         camera, seconds = parse_clock_offset(text)
-        if camera.casefold() in offsets:
+        if camera.casefold() in {key.casefold() for key in offsets}:
             raise ConfigError(f"clock offset given twice for {camera!r}")
-        offsets[camera.casefold()] = seconds
+        offsets[camera] = seconds
     return offsets
 
 
@@ -201,13 +203,30 @@ def base_burst_id(start_local: dt.datetime, camera: str, first_path: str) -> str
     return f"{start_local:%Y%m%d-%H%M%S}-{camera}-{frame_number(first_path)}"
 
 
+def wall_clock(shot: Shot, offset: float = 0.0) -> dt.datetime | None:
+    """The camera's local time of ``shot``, corrected by a clock ``offset`` in seconds."""
+    shift = dt.timedelta(seconds=offset)
+    if shot.local_time is not None:
+        return shot.local_time + shift
+    if shot.timestamp is None:
+        return None
+    return dt.datetime.fromtimestamp(shot.timestamp, dt.timezone.utc).replace(tzinfo=None) + shift
+
+
+def wall_clock_iso(shot: Shot, offset: float = 0.0) -> str | None:
+    """ISO 8601 local time, with its UTC offset when the file recorded one."""
+    local = wall_clock(shot, offset)
+    if local is None:
+        return None
+    if shot.utc_offset_minutes is None:
+        return local.isoformat()
+    return local.replace(tzinfo=dt.timezone(dt.timedelta(minutes=shot.utc_offset_minutes))).isoformat()
+
+
 def _start_local(burst: Burst) -> dt.datetime:
-    first = burst.shots[0]
-    shift = dt.timedelta(seconds=burst.time_offset)
-    if first.local_time is not None:
-        return first.local_time + shift
-    assert first.timestamp is not None
-    return dt.datetime.fromtimestamp(first.timestamp, dt.timezone.utc).replace(tzinfo=None) + shift
+    local = wall_clock(burst.shots[0], burst.time_offset)
+    assert local is not None
+    return local
 
 
 def assign_ids(bursts: Sequence[Burst]) -> list[Burst]:
@@ -433,6 +452,7 @@ def shot_from_record(record: ImageRecord, time_fallback: str | None = None) -> S
         body=meta.camera_body,
         timestamp=capture.timestamp() if capture else None,
         local_time=capture.local if capture else None,
+        utc_offset_minutes=capture.offset_minutes if capture else None,
         model=meta.model,
         serial=meta.serial,
         phash=features.phash if features else None,
@@ -447,20 +467,54 @@ def shot_from_record(record: ImageRecord, time_fallback: str | None = None) -> S
     )
 
 
+def shots_from_records(records: Sequence[ImageRecord], time_fallback: str | None = None) -> list[Shot]:
+    """One ``Shot`` per shot: a RAW+JPEG pair is one frame, not two frames 0 s apart.
+
+    The pair is represented by its RAW (the file its sidecar belongs to), with the
+    features of whichever file was analysed, and the other files as companions.
+    """
+    by_path = {record.file.path: record for record in records}
+    done: set[object] = set()
+    shots = []
+    for record in records:
+        if record.file.path in done:
+            continue
+        group = [record] + [by_path[c] for c in record.file.companions if c in by_path and c not in done]
+        done.update(member.file.path for member in group)
+        lead = min(group, key=lambda r: (not r.file.is_raw, str(r.file.path)))
+        analysed = lead if lead.features is not None else next((r for r in group if r.features is not None), lead)
+        timed = lead if lead.metadata.capture_time is not None else next((r for r in group if r.metadata.capture_time is not None), lead)
+        merged = replace(lead, metadata=timed.metadata, features=analysed.features)
+        shot = shot_from_record(merged, time_fallback)
+        others = tuple(sorted(str(r.file.path) for r in group if r is not lead))
+        shots.append(replace(shot, companions=others) if others else shot)
+    return shots
+
+
+_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s)?\s*$")
+
+
+def parse_duration(text: str) -> float:
+    """Seconds from "2s", "500ms", "1.5" (plain numbers are seconds)."""
+    match = _DURATION_RE.match(str(text))
+    if not match:
+        raise ConfigError(f"a duration looks like 2s, 500ms or 1.5, got {text!r}")
+    value = float(match[1])
+    return value / 1000 if match[2] == "ms" else value
+
+
 # --- report ------------------------------------------------------------------
 
 REPORT_VERSION = 1
 CSV_COLUMNS = ("burst_id", "camera", "size", "index", "best", "path", "relpath", "root", "capture_time", "sharpness", "best_reason")
 
 
-def _iso_utc(seconds: float | None) -> str | None:
-    if seconds is None:
-        return None
-    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).isoformat()
-
-
 def burst_report(bursts: Sequence[Burst], roots: Sequence[str], gap_seconds: float) -> dict[str, object]:
-    """The JSON report: multi-frame bursts with their members, and the files with no capture time."""
+    """The JSON report: multi-frame bursts with their members, and the files with no capture time.
+
+    ``start``/``end`` are the camera's wall clock (clock offset applied), with the
+    UTC offset when the file records one; ``capture_time`` is as recorded.
+    """
     entries = []
     for burst in bursts:
         if not burst.is_burst:
@@ -470,8 +524,8 @@ def burst_report(bursts: Sequence[Burst], roots: Sequence[str], gap_seconds: flo
             {
                 "id": burst.burst_id,
                 "camera": burst.body,
-                "start": _iso_utc(burst.start),
-                "end": _iso_utc(burst.end),
+                "start": wall_clock_iso(burst.shots[0], burst.time_offset),
+                "end": wall_clock_iso(burst.shots[-1], burst.time_offset),
                 "size": burst.size,
                 "best": best.path,
                 "best_reason": burst.best_reason,
@@ -483,6 +537,7 @@ def burst_report(bursts: Sequence[Burst], roots: Sequence[str], gap_seconds: flo
                         "index": index,
                         "capture_time": shot.capture_iso,
                         "sharpness": shot.sharpness,
+                        "companions": list(shot.companions),
                     }
                     for index, shot in enumerate(burst.shots, start=1)
                 ],

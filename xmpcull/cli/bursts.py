@@ -1,0 +1,169 @@
+"""``xmpcull bursts``: cluster shots into bursts, write the report and the burst section of each sidecar."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from xmpcull.cli.analyze import run_analysis
+from xmpcull.cli.common import analysis_options, emit_json, finish, output_options, print_failures, roots_argument
+from xmpcull.errors import ConfigError, FileFailure, ReportError
+from xmpcull.group.bursts import (
+    CSV_COLUMNS,
+    DEFAULT_SCENE_SPLIT_THRESHOLD,
+    NO_TIME_REASON,
+    Burst,
+    burst_report,
+    cluster_bursts,
+    csv_rows,
+    offset_key_for,
+    parse_clock_offsets,
+    parse_duration,
+    shots_from_records,
+)
+from xmpcull.sidecar import CLEAR, BurstFields, SidecarItem, SidecarUpdate, write_sidecars
+from xmpcull.sidecar.atomic import atomic_write
+
+
+def sidecar_items(bursts: Sequence[Burst]) -> list[SidecarItem]:
+    """The burst section for every file: members get their fields, everything else has stale ones cleared."""
+    items = []
+    for burst in bursts:
+        for index, shot in enumerate(burst.shots, start=1):
+            update = SidecarUpdate(burst=CLEAR)
+            if burst.burst_id is not None:
+                best = index - 1 == burst.best
+                fields = BurstFields(burst.burst_id, index, burst.size, best, burst.best_reason if best else None)
+                update = SidecarUpdate(burst=fields)
+            files = (shot.path, *shot.companions)
+            for path in files:
+                companions = tuple(Path(p) for p in files if p != path)
+                items.append(SidecarItem(Path(path), update, companions))
+    return items
+
+
+def write_report(path: Path, report: dict[str, Any]) -> None:
+    _write_text(path, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+
+
+def write_csv(path: Path, report: dict[str, Any]) -> None:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(csv_rows(report))
+    _write_text(path, buffer.getvalue())
+
+
+def _write_text(path: Path, text: str) -> None:
+    try:
+        atomic_write(path, text.encode("utf-8"))
+    except OSError as exc:
+        raise ReportError(f"cannot write report ({exc.strerror or exc})", [path]) from exc
+
+
+def _seconds(ctx: click.Context, param: click.Parameter, value: str) -> float:
+    try:
+        return parse_duration(value)
+    except ConfigError as exc:
+        raise click.BadParameter(exc.reason) from exc
+
+
+def _offsets(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> dict[str, float]:
+    try:
+        return parse_clock_offsets(value)
+    except ConfigError as exc:
+        raise click.BadParameter(exc.reason) from exc
+
+
+@click.command()
+@roots_argument
+@click.option("--gap", default="2s", show_default=True, callback=_seconds, help="Largest pause inside a burst: 2s, 500ms, 1.5.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), default=Path("bursts.json"), show_default=True, help="JSON report to write.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write a CSV, one row per burst member.")
+@click.option("--no-write", is_flag=True, help="Write the reports only; leave sidecars alone.")
+@click.option("--time-fallback", type=click.Choice(["mtime"]), default=None, help="Use the file time for files with no capture time.")
+@click.option(
+    "--clock-offset",
+    "clock_offsets",
+    multiple=True,
+    callback=_offsets,
+    metavar="MODEL[#SERIAL]=+HH:MM:SS",
+    help="Add this to one camera's times (repeatable), e.g. 'NIKON Z 9=-00:00:07.5'.",
+)
+@click.option("--split-on-scene-change", is_flag=True, help="Also split a burst where the picture changes completely.")
+@click.option(
+    "--scene-threshold",
+    type=click.IntRange(0, 64),
+    default=DEFAULT_SCENE_SPLIT_THRESHOLD,
+    show_default=True,
+    help="pHash bits (of 64) that count as a scene change.",
+)
+@analysis_options
+@output_options
+def bursts(
+    roots: tuple[Path, ...],
+    gap: float,
+    report_path: Path,
+    csv_path: Path | None,
+    no_write: bool,
+    time_fallback: str | None,
+    clock_offsets: dict[str, float],
+    split_on_scene_change: bool,
+    scene_threshold: int,
+    jobs: int | None,
+    cache_path: Path | None,
+    no_cache: bool,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Group frames shot in quick succession by one camera into bursts and pick the best frame of each.
+
+    A new burst starts when the pause since the same camera's previous frame is
+    longer than --gap. Sidecars get BurstID, BurstIndex, BurstSize, BurstBest and
+    the keyword xmpcull|burst|<id>; nothing is moved.
+    """
+    result = run_analysis(roots, jobs, cache_path, no_cache, as_json, quiet)
+    shots = shots_from_records(result.records, time_fallback)
+    unmatched = [key for key in clock_offsets if not any(offset_key_for(s, {key: 0.0}) for s in shots)]
+    if unmatched:
+        raise ConfigError("--clock-offset matches no camera: " + ", ".join(repr(k) for k in unmatched))
+    found = cluster_bursts(
+        shots, gap, clock_offsets, scene_split_threshold=scene_threshold if split_on_scene_change else None
+    )
+    report = burst_report(found, [str(r) for r in roots], gap)
+    report["failures"] = [f.to_dict() for f in result.failures]
+    write_report(report_path, report)
+    if csv_path is not None:
+        write_csv(csv_path, report)
+    failures: list[FileFailure] = list(result.failures)
+    written = 0
+    if not no_write:
+        results, sidecar_failures = write_sidecars(sidecar_items(found))
+        written = sum(1 for r in results if r.changed)
+        failures += sidecar_failures
+    summary = {
+        "report": str(report_path),
+        "csv": str(csv_path) if csv_path else None,
+        "bursts": sum(1 for b in found if b.is_burst),
+        "frames_in_bursts": sum(b.size for b in found if b.is_burst),
+        "single_frames": sum(1 for b in found if not b.is_burst and b.reason != NO_TIME_REASON),
+        "no_time": len(report["no_time"]),  # type: ignore[arg-type]
+        "sidecars_changed": written,
+        "errors": [f.to_dict() for f in failures],
+    }
+    if as_json:
+        emit_json(summary)
+    else:
+        click.echo(
+            f"{summary['bursts']} bursts ({summary['frames_in_bursts']} frames), {summary['single_frames']} single frames, "
+            f"{summary['no_time']} without capture time; report {report_path}"
+            + ("" if no_write else f"; {written} sidecars changed")
+        )
+        print_failures(failures)
+    finish(failures)
