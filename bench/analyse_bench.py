@@ -1,0 +1,200 @@
+"""Benchmark: analysis throughput, re-run speed-up and peak memory (issue #3).
+
+In one run on one machine it measures, on a generated corpus made from the
+fixture photos (200 JPEGs of 24 MP and 5,000 small JPEGs):
+
+- the floor: decoding the same files with Pillow at reduced size (``draft``),
+  in a process pool as wide as xmpcull's;
+- xmpcull's cold analysis (no cache), images/s, and its ratio to the floor;
+- imagededup's PHash ``encode_images`` on the same files (when installed);
+- a re-run on the unchanged tree (cache warm): speed-up over the cold run;
+- peak memory (RSS summed over the process tree) of analysing N small files
+  (``--memory-files``, default 100,000).
+
+    python bench/analyse_bench.py [--large 200] [--small 5000] [--memory-files 100000]
+
+Writes the table into bench/RESULTS.md under "## Analysis".
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import random
+import shutil
+import sys
+import threading
+import time
+from pathlib import Path
+
+from PIL import Image
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from bench.results import replace_section  # noqa: E402
+from xmpcull.analyse.pipeline import analyse_roots  # noqa: E402
+
+SOURCES = [
+    "photos/mongolels.jpg",
+    "photos/T-45A_Goshawk_03_1600px.jpg",
+    "photos/nikon-e2100.jpg",
+    "photos/codingsprint2009-02.jpg",
+    "camera/iphone_hdr_NO.jpg",
+    "camera/Sumo_Museum.jpg",
+    "xmp/lightroom/IMG_5910.jpg",
+    "photos/hubble_deep_field.jpg",
+]
+
+
+def make_corpus(out: Path, count: int, size: tuple[int, int], seed: int, quality: int = 90) -> list[Path]:
+    """``count`` distinct JPEGs of ``size`` cut from the fixture photos (random crop, flip, tint)."""
+    out.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    fixtures = HERE.parent / "fixtures"
+    sources = [Image.open(fixtures / s).convert("RGB") for s in SOURCES]
+    paths = []
+    for i in range(count):
+        path = out / f"img_{i:06d}.jpg"
+        paths.append(path)
+        if path.exists():
+            continue
+        src = sources[i % len(sources)]
+        w, h = src.size
+        cw, ch = int(w * rng.uniform(0.6, 1.0)), int(h * rng.uniform(0.6, 1.0))
+        x, y = rng.randint(0, w - cw), rng.randint(0, h - ch)
+        img = src.crop((x, y, x + cw, y + ch)).resize(size, Image.Resampling.BILINEAR)
+        if rng.random() < 0.5:
+            img = img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+        img = Image.eval(img, lambda v, k=rng.uniform(0.85, 1.15): min(255, int(v * k)))
+        img.save(path, quality=quality)
+    return paths
+
+
+def _floor_decode(path: Path) -> tuple[int, int]:
+    with Image.open(path) as im:
+        im.draft("RGB", (512, 512))
+        im.load()
+        im.thumbnail((512, 512))
+        return im.size
+
+
+def floor_rate(paths: list[Path], jobs: int) -> float:
+    started = time.perf_counter()
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        list(pool.imap_unordered(_floor_decode, paths, chunksize=8))
+    return len(paths) / (time.perf_counter() - started)
+
+
+def imagededup_rate(folder: Path, count: int) -> float | None:
+    try:
+        from imagededup.methods import PHash
+    except Exception as exc:  # not installed, or torch missing
+        print(f"imagededup unavailable: {exc}", file=sys.stderr)
+        return None
+    started = time.perf_counter()
+    PHash(verbose=False).encode_images(image_dir=str(folder), num_enc_workers=os.cpu_count())
+    return count / (time.perf_counter() - started)
+
+
+def xmpcull_rates(folder: Path, count: int, jobs: int, cache: Path) -> tuple[float, float]:
+    cache.unlink(missing_ok=True)
+    for suffix in ("-wal", "-shm"):
+        Path(str(cache) + suffix).unlink(missing_ok=True)
+    started = time.perf_counter()
+    cold = analyse_roots([folder], jobs=jobs, cache_path=cache)
+    cold_s = time.perf_counter() - started
+    assert len(cold.ok_records) == count, cold.failures[:3]
+    started = time.perf_counter()
+    warm = analyse_roots([folder], jobs=jobs, cache_path=cache)
+    warm_s = time.perf_counter() - started
+    assert warm.cache_hits == count
+    return count / cold_s, cold_s / warm_s
+
+
+def peak_tree_rss(func) -> float:
+    """Run ``func`` and return the peak RSS in MiB summed over this process and its children."""
+    import psutil
+
+    me = psutil.Process()
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            total = 0
+            for proc in [me, *me.children(recursive=True)]:
+                try:
+                    total += proc.memory_info().rss
+                except psutil.Error:
+                    pass
+            peak = max(peak, total)
+            time.sleep(0.2)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        func()
+    finally:
+        done.set()
+        thread.join()
+    return peak / 2**20
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--large", type=int, default=200)
+    parser.add_argument("--small", type=int, default=5000)
+    parser.add_argument("--memory-files", type=int, default=100_000)
+    parser.add_argument("--out", type=Path, default=HERE / "out" / "analyse")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count())
+    args = parser.parse_args()
+
+    rows = []
+    for label, count, size in (("24 MP JPEG", args.large, (6000, 4000)), ("small JPEG (640x480)", args.small, (640, 480))):
+        folder = args.out / label.split()[0].replace(" ", "")
+        print(f"corpus: {count} x {label}", file=sys.stderr)
+        paths = make_corpus(folder, count, size, seed=count)
+        floor = floor_rate(paths, args.jobs)
+        rate, speedup = xmpcull_rates(folder, count, args.jobs, args.out / "cache.sqlite")
+        dedup = imagededup_rate(folder, count)
+        rows.append((label, count, rate, floor, dedup, speedup))
+        print(rows[-1], file=sys.stderr)
+
+    memory_dir = args.out / "memory"
+    if args.memory_files:
+        print(f"corpus: {args.memory_files} tiny files for the memory test", file=sys.stderr)
+        make_corpus(memory_dir, args.memory_files, (160, 120), seed=7, quality=80)
+        cache = args.out / "memory-cache.sqlite"
+        cache.unlink(missing_ok=True)
+        started = time.perf_counter()
+        peak = peak_tree_rss(lambda: analyse_roots([memory_dir], jobs=args.jobs, cache_path=cache))
+        memory_line = (
+            f"Peak memory analysing {args.memory_files:,} small files (160x120 JPEG), summed over the process tree "
+            f"(main + {args.jobs} workers + exiftool): **{peak:,.0f} MiB** (target < 1 GB), in {time.perf_counter() - started:,.0f} s."
+        )
+    else:
+        memory_line = "Peak memory: not measured in this run (--memory-files 0)."
+
+    lines = [
+        f"`bench/analyse_bench.py` ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, jobs={args.jobs}). "
+        "Cold = empty cache. Floor = Pillow reduced-size decode only, same pool width. "
+        "imagededup = `PHash().encode_images` (0.3.x) on the same folder.",
+        "",
+        "| corpus | files | xmpcull cold (img/s) | floor (img/s) | xmpcull / floor | imagededup PHash (img/s) | xmpcull / imagededup | re-run speed-up |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for label, count, rate, floor, dedup, speedup in rows:
+        dedup_cells = f"{dedup:.1f} | {rate / dedup:.1f}x" if dedup else "n/a | n/a"
+        lines.append(f"| {label} | {count:,} | {rate:.1f} | {floor:.1f} | {rate / floor:.2f} | {dedup_cells} | {speedup:.0f}x |")
+    lines += ["", memory_line, "", "Targets: >= 4x imagededup, within 1.5x of the floor (xmpcull/floor >= 0.67), re-run >= 50x faster."]
+    replace_section(HERE / "RESULTS.md", "Analysis", "\n".join(lines))
+    print("\n".join(lines))
+    if memory_dir.exists() and args.memory_files >= 50_000:
+        shutil.rmtree(memory_dir)
+
+
+if __name__ == "__main__":
+    main()
