@@ -20,7 +20,9 @@ from xmpcull.group.bursts import (
     frame_number,
     parse_clock_offset,
     parse_clock_offsets,
+    parse_duration,
     shot_from_record,
+    shots_from_records,
     short_camera_name,
 )
 from xmpcull.models import CaptureTime, Features, ImageFile, ImageRecord, Metadata
@@ -39,6 +41,7 @@ def shot(name: str, capture: CaptureTime | None, camera: dict = R5, **features: 
         path=f"/photos/{name}",
         timestamp=capture.timestamp() if capture else None,
         local_time=capture.local if capture else None,
+        utc_offset_minutes=capture.offset_minutes if capture else None,
         capture_iso=capture.isoformat() if capture else None,
         **camera,
         **features,  # type: ignore[arg-type]
@@ -278,3 +281,36 @@ def test_mtime_is_used_only_when_asked():
     assert tagged.local_time == BASE and tagged.sharpness == 55.0 and tagged.relpath == "a.jpg"
     with pytest.raises(ConfigError):
         shot_from_record(record, time_fallback="ctime")
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("2s", 2.0), ("500ms", 0.5), ("1.5", 1.5), (" 0.75 s", 0.75), ("5", 5.0)])
+def test_parse_duration(text, seconds):
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "2 minutes", "-1s", "1,5", "s"])
+def test_parse_duration_rejects_nonsense(text):
+    with pytest.raises(ConfigError):
+        parse_duration(text)
+
+
+def test_report_times_carry_the_recorded_offset_and_the_clock_offset():
+    shots = [shot(f"IMG_{i + 1:04d}.JPG", at(BASE + dt.timedelta(seconds=i), 120)) for i in range(2)]
+    (entry,) = burst_report(cluster_bursts(shots, clock_offsets={"R5": -1.0}), ["/photos"], 2.0)["bursts"]
+    assert (entry["start"], entry["end"]) == ("2024-06-12T14:35:00+02:00", "2024-06-12T14:35:01+02:00")
+    assert entry["members"][0]["capture_time"] == "2024-06-12T14:35:01+02:00"  # as recorded
+    assert entry["id"] == "20240612-143500-R5-0001"
+
+
+def test_raw_jpeg_pair_is_one_shot_led_by_the_raw():
+    raw, jpeg = Path("/p/IMG_0002.CR3"), Path("/p/IMG_0002.JPG")
+    meta = Metadata(capture_time=at(BASE), make="Canon", model="Canon EOS R5", serial="031")
+    features = Features("d", 1, 2, (1,) * 8, 10, 10, 321.0, 0.5, 0.0, 0.0, "full")
+    records = [
+        ImageRecord(ImageFile(raw, Path("/p"), "raw", 1, 0, companions=(jpeg,)), meta, None, "no preview"),
+        ImageRecord(ImageFile(jpeg, Path("/p"), "jpeg", 1, 0, companions=(raw,)), meta, features),
+        _record(Path("/p/IMG_0001.JPG"), at(BASE), 0),
+    ]
+    shots = shots_from_records(records)
+    assert [s.path for s in shots] == ["/p/IMG_0002.CR3", "/p/IMG_0001.JPG"]
+    assert shots[0].companions == ("/p/IMG_0002.JPG",) and shots[0].sharpness == 321.0
