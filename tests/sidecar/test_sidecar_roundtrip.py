@@ -16,11 +16,10 @@ from xmpcull.sidecar import (
     DupeFields,
     QualityFields,
     SidecarUpdate,
-    WriteOptions,
     read_sidecar,
     write_sidecar,
 )
-from xmpcull.sidecar.packet import NS_CRS, NS_DC, NS_LR, NS_PHOTOSHOP, NS_XMP, NS_XMPCULL
+from xmpcull.sidecar.packet import NS_DC, NS_LR, NS_XMPCULL
 
 FULL = SidecarUpdate(
     dupes=DupeFields("d-3fa9c2e1", "near", "duplicate", 4, "lower sharpness", "s-81c0aa12"),
@@ -172,8 +171,3 @@ def test_utf16_damaged_lightroom_sidecar_is_read_and_rewritten_as_utf8(tmp_path:
     tags = exiftool_json(sidecar)
     assert tags["XMP-xmp:CreatorTool"] == "Adobe Photoshop Lightroom 4.1 (Macintosh)"
     assert tags["XMP-xmpcull:Quality"] == 0.61
-
-
-def test_unused_constants_are_real_namespaces() -> None:
-    assert NS_CRS.startswith("http://ns.adobe.com/") and NS_PHOTOSHOP.startswith("http://ns.adobe.com/")
-    assert NS_XMP == "http://ns.adobe.com/xap/1.0/"
