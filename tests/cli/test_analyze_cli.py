@@ -64,3 +64,19 @@ def test_quiet_when_not_a_terminal(photo_tree: Path) -> None:
     proc = run_cli("analyze", photo_tree, "--no-cache")
     assert proc.stderr == ""  # no progress bar noise in pipes and logs
     assert os.linesep in proc.stdout
+
+
+def test_show_includes_the_users_sidecar_decisions(tmp_path: Path) -> None:
+    shutil.copy(FIXTURES / "xmp/lightroom/IMG_5910.jpg", tmp_path / "IMG_5910.jpg")
+    shutil.copy(FIXTURES / "xmp/lightroom/IMG_5910.xmp", tmp_path / "IMG_5910.xmp")
+    code, info = run_json("show", tmp_path / "IMG_5910.jpg", "--no-cache")
+    assert code == 0
+    assert info["sidecar"]["path"] == str(tmp_path / "IMG_5910.xmp")
+    assert info["sidecar"]["rating"] == 3 and info["sidecar"]["crop"]["top"] == 0.231776
+
+
+def test_exiftool_config_path_is_printed_and_usable() -> None:
+    proc = run_cli("exiftool-config")
+    assert proc.returncode == 0
+    config = Path(proc.stdout.strip())
+    assert config.is_file() and "xmpcull" in config.read_text()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,9 @@ from xmpcull.cli.common import (
     resolve_cache,
     roots_argument,
 )
+from xmpcull.errors import XmpcullError
 from xmpcull.models import ImageRecord
+from xmpcull.sidecar import read_sidecar
 
 
 def run_analysis(roots: tuple[Path, ...], jobs: int | None, cache_path: Path | None, no_cache: bool, as_json: bool, quiet: bool) -> AnalysisResult:
@@ -93,9 +96,11 @@ def record_as_dict(record: ImageRecord) -> dict[str, Any]:
 @output_options
 def show(file: Path, jobs: int | None, cache_path: Path | None, no_cache: bool, as_json: bool, quiet: bool) -> None:
     """Everything known about one image: metadata, features and xmpcull's sidecar fields."""
+    file = Path(os.path.abspath(file))
     result = run_analysis((file,), 1, cache_path, no_cache, True, True)
     info = record_as_dict(result.records[0]) if result.records else {"path": str(file), "error": "not an image type xmpcull handles"}
-    info["sidecar"] = sidecar_info(file)
+    companions = result.records[0].file.companions if result.records else ()
+    info["sidecar"] = sidecar_info(file, companions)
     if as_json:
         emit_json(info)
     else:
@@ -103,9 +108,15 @@ def show(file: Path, jobs: int | None, cache_path: Path | None, no_cache: bool, 
     finish(result.failures)
 
 
-def sidecar_info(file: Path) -> dict[str, Any] | None:
-    """Our fields as read back from the image's sidecar (None when there is none)."""
-    return None
+def sidecar_info(file: Path, companions: tuple[Path, ...] = ()) -> dict[str, Any] | None:
+    """What the image's sidecar (or embedded XMP) says, our fields included; None when there is none."""
+    try:
+        state = read_sidecar(file, companions)
+    except XmpcullError as exc:
+        return {"error": str(exc)}
+    if state.source == "none":
+        return None
+    return dataclasses.asdict(state)
 
 
 def _print_tree(value: Any, indent: int = 0) -> None:

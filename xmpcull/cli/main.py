@@ -14,6 +14,7 @@ import click
 from xmpcull import __version__
 from xmpcull.cli.analyze import analyze, show
 from xmpcull.errors import ExitCode, XmpcullError
+from xmpcull.sidecar import exiftool_config_path
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -34,8 +35,18 @@ def cli(ctx: click.Context, debug: bool) -> None:
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
 
+@click.command("exiftool-config")
+def exiftool_config() -> None:
+    """Print the path of the ExifTool config that defines the xmpcull namespace.
+
+    Use it as: exiftool -config "$(xmpcull exiftool-config)" -XMP-xmpcull:all FILE.xmp
+    """
+    click.echo(str(exiftool_config_path()))
+
+
 cli.add_command(analyze)
 cli.add_command(show)
+cli.add_command(exiftool_config)
 
 
 def main() -> None:
