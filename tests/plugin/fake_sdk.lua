@@ -556,6 +556,7 @@ function Fake.new(opts)
     return data
   end
 
+  local xmlCache = {} -- parsed trees by document text; the DOM is read-only
   sdk.modules = {
     LrApplication = { activeCatalog = function() return catalog end },
     LrTasks = LrTasks,
@@ -563,7 +564,15 @@ function Fake.new(opts)
     LrDialogs = LrDialogs,
     LrFunctionContext = LrFunctionContext,
     LrFileUtils = LrFileUtils,
-    LrXml = { parseXml = function(text) return FakeXml.wrap(opts.parseXml(text), sdk.xmlMode) end },
+    LrXml = { parseXml = function(text)
+      sdk.stats.parses = (sdk.stats.parses or 0) + 1
+      local tree = xmlCache[text]
+      if not tree then
+        tree = assert(loadstring('return ' .. opts.parseXml(text)))()
+        xmlCache[text] = tree
+      end
+      return FakeXml.wrap(tree, sdk.xmlMode)
+    end },
     LrPrefs = { prefsForPlugin = function() return sdk.prefs end },
   }
   function sdk.import(name)
