@@ -137,4 +137,4 @@ def write_copy(src: Path, tmp: Path) -> str:
 
 def temp_name(dst: Path, op_id: str) -> Path:
     """The temporary copy's name: in the destination folder (same device as the final rename), hidden."""
-    return dst.parent / f"{TEMP_PREFIX}{op_id}"
+    return dst.parent / f"{TEMP_PREFIX}{op_id.replace(':', '-')}"  # no ':' in names Windows/SMB can hold

@@ -88,6 +88,7 @@ class OpState:
     intent: dict[str, Any] | None = None  # the last intent (a collision retry writes a new one)
     status: str = "pending"  # pending, intent, done, skipped, failed, conflict
     reason: str = ""
+    copied: bool = False  # a verified temp copy was made after the last intent (cross-device path)
     order: int = -1  # position of its first intent, for undo in reverse order
 
 
@@ -135,9 +136,11 @@ def read_journal(path: Path) -> JournalState:
             state.undo_started = True
         elif kind == "intent":
             op = state.op(record["op"])
-            op.intent, op.status = record, "intent"
+            op.intent, op.status, op.copied = record, "intent", False
             if op.order < 0:
                 op.order, counter = counter, counter + 1
+        elif kind == "step" and record.get("step") == "copied":
+            state.op(record["op"]).copied = True
         elif kind in ("done", "skipped", "failed", "conflict"):
             op = state.op(record["op"])
             op.status, op.reason = kind, record.get("reason", "")

@@ -22,7 +22,7 @@ from typing import Any
 
 from xmpcull.errors import FileFailure, MoveError
 from xmpcull.move import fsops
-from xmpcull.move.journal import Journal, JournalState, read_journal
+from xmpcull.move.journal import Journal, JournalState, OpState, read_journal
 from xmpcull.move.planner import DEFAULT_DESTINATION, JOURNAL_FOLDER, Plan, PlannedMove, plan_moves
 from xmpcull.move.selection import Expectation, load_move_selection
 
@@ -296,23 +296,27 @@ def _remove_quietly(path: Path) -> None:
 
 # ---------------------------------------------------------------- recovery
 
-def _settle(intent: dict[str, Any], prefer_applied: bool) -> str:
+def _settle(op: OpState, prefer_applied: bool) -> str:
     """Bring a half-done operation to a clean state; 'applied', 'not-applied' or 'missing'.
 
     Only ever removes our own temp copy, our own empty O_EXCL claim, or one of two
     byte-identical copies of the file, so nothing can be lost.
     """
+    intent = op.intent or {}
     src, dst, tmp, digest = Path(intent["src"]), Path(intent["dst"]), Path(intent["tmp"]), intent["digest"]
-    has_src, has_dst = os.path.lexists(src), os.path.lexists(dst)
-    if os.path.lexists(tmp):
+    has_src, has_dst, has_tmp = os.path.lexists(src), os.path.lexists(dst), os.path.lexists(tmp)
+    if has_tmp:
         if has_src or has_dst:
             os.unlink(tmp)
         elif fsops.file_digest(tmp) == digest:  # cannot happen by our ordering; never drop a last copy
             fsops.rename_noreplace(tmp, dst, _no_hook)
-            has_dst = True
-    if has_src and has_dst and int(intent["size"]) > 0 and fsops.remove_placeholder(dst):
-        has_dst = False
+            return "applied"
     if has_src and has_dst:
+        # rename() is atomic and consumes the source, so with the source still there the
+        # destination is our verified copy only on the copy path, once the temp is gone.
+        if not op.copied or has_tmp:
+            fsops.remove_placeholder(dst)  # our empty O_EXCL claim, if that is what it is
+            return "not-applied"
         if fsops.file_digest(dst) == digest and fsops.file_digest(src) == digest:
             os.unlink(src if prefer_applied else dst)
             fsops.fsync_dir((src if prefer_applied else dst).parent)
@@ -328,19 +332,23 @@ def _settle(intent: dict[str, Any], prefer_applied: bool) -> str:
 def move_planned(plan: Plan, *, dry_run: bool = False, crash_hook: CrashHook | None = None) -> MoveRunResult:
     """Move every planned file (one journal per root); per-file problems are outcomes, not exceptions."""
     result = MoveRunResult(refused=list(plan.failures))
-    for root, moves in plan.by_root().items():
-        journal = None
-        if not dry_run:
-            review = root / plan.review
-            journal = Journal.create(review)
-            journal.append("run", version=1, run=journal.path.stem, root=str(root), dest=str(review))
-            journal.append("plan", ops=[_planned_to_record(m) for m in moves])
-            result.journals.append(journal.path)
-        runner = _Runner(journal, crash_hook)
-        try:
+    runs: list[tuple[Journal | None, list[PlannedMove]]] = []
+    try:
+        # Every root's plan is on disk before the first file moves, so a crash in one
+        # root still lets `--resume` finish the others.
+        for root, moves in plan.by_root().items():
+            journal = None if dry_run else Journal.create(root / plan.review)
+            if journal is not None:
+                journal.append("run", version=1, run=journal.path.stem, root=str(root), dest=str(root / plan.review))
+                journal.append("plan", ops=[_planned_to_record(m) for m in moves])
+                result.journals.append(journal.path)
+            runs.append((journal, moves))
+        for journal, moves in runs:
+            runner = _Runner(journal, crash_hook)
             for family in _families(moves):
                 result.outcomes.extend(runner.move_family(family, None, dry_run))
-        finally:
+    finally:
+        for journal, _ in runs:
             if journal is not None:
                 journal.close()
     return result
@@ -360,7 +368,7 @@ def resume_moves(journal_path: Path, *, crash_hook: CrashHook | None = None) -> 
             op = state.ops[op_id]
             move = _planned_from_record(op.planned or {})
             if op.status != "done" and op.intent is not None:
-                settled = _settle(op.intent, prefer_applied=True)
+                settled = _settle(op, prefer_applied=True)
                 if settled == "applied":
                     journal.append("done", op=op_id)
                     op.status = "done"
@@ -415,14 +423,14 @@ def _undo_one(runner: _Runner, state: JournalState, op_id: str) -> MoveOutcome:
     if undo is not None and undo.status == "done":
         return MoveOutcome(op_id, str(dst), str(src), kind, "restored", "before")
     if undo is not None and undo.intent is not None and undo.status != "done":
-        if _settle(undo.intent, prefer_applied=True) == "applied":
+        if _settle(undo, prefer_applied=True) == "applied":
             runner.record("done", op=undo_id)
             _restore_mtime(src, intent)
             return MoveOutcome(op_id, str(dst), str(src), kind, "restored")
     if op.status == "done":
         applied = "applied" if os.path.lexists(dst) else ("not-applied" if os.path.lexists(src) else "missing")
     else:
-        applied = _settle(intent, prefer_applied=False)
+        applied = _settle(op, prefer_applied=False)
     if applied == "not-applied":
         return MoveOutcome(op_id, str(src), None, kind, "not-moved", "was not moved")
     if applied == "missing":
@@ -436,12 +444,11 @@ def _undo_one(runner: _Runner, state: JournalState, op_id: str) -> MoveOutcome:
         info = os.stat(dst)
     except OSError as exc:
         return MoveOutcome(op_id, str(dst), str(src), kind, "failed", _os_reason(exc))
-    back_id = undo_id.replace(":", "-")
-    runner.record("intent", op=undo_id, src=str(dst), dst=str(src), tmp=str(fsops.temp_name(src, back_id)),
+    runner.record("intent", op=undo_id, src=str(dst), dst=str(src), tmp=str(fsops.temp_name(src, undo_id)),
                   digest=digest, size=info.st_size, mtime_ns=info.st_mtime_ns, src_dir_mtime_ns=None)
     runner.hook("intent")
     try:
-        runner.transfer(back_id, dst, src, digest)
+        runner.transfer(undo_id, dst, src, digest)
     except FileExistsError:
         reason = "a file appeared at the original path; left in the review folder"
         runner.record("conflict", op=undo_id, reason=reason)
