@@ -492,7 +492,8 @@ def _remove_empty_folders(review: Path) -> None:
 
 
 def move_from_report(report_path: Path, csv_path: Path | None = None, to: str = DEFAULT_DESTINATION, *,
-                     dry_run: bool = False, crash_hook: CrashHook | None = None) -> MoveRunResult:
+                     burst_reports: Iterable[Path] = (), dry_run: bool = False,
+                     crash_hook: CrashHook | None = None) -> MoveRunResult:
     """Read the duplicate report (and the user's CSV), plan, and move: what ``xmpcull move`` does."""
-    selection = load_move_selection(Path(report_path), None if csv_path is None else Path(csv_path))
+    selection = load_move_selection(Path(report_path), None if csv_path is None else Path(csv_path), burst_reports)
     return move_planned(plan_moves(selection, to), dry_run=dry_run, crash_hook=crash_hook)

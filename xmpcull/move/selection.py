@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,12 +93,29 @@ def _expectation(member: dict[str, Any]) -> Expectation:
     return Expectation(size=int(member["bytes"]), mtime=float(member["mtime"]), digest=str(member["digest"]))
 
 
-def load_move_selection(report_path: Path, csv_path: Path | None = None) -> MoveSelection:
-    """Read the report (and CSV) into the list of files to move; raises ReportError on an unusable report."""
+def report_roots(report_path: Path) -> list[Path]:
+    return [Path(r) for r in _load_json(report_path)["roots"]]
+
+
+def _protected_by(data: dict[str, Any]) -> set[Path]:
+    """Similar-set and burst frames (with their companions) named in a report: they never move."""
+    return set(_paths_in(data.get("similar_sets", []))) | set(_paths_in(data.get("bursts", [])))
+
+
+def load_move_selection(report_path: Path, csv_path: Path | None = None,
+                        burst_reports: Iterable[Path] = ()) -> MoveSelection:
+    """Read the report (and CSV) into the list of files to move; raises ReportError on an unusable report.
+
+    ``burst_reports`` are `xmpcull bursts` JSON reports: every frame they list is protected.
+    """
     data = _load_json(report_path)
     csv_roles = _read_csv_roles(csv_path) if csv_path is not None else None
-    protected: set[Path] = set(_paths_in(data.get("similar_sets", [])))
-    protected.update(_paths_in(data.get("bursts", [])))
+    protected = _protected_by(data)
+    for burst_path in burst_reports:
+        try:
+            protected |= _protected_by(json.loads(Path(burst_path).read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError) as exc:
+            raise ReportError(f"cannot read the burst report ({exc})", [burst_path]) from exc
     selection = MoveSelection(roots=[Path(r) for r in data["roots"]], candidates=[], protected=frozenset())
     in_report: set[Path] = set()
     for group in data["groups"]:

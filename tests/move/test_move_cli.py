@@ -1,0 +1,89 @@
+"""`xmpcull move` / `xmpcull undo` from the command line, on real files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests.move.movekit import SHOOT_MOVED, build_shoot, review_files, snapshot
+from xmpcull.cli.move import move, undo
+from xmpcull.errors import MoveError
+
+
+def test_dry_run_then_move_then_undo_by_root(tmp_path: Path) -> None:
+    shoot = build_shoot(tmp_path)
+    before = snapshot(shoot["root"])
+    runner = CliRunner()
+
+    dry = runner.invoke(move, ["--report", str(shoot["report_path"]), "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "dry run: 5 planned" in dry.output
+    assert "'" + str(shoot["files"]["dup2"]).replace("\n", "\\n") + "'" in dry.output  # newline name on one line
+    assert snapshot(shoot["root"]) == before
+
+    done = runner.invoke(move, ["--report", str(shoot["report_path"]), "--json"])
+    assert done.exit_code == 0, done.output
+    payload = json.loads(done.output)
+    assert sorted(o["status"] for o in payload["outcomes"]) == ["moved"] * 5
+    assert review_files(shoot["root"]) == SHOOT_MOVED
+
+    back = runner.invoke(undo, ["--root", str(shoot["root"])])
+    assert back.exit_code == 0, back.output
+    assert "undone: 5 restored, 0 conflict, 0 failed" in back.output
+    assert snapshot(shoot["root"]) == before
+
+
+def test_skipped_file_gives_exit_code_1(tmp_path: Path) -> None:
+    shoot = build_shoot(tmp_path)
+    shoot["files"]["dup2"].write_bytes(b"changed")
+    result = CliRunner().invoke(move, ["--report", str(shoot["report_path"])])
+    assert result.exit_code == 1
+    assert "changed since the report" in result.output
+
+
+def test_undo_without_any_journal_is_an_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(undo, ["--root", str(tmp_path)])
+    assert isinstance(result.exception, MoveError)
+
+
+@pytest.mark.parametrize("to", ["../elsewhere", "/abs"])
+def test_destination_outside_the_root_is_refused(tmp_path: Path, to: str) -> None:
+    shoot = build_shoot(tmp_path)
+    result = CliRunner().invoke(move, ["--report", str(shoot["report_path"]), "--to", to])
+    assert result.exception is not None and "--to must be a folder inside each root" in str(result.exception)
+    assert not (tmp_path / "elsewhere").exists()
+
+
+def test_burst_frames_never_move(tmp_path: Path) -> None:
+    shoot = build_shoot(tmp_path)
+    bursts = tmp_path / "bursts.json"
+    bursts.write_text(json.dumps({"version": 1, "roots": [str(shoot["root"])], "bursts": [
+        {"id": "b1", "members": [{"path": str(shoot["files"]["dup2"]), "companions": []}]}], "no_time": []}))
+    result = CliRunner().invoke(move, ["--report", str(shoot["report_path"]), "--bursts", str(bursts)])
+    assert result.exit_code == 1
+    assert shoot["files"]["dup2"].exists()
+    assert "burst member" in result.output
+
+
+def test_resume_finishes_an_interrupted_run(tmp_path: Path) -> None:
+    from xmpcull.move import move_from_report
+
+    class Crash(BaseException):
+        pass
+
+    def crash_on_fourth(step: str, calls: list[str] = []) -> None:
+        calls.append(step)
+        if len(calls) == 4:
+            raise Crash
+
+    shoot = build_shoot(tmp_path)
+    with pytest.raises(Crash):
+        move_from_report(shoot["report_path"], crash_hook=crash_on_fourth)
+    assert review_files(shoot["root"]) != SHOOT_MOVED
+    result = CliRunner().invoke(move, ["--report", str(shoot["report_path"]), "--resume"])
+    assert result.exit_code == 0, result.output
+    assert "resumed: 5 moved" in result.output
+    assert review_files(shoot["root"]) == SHOOT_MOVED
