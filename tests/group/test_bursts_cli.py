@@ -49,9 +49,9 @@ def shoot(exiftool, tmp_path):
     return root
 
 
-def run(*args: str | Path):
-    result = CliRunner().invoke(bursts, [str(a) for a in args] + ["--no-cache", "--jobs", "1", "--quiet"])
-    return result
+def run(*args: str | Path, cache: Path | None = None):
+    caching = ["--cache", str(cache)] if cache else ["--no-cache"]
+    return CliRunner().invoke(bursts, [str(a) for a in args] + caching + ["--jobs", "1", "--quiet"])
 
 
 def sidecar_fields(exiftool: ExifTool, *xmps: Path) -> list[dict]:
@@ -88,8 +88,9 @@ def test_report_csv_and_sidecars(exiftool, shoot, tmp_path):
 
 
 def test_rerun_with_smaller_gap_clears_stale_burst_fields(exiftool, shoot, tmp_path):
-    assert run(shoot, "--report", tmp_path / "a.json").exit_code == 0
-    result = run(shoot, "--report", tmp_path / "b.json", "--gap", "200ms")
+    cache = tmp_path / "cache.sqlite"
+    assert run(shoot, "--report", tmp_path / "a.json", cache=cache).exit_code == 0
+    result = run(shoot, "--report", tmp_path / "b.json", "--gap", "200ms", cache=cache)
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "b.json").read_text())["bursts"] == []
     for fields in sidecar_fields(exiftool, *(shoot / "day1").glob("IMG_000*.xmp")):
@@ -98,10 +99,11 @@ def test_rerun_with_smaller_gap_clears_stale_burst_fields(exiftool, shoot, tmp_p
 
 
 def test_ids_stay_when_files_are_added_elsewhere(exiftool, shoot, tmp_path):
-    assert run(shoot, "--report", tmp_path / "a.json").exit_code == 0
+    cache = tmp_path / "cache.sqlite"
+    assert run(shoot, "--report", tmp_path / "a.json", cache=cache).exit_code == 0
     for i, subsec in enumerate(("00", "50")):  # an earlier burst of the same body, another folder
         stamp(exiftool, shoot / "day0" / f"IMG_{i + 1:04d}.JPG", "2024:06:12 09:00:00", subsec)
-    assert run(shoot, "--report", tmp_path / "b.json").exit_code == 0
+    assert run(shoot, "--report", tmp_path / "b.json", cache=cache).exit_code == 0
     before = {b["id"]: [m["relpath"] for m in b["members"]] for b in json.loads((tmp_path / "a.json").read_text())["bursts"]}
     after = {b["id"]: [m["relpath"] for m in b["members"]] for b in json.loads((tmp_path / "b.json").read_text())["bursts"]}
     assert before.items() < after.items()
@@ -143,3 +145,18 @@ def test_bad_gap_and_unknown_camera_offset_are_usage_errors(shoot, tmp_path):
     result = run(shoot, "--report", tmp_path / "r.json", "--clock-offset", "NIKON Z 9=+00:00:07")
     assert isinstance(result.exception, ConfigError) and "NIKON Z 9" in result.exception.reason
     assert run(shoot, "--report", tmp_path / "r.json", "--clock-offset", "R5#031=+00:00:07").exit_code == 0
+
+
+def test_scene_change_split_on_real_pictures(exiftool, tmp_path):
+    # The iPhone plain/HDR pair is one scene (pHash 4 bits apart); the road and the two
+    # people are other subjects (28+ bits), all shot within a second by one body.
+    root = tmp_path / "scenes"
+    sources = ["iphone_hdr_NO.jpg", "iphone_hdr_YES.jpg", "IMG_20180725_163423-tiny.jpg", "issue-fast-exif-2.jpg"]
+    for i, name in enumerate(sources):
+        stamp(exiftool, root / f"IMG_{i + 1:04d}.JPG", "2024:06:12 14:35:01", str(i * 2), source=FIXTURES / "camera" / name)
+    cache = tmp_path / "cache.sqlite"  # decode the large iPhone frames once
+    assert run(root, "--report", tmp_path / "a.json", "--no-write", cache=cache).exit_code == 0
+    assert [b["size"] for b in json.loads((tmp_path / "a.json").read_text())["bursts"]] == [4]
+    assert run(root, "--report", tmp_path / "b.json", "--no-write", "--split-on-scene-change", cache=cache).exit_code == 0
+    (entry,) = json.loads((tmp_path / "b.json").read_text())["bursts"]
+    assert [m["relpath"] for m in entry["members"]] == ["IMG_0001.JPG", "IMG_0002.JPG"]

@@ -44,7 +44,7 @@ def body_of(shot: Shot) -> str:
     return shot.body or ""
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(shot_lists(), gaps)
 def test_every_shot_in_exactly_one_burst(shots, gap):
     bursts = cluster_bursts(shots, gap_seconds=gap)
@@ -57,7 +57,7 @@ def test_every_shot_in_exactly_one_burst(shots, gap):
         assert 0 <= burst.best < burst.size
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(shot_lists(), gaps)
 def test_gaps_inside_bursts_are_at_most_the_gap_and_between_bursts_more(shots, gap):
     bursts = [b for b in cluster_bursts(shots, gap_seconds=gap) if b.start is not None]
