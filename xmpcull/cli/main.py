@@ -13,6 +13,8 @@ import click
 
 from xmpcull import __version__
 from xmpcull.cli.analyze import analyze, show
+from xmpcull.cli.bursts import bursts
+from xmpcull.cli.move import move, undo
 from xmpcull.errors import ExitCode, XmpcullError
 from xmpcull.sidecar import exiftool_config_path
 
@@ -47,6 +49,9 @@ def exiftool_config() -> None:
 cli.add_command(analyze)
 cli.add_command(show)
 cli.add_command(exiftool_config)
+cli.add_command(bursts)
+cli.add_command(move)
+cli.add_command(undo)
 
 
 def main() -> None:
