@@ -1,0 +1,371 @@
+"""Configuration: the shipped default TOML, then the user's file, then command-line overrides.
+
+Why one loader: every setting a run depends on (duplicate thresholds, keeper
+chain, burst gap, quality weights, the decision policy, label names) is read
+and checked in one place, so a typo or a wrong type stops the run before any
+file is touched, with a ConfigError that names the key and the file it came
+from. The shipped ``config_default.toml`` is the schema: a key it does not
+have is unknown, and each value must have the type of the default (an integer
+is accepted where a float is expected).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from xmpcull.crop.geometry import parse_aspect
+from xmpcull.decide.keeper import parse_chain
+from xmpcull.decide.policy import LABEL_KEYS, Outcome, Policy
+from xmpcull.decide.quality import ExposureSettings, FaceSettings, QualitySettings, SharpnessSettings
+from xmpcull.errors import ConfigError
+from xmpcull.sidecar.fields import DECISIONS, WriteOptions
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - pyproject pulls in tomli on 3.10
+    import tomli as tomllib
+
+DEFAULT_SOURCE = "<xmpcull default config>"
+OVERRIDE_SOURCE = "<command line>"
+
+
+def default_config_text() -> str:
+    """The commented default file shipped in the package (``xmpcull config --default``)."""
+    return resources.files("xmpcull").joinpath("config_default.toml").read_text(encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class DupesSettings:
+    threshold: int
+    dhash_threshold: int
+    similar_threshold: int
+    keeper_chain: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BurstSettings:
+    gap_seconds: float
+    split_on_scene_change: bool
+    scene_threshold: int
+
+
+@dataclass(frozen=True)
+class CropSettings:
+    aspects: tuple[str, ...]
+    apply: bool
+    apply_min_confidence: float
+
+
+@dataclass(frozen=True)
+class Config:
+    """The effective configuration, checked and typed; ``data`` is the merged TOML tree."""
+
+    dupes: DupesSettings
+    bursts: BurstSettings
+    crops: CropSettings
+    quality: QualitySettings
+    policy: Policy
+    write_options: WriteOptions
+    data: dict[str, Any]
+    sources: tuple[str, ...]  # what was merged, in order
+
+    def to_toml(self) -> str:
+        return dump_toml(self.data)
+
+
+# ---------------------------------------------------------------- loading
+
+
+def load_config(path: Path | str | None = None, overrides: Mapping[str, Any] | None = None) -> Config:
+    """Default file, then ``path`` (if given), then ``overrides`` ({"sidecar.overwrite_labels": True}).
+
+    An override whose value is None is ignored, so CLI options left unset can be passed as they are.
+    """
+    schema = _parse(default_config_text(), DEFAULT_SOURCE)
+    data = copy.deepcopy(schema)
+    origin: dict[tuple[str, ...], str] = {key: DEFAULT_SOURCE for key in _leaves(schema)}
+    sources = [DEFAULT_SOURCE]
+    if path is not None:
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError as exc:
+            raise ConfigError("config file not found", [path]) from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read config file ({exc})", [path]) from exc
+        _merge(data, schema, _parse(text, str(path)), (), str(path), origin)
+        sources.append(str(path))
+    if overrides:
+        given = {k: v for k, v in overrides.items() if v is not None}
+        if given:
+            _merge(data, schema, _nest(given), (), OVERRIDE_SOURCE, origin)
+            sources.append(OVERRIDE_SOURCE)
+    return _build(data, origin, tuple(sources))
+
+
+def _parse(text: str, source: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", [source]) from exc
+
+
+def _nest(flat: Mapping[str, Any]) -> dict[str, Any]:
+    tree: dict[str, Any] = {}
+    for dotted, value in flat.items():
+        parts = dotted.split(".")
+        node = tree
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"{dotted}: conflicting override", [OVERRIDE_SOURCE])
+        node[parts[-1]] = value
+    return tree
+
+
+def _leaves(tree: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    keys = []
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            keys += _leaves(value, prefix + (key,))
+        else:
+            keys.append(prefix + (key,))
+    return keys
+
+
+def _type_name(value: Any) -> str:
+    return {bool: "true/false", int: "an integer", float: "a number", str: "a string", list: "a list", dict: "a table"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _same_type(default: Any, value: Any) -> bool:
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(default, bool) and isinstance(value, bool)
+    if isinstance(default, float):
+        return isinstance(value, (int, float))
+    if isinstance(default, list):
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    return type(default) is type(value)
+
+
+def _merge(
+    data: dict[str, Any],
+    schema: Mapping[str, Any],
+    new: Mapping[str, Any],
+    prefix: tuple[str, ...],
+    source: str,
+    origin: dict[tuple[str, ...], str],
+) -> None:
+    """Tables merge key by key; any other value replaces the old one whole."""
+    for key, value in new.items():
+        dotted = ".".join(prefix + (key,))
+        if key not in schema:
+            known = ", ".join(schema) or "none"
+            raise ConfigError(f"unknown key {dotted!r} (known here: {known})", [source])
+        default = schema[key]
+        if isinstance(default, dict):
+            if not isinstance(value, dict):
+                raise ConfigError(f"{dotted} must be a table, got {value!r}", [source])
+            _merge(data[key], default, value, prefix + (key,), source, origin)
+            continue
+        if not _same_type(default, value):
+            raise ConfigError(f"{dotted} must be {_type_name(default)}, got {value!r}", [source])
+        data[key] = float(value) if isinstance(default, float) else copy.deepcopy(value)
+        origin[prefix + (key,)] = source
+
+
+# ---------------------------------------------------------------- checking and building
+
+
+class _Reader:
+    """Typed access to the merged tree; every problem names the key and its source file."""
+
+    def __init__(self, data: Mapping[str, Any], origin: Mapping[tuple[str, ...], str]) -> None:
+        self.data = data
+        self.origin = origin
+
+    def fail(self, dotted: str, problem: str) -> ConfigError:
+        source = self.origin.get(tuple(dotted.split(".")), DEFAULT_SOURCE)
+        return ConfigError(f"{dotted} {problem}", [source])
+
+    def get(self, dotted: str) -> Any:
+        node: Any = self.data
+        for part in dotted.split("."):
+            node = node[part]
+        return node
+
+    def number(self, dotted: str, low: float | None = None, high: float | None = None, *, above: bool = False) -> float:
+        value = self.get(dotted)
+        if not math.isfinite(value):
+            raise self.fail(dotted, f"must be a finite number, got {value!r}")
+        if low is not None and (value <= low if above else value < low):
+            raise self.fail(dotted, f"must be {'>' if above else '>='} {low:g}, got {value!r}")
+        if high is not None and value > high:
+            raise self.fail(dotted, f"must be <= {high:g}, got {value!r}")
+        return value
+
+    def unit(self, dotted: str) -> float:
+        return float(self.number(dotted, 0.0, 1.0))
+
+    def ordered(self, low_key: str, high_key: str, check: Callable[[str], float]) -> tuple[float, float]:
+        low, high = check(low_key), check(high_key)
+        if not low < high:
+            raise self.fail(high_key, f"must be greater than {low_key} ({low:g}), got {high!r}")
+        return low, high
+
+    def weights(self, prefix: str, names: tuple[str, ...]) -> tuple[float, ...]:
+        values = tuple(float(self.number(f"{prefix}.{n}", 0.0)) for n in names)
+        if sum(values) <= 0:
+            raise self.fail(f"{prefix}.{names[0]}", f"and {', '.join(names[1:])}: at least one weight must be > 0")
+        return values
+
+
+def _build(data: dict[str, Any], origin: Mapping[tuple[str, ...], str], sources: tuple[str, ...]) -> Config:
+    r = _Reader(data, origin)
+    return Config(
+        dupes=_dupes(r),
+        bursts=BurstSettings(
+            gap_seconds=float(r.number("bursts.gap_seconds", 0.0, above=True)),
+            split_on_scene_change=r.get("bursts.split_on_scene_change"),
+            scene_threshold=int(r.number("bursts.scene_threshold", 0, 64)),
+        ),
+        crops=_crops(r),
+        quality=_quality(r),
+        policy=_policy(r),
+        write_options=_write_options(r),
+        data=data,
+        sources=sources,
+    )
+
+
+def _dupes(r: _Reader) -> DupesSettings:
+    chain = tuple(r.get("dupes.keeper_chain"))
+    if not chain:
+        raise r.fail("dupes.keeper_chain", "must name at least one rule")
+    try:
+        rules = parse_chain(chain)
+    except ConfigError as exc:
+        raise r.fail("dupes.keeper_chain", f"is invalid: {exc.reason}") from exc
+    return DupesSettings(
+        threshold=int(r.number("dupes.threshold", 0, 64)),
+        dhash_threshold=int(r.number("dupes.dhash_threshold", 0, 64)),
+        similar_threshold=int(r.number("dupes.similar_threshold", 0, 64)),
+        keeper_chain=tuple(rule.name for rule in rules),
+    )
+
+
+def _crops(r: _Reader) -> CropSettings:
+    aspects = tuple(r.get("crops.aspects"))
+    for text in aspects:
+        try:
+            parse_aspect(text)
+        except ConfigError as exc:
+            raise r.fail("crops.aspects", f"is invalid: {exc.reason}") from exc
+    return CropSettings(aspects=aspects, apply=r.get("crops.apply"), apply_min_confidence=r.unit("crops.apply_min_confidence"))
+
+
+def _quality(r: _Reader) -> QualitySettings:
+    sharpness_w, exposure_w, face_w = r.weights("quality", ("sharpness_weight", "exposure_weight", "face_weight"))
+    abs_w, set_w, burst_w = r.weights("quality.sharpness", ("absolute_weight", "set_weight", "burst_weight"))
+    blur_floor, sharp_ceiling = r.ordered(
+        "quality.sharpness.blur_floor", "quality.sharpness.sharp_ceiling", lambda k: r.number(k, 0.0, above=True)
+    )
+    face_floor, face_ceiling = r.ordered(
+        "quality.faces.floor", "quality.faces.ceiling", lambda k: r.number(k, 0.0, above=True)
+    )
+    e = "quality.exposure."
+    hi = r.ordered(e + "highlight_tolerance", e + "highlight_limit", r.unit)
+    lo = r.ordered(e + "shadow_tolerance", e + "shadow_limit", r.unit)
+    mean = r.ordered(e + "mean_tolerance", e + "mean_limit", lambda k: r.number(k, 0.0, 0.5))
+    return QualitySettings(
+        sharpness_weight=sharpness_w,
+        exposure_weight=exposure_w,
+        face_weight=face_w,
+        sharpness=SharpnessSettings(blur_floor, sharp_ceiling, abs_w, set_w, burst_w),
+        exposure=ExposureSettings(*hi, *lo, *mean),
+        faces=FaceSettings(face_floor, face_ceiling),
+    )
+
+
+def _policy(r: _Reader) -> Policy:
+    names = {}
+    for key in LABEL_KEYS:
+        name = r.get(f"labels.{key}")
+        if not name.strip():
+            raise r.fail(f"labels.{key}", "must not be blank")
+        names[key] = name
+    outcomes = {}
+    for decision in DECISIONS:
+        prefix = f"outcomes.{decision}"
+        label = r.get(f"{prefix}.label").strip().lower()
+        if label and label not in LABEL_KEYS:
+            raise r.fail(f"{prefix}.label", f"must be one of {', '.join(LABEL_KEYS)} or \"\", got {label!r}")
+        rating = int(r.number(f"{prefix}.rating", 0, 5))
+        outcomes[decision] = Outcome(label=label or None, rating=rating or None)
+    return Policy(
+        failed_sharpness=r.unit("policy.failed_sharpness"),
+        failed_exposure=r.unit("policy.failed_exposure"),
+        review_quality=r.unit("policy.review_quality"),
+        review_crop_confidence=r.unit("policy.review_crop_confidence"),
+        duplicate_threshold=int(r.get("dupes.threshold")),
+        ambiguous_margin=int(r.number("policy.ambiguous_margin", 0, 64)),
+        outcomes=outcomes,
+        label_names=names,
+        overwrite_ratings=r.get("sidecar.overwrite_ratings"),
+        overwrite_labels=r.get("sidecar.overwrite_labels"),
+    )
+
+
+def _write_options(r: _Reader) -> WriteOptions:
+    naming = r.get("sidecar.naming")
+    if naming not in ("adobe", "darktable"):
+        raise r.fail("sidecar.naming", f"must be \"adobe\" or \"darktable\", got {naming!r}")
+    return WriteOptions(
+        naming=naming,
+        overwrite_ratings=r.get("sidecar.overwrite_ratings"),
+        overwrite_labels=r.get("sidecar.overwrite_labels"),
+        overwrite_crops=r.get("sidecar.overwrite_crops"),
+    )
+
+
+# ---------------------------------------------------------------- writing (for `config --show`)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # JSON string escapes are valid TOML basic strings
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} as TOML")
+
+
+def _toml_key(key: str) -> str:
+    bare = key and all(c.isascii() and (c.isalnum() or c in "-_") for c in key)
+    return key if bare else json.dumps(key, ensure_ascii=False)
+
+
+def dump_toml(tree: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> str:
+    """A TOML document for a tree of tables, strings, numbers, booleans and lists (what our config holds)."""
+    lines = [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in tree.items() if not isinstance(v, dict)]
+    blocks = []
+    if prefix and (lines or not any(isinstance(v, dict) for v in tree.values())):
+        lines.insert(0, "[" + ".".join(_toml_key(p) for p in prefix) + "]")
+    if lines:
+        blocks.append("\n".join(lines) + "\n")
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            blocks.append(dump_toml(value, prefix + (key,)))
+    return "\n".join(blocks)

@@ -1,0 +1,286 @@
+"""Quality scores in [0, 1] per image: sharpness, exposure, face sharpness, and one combined value.
+
+Why this module exists: the decision policy needs numbers a photographer can read
+and sort by ("Sharpness 0.12" in Lightroom means *blurry*). Everything here is pure
+numpy over ``Features`` (computed once by analysis) and the burst grouping, so the
+maths is property-tested without files. docs/quality.md explains every formula;
+the numbers it depends on are the ``QualitySettings`` defaults, calibrated on the
+fixture photos at the analysis size (long side 512 px):
+
+* sharp real photos measure a Laplacian variance of 200-1800, the same photos
+  blurred with a Gaussian of sigma 1 px measure 27-110, sigma 2 px 4-18;
+* real, well-exposed photos have up to ~7 % blown highlights and up to ~26 %
+  crushed shadows, so clipping is only penalised beyond those shares.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from xmpcull.models import Features, ImageRecord
+from xmpcull.sidecar.fields import QualityFields
+
+FACE_NORMAL_SIDE = 128  # face crops are resized to this long side before measuring
+FACE_MIN_SIDE = 24  # smaller faces carry too few pixels to judge focus
+
+
+@dataclass(frozen=True)
+class SharpnessSettings:
+    blur_floor: float = 20.0  # Laplacian variance at or below which absolute sharpness is 0
+    sharp_ceiling: float = 200.0  # ... at or above which it is 1 (log scale in between)
+    absolute_weight: float = 0.5
+    set_weight: float = 0.25  # percentile rank within the whole set
+    burst_weight: float = 0.25  # ratio to the sharpest frame of the burst (bursts only)
+
+
+@dataclass(frozen=True)
+class ExposureSettings:
+    highlight_tolerance: float = 0.05  # share of blown pixels (>= 250/255) that costs nothing
+    highlight_limit: float = 0.40  # ... that costs everything
+    shadow_tolerance: float = 0.15  # share of crushed pixels (<= 5/255) that costs nothing
+    shadow_limit: float = 0.70
+    mean_tolerance: float = 0.30  # |mean luminance - 0.5| that costs nothing
+    mean_limit: float = 0.50
+
+
+@dataclass(frozen=True)
+class FaceSettings:
+    floor: float = 30.0  # Laplacian variance of a face resized to 128 px: 0 at or below
+    ceiling: float = 400.0  # 1 at or above
+
+
+@dataclass(frozen=True)
+class QualitySettings:
+    sharpness_weight: float = 0.5
+    exposure_weight: float = 0.3
+    face_weight: float = 0.2  # used only when a face was measured; the others are renormalised
+    sharpness: SharpnessSettings = SharpnessSettings()
+    exposure: ExposureSettings = ExposureSettings()
+    faces: FaceSettings = FaceSettings()
+
+
+@dataclass(frozen=True)
+class QualityScores:
+    """One image's scores, each in [0, 1], 1 = best. The first four go to the sidecar."""
+
+    quality: float
+    sharpness: float
+    exposure: float
+    face_sharpness: float | None = None
+    sharpness_absolute: float = 0.0  # from the Laplacian variance alone: what "very blurry" is judged on
+    sharpness_in_set: float = 0.5  # percentile rank among all analysed images
+    sharpness_in_burst: float | None = None  # vs the burst's sharpest frame; None outside bursts
+
+    def to_fields(self) -> QualityFields:
+        return QualityFields(
+            quality=self.quality, sharpness=self.sharpness, exposure=self.exposure, face_sharpness=self.face_sharpness
+        )
+
+    def to_dict(self) -> dict[str, float | None]:
+        return {
+            "quality": round(self.quality, 4),
+            "sharpness": round(self.sharpness, 4),
+            "exposure": round(self.exposure, 4),
+            "face_sharpness": None if self.face_sharpness is None else round(self.face_sharpness, 4),
+            "sharpness_absolute": round(self.sharpness_absolute, 4),
+            "sharpness_in_set": round(self.sharpness_in_set, 4),
+            "sharpness_in_burst": None if self.sharpness_in_burst is None else round(self.sharpness_in_burst, 4),
+        }
+
+
+class _BurstLike(Protocol):
+    """What score_quality needs of a burst (xmpcull.group.bursts.Burst fits)."""
+
+    @property
+    def shots(self) -> Sequence[object]: ...
+
+    @property
+    def is_burst(self) -> bool: ...
+
+
+def clamp01(value: float) -> float:
+    if not math.isfinite(value):
+        return 0.0
+    return min(1.0, max(0.0, float(value)))
+
+
+def ramp(value: float, start: float, end: float) -> float:
+    """0 at or below ``start``, 1 at or above ``end``, linear in between."""
+    if end <= start:
+        return 1.0 if value > start else 0.0
+    return clamp01((value - start) / (end - start))
+
+
+def log_ramp(variance: float, floor: float, ceiling: float) -> float:
+    """A Laplacian variance mapped to [0, 1], linear in log10 between ``floor`` and ``ceiling``."""
+    if not variance > 0:  # also NaN
+        return 0.0
+    return ramp(math.log10(variance), math.log10(max(floor, 1e-9)), math.log10(max(ceiling, 1e-9)))
+
+
+def percentile_ranks(values: np.ndarray) -> np.ndarray:
+    """Mid-rank percentile of each value among all: (below + equal / 2 - 1/2) / (n - 1), in [0, 1].
+
+    The lowest value gets 0 and the highest 1; ties share a rank; one value alone gets 0.5.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    n = values.size
+    if n == 0:
+        return values
+    if n == 1:
+        return np.full(1, 0.5)
+    ordered = np.sort(values)
+    below = np.searchsorted(ordered, values, side="left")
+    equal = np.searchsorted(ordered, values, side="right") - below
+    return np.clip((below + (equal - 1) / 2.0) / (n - 1), 0.0, 1.0)
+
+
+def burst_ratio(variance: float, burst_max: float) -> float:
+    """sqrt(variance / sharpest variance): the RMS Laplacian ratio, linear in edge contrast."""
+    if not burst_max > 0:
+        return 1.0  # every frame equally flat: none is worse than the others
+    return clamp01(math.sqrt(max(variance, 0.0) / burst_max))
+
+
+def exposure_score(features: Features, settings: ExposureSettings = ExposureSettings()) -> float:
+    """1 minus the penalties for blown highlights, crushed shadows and a mean far from mid-grey (multiplied)."""
+    s = settings
+    highlights = ramp(features.clip_high, s.highlight_tolerance, s.highlight_limit)
+    shadows = ramp(features.clip_low, s.shadow_tolerance, s.shadow_limit)
+    mean = ramp(abs(features.mean_luma - 0.5), s.mean_tolerance, s.mean_limit)
+    return clamp01((1.0 - highlights) * (1.0 - shadows) * (1.0 - mean))
+
+
+def combine(scores: Iterable[tuple[float, float]]) -> float:
+    """Weighted geometric mean of (score, weight) pairs: one very bad part pulls the whole down."""
+    pairs = [(clamp01(s), w) for s, w in scores if w > 0]
+    total = sum(w for _, w in pairs)
+    if total <= 0:
+        return 0.0
+    if any(s == 0.0 for s, _ in pairs):
+        return 0.0
+    return clamp01(math.exp(sum(w * math.log(s) for s, w in pairs) / total))
+
+
+def sharpness_score(absolute: float, in_set: float, in_burst: float | None, settings: SharpnessSettings) -> float:
+    """Weighted mean of the three views; the burst weight is dropped outside bursts."""
+    parts = [(absolute, settings.absolute_weight), (in_set, settings.set_weight)]
+    if in_burst is not None:
+        parts.append((in_burst, settings.burst_weight))
+    total = sum(w for _, w in parts)
+    if total <= 0:
+        return clamp01(absolute)
+    return clamp01(sum(s * w for s, w in parts) / total)
+
+
+def _burst_members(bursts: Iterable[_BurstLike] | None) -> list[list[str]]:
+    groups: list[list[str]] = []
+    for burst in bursts or ():
+        if not burst.is_burst:
+            continue
+        members = []
+        for shot in burst.shots:
+            members.append(str(getattr(shot, "path")))
+            members.extend(str(c) for c in getattr(shot, "companions", ()))  # RAW+JPEG: one frame
+        groups.append(members)
+    return groups
+
+
+def score_quality(
+    records: Iterable[ImageRecord],
+    bursts: Iterable[_BurstLike] | None = None,
+    face_sharpness: Mapping[Path, float | None] | None = None,
+    settings: QualitySettings = QualitySettings(),
+) -> dict[Path, QualityScores]:
+    """Scores for every analysed record (records without features are left out).
+
+    ``bursts`` (from xmpcull.group.bursts) gives each burst member its ratio to the
+    burst's sharpest frame. ``face_sharpness`` maps a path to the value from
+    ``face_sharpness()`` when faces were measured.
+    """
+    analysed = [r for r in records if r.ok and r.features is not None]
+    if not analysed:
+        return {}
+    variances = np.array([max(0.0, float(r.features.sharpness)) for r in analysed])  # type: ignore[union-attr]
+    ranks = percentile_ranks(np.log1p(variances))
+    index = {str(r.file.path): i for i, r in enumerate(analysed)}
+    in_burst: dict[int, float] = {}
+    for members in _burst_members(bursts):
+        positions = [index[p] for p in members if p in index]
+        if len(positions) < 2:
+            continue
+        sharpest = float(variances[positions].max())
+        for i in positions:
+            in_burst[i] = burst_ratio(float(variances[i]), sharpest)
+    faces = face_sharpness or {}
+    s = settings
+    result: dict[Path, QualityScores] = {}
+    for i, record in enumerate(analysed):
+        features = record.features
+        assert features is not None
+        absolute = log_ramp(float(variances[i]), s.sharpness.blur_floor, s.sharpness.sharp_ceiling)
+        sharp = sharpness_score(absolute, float(ranks[i]), in_burst.get(i), s.sharpness)
+        exposure = exposure_score(features, s.exposure)
+        face = faces.get(record.file.path)
+        face = None if face is None else clamp01(face)
+        parts = [(sharp, s.sharpness_weight), (exposure, s.exposure_weight)]
+        if face is not None:
+            parts.append((face, s.face_weight))
+        result[record.file.path] = QualityScores(
+            quality=combine(parts),
+            sharpness=sharp,
+            exposure=exposure,
+            face_sharpness=face,
+            sharpness_absolute=absolute,
+            sharpness_in_set=float(ranks[i]),
+            sharpness_in_burst=in_burst.get(i),
+        )
+    return result
+
+
+def _box_edges(box: object) -> tuple[int, int, int, int]:
+    """A face box as (x0, y0, x1, y1): an xmpcull.crop.geometry.Box or a 4-sequence."""
+    if hasattr(box, "x0"):
+        return int(box.x0), int(box.y0), int(box.x1), int(box.y1)  # type: ignore[attr-defined]
+    x0, y0, x1, y1 = box  # type: ignore[misc]
+    return int(x0), int(y0), int(x1), int(y1)
+
+
+def face_variance(grey: np.ndarray, box: object) -> float | None:
+    """Laplacian variance of one face, resized to FACE_NORMAL_SIDE so faces of any size compare."""
+    h, w = grey.shape[:2]
+    x0, y0, x1, y1 = _box_edges(box)
+    x0, x1 = max(0, min(x0, w)), max(0, min(x1, w))
+    y0, y1 = max(0, min(y0, h)), max(0, min(y1, h))
+    crop = grey[y0:y1, x0:x1]
+    if min(crop.shape[:2], default=0) < FACE_MIN_SIDE:
+        return None
+    scale = FACE_NORMAL_SIDE / max(crop.shape[:2])
+    size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
+    # Area averaging when shrinking (no aliasing that would fake detail), linear when growing.
+    resized = cv2.resize(crop, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    return float(cv2.Laplacian(resized, cv2.CV_64F).var())
+
+
+def face_sharpness(grey: np.ndarray, faces: Sequence[object], settings: FaceSettings = FaceSettings()) -> float | None:
+    """Sharpness in [0, 1] of the sharpest face, or None when no face is large enough to judge.
+
+    ``grey``: the 2-D uint8 image the boxes refer to (the analysis-size grey image);
+    ``faces``: boxes in its pixels (``xmpcull.crop.cues.detect_faces`` output or
+    (x0, y0, x1, y1) tuples). The sharpest face counts because focus on the subject
+    is what a photographer checks first; a blurred face behind it is depth of field.
+    """
+    grey = np.asarray(grey)
+    if grey.ndim == 3:
+        grey = cv2.cvtColor(grey.astype(np.uint8), cv2.COLOR_RGB2GRAY)
+    values = [v for v in (face_variance(grey, box) for box in faces) if v is not None]
+    if not values:
+        return None
+    return log_ramp(max(values), settings.floor, settings.ceiling)
