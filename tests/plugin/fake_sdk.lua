@@ -353,20 +353,18 @@ function Fake.new(opts)
     return out
   end
 
-  function catalog:batchGetRawMetadata(photos, keys)
-    return batch('LrCatalog:batchGetRawMetadata', photos, function(p)
-      local t = {}
-      for _, k in ipairs(keys) do t[k] = p:getRawMetadata(k) end
-      return t
-    end)
+  -- Batch reads go through the per-photo getter, so unknown keys raise the same way.
+  local function batchGetter(what, method)
+    return function(_, photos, keys)
+      return batch(what, photos, function(p)
+        local t = {}
+        for _, k in ipairs(keys) do t[k] = p[method](p, k) end
+        return t
+      end)
+    end
   end
-  function catalog:batchGetFormattedMetadata(photos, keys)
-    return batch('LrCatalog:batchGetFormattedMetadata', photos, function(p)
-      local t = {}
-      for _, k in ipairs(keys) do t[k] = p:getFormattedMetadata(k) end
-      return t
-    end)
-  end
+  catalog.batchGetRawMetadata = batchGetter('LrCatalog:batchGetRawMetadata', 'getRawMetadata')
+  catalog.batchGetFormattedMetadata = batchGetter('LrCatalog:batchGetFormattedMetadata', 'getFormattedMetadata')
   function catalog:batchGetPropertyForPlugin(photos, pluginOrId, fieldIds)
     checkPlugin(pluginOrId, 'LrCatalog:batchGetPropertyForPlugin')
     return batch('LrCatalog:batchGetPropertyForPlugin', photos, function(p)

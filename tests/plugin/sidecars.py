@@ -10,7 +10,7 @@ parameter because readers must resolve by URI.
 from __future__ import annotations
 
 from pathlib import Path
-from xml.sax.saxutils import quoteattr, escape
+from xml.sax.saxutils import escape, quoteattr
 
 NS = "http://ns.xmpcull.org/xmpcull/1.0/"
 

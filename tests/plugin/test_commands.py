@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -175,12 +176,12 @@ def test_luacheck_config_rejects_imports_in_info_lua_and_lua52_calls(tmp_path):
 
 def test_build_makes_an_installable_zip(tmp_path):
     out = tmp_path / "xmpcull.lrplugin.zip"
-    subprocess.run(["python3", str(PLUGIN_DIR.parent / "build.py"), "--out", str(out)], check=True,
+    subprocess.run([sys.executable, str(PLUGIN_DIR.parent / "build.py"), "--out", str(out)], check=True,
                    capture_output=True)
     names = zipfile.ZipFile(out).namelist()
     assert "xmpcull.lrplugin/Info.lua" in names and "xmpcull.lrplugin/XcXmp.lua" in names
     assert all(n.startswith("xmpcull.lrplugin/") for n in names)
     first = out.read_bytes()
-    subprocess.run(["python3", str(PLUGIN_DIR.parent / "build.py"), "--out", str(out)], check=True,
+    subprocess.run([sys.executable, str(PLUGIN_DIR.parent / "build.py"), "--out", str(out)], check=True,
                    capture_output=True)
     assert out.read_bytes() == first  # reproducible
