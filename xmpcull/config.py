@@ -219,6 +219,9 @@ class _Reader:
     def ordered(self, low_key: str, high_key: str, check: Callable[[str], float]) -> tuple[float, float]:
         low, high = check(low_key), check(high_key)
         if not low < high:
+            # Blame the key the user set: the shipped pair is consistent on its own.
+            if self.origin.get(tuple(high_key.split(".")), DEFAULT_SOURCE) == DEFAULT_SOURCE:
+                raise self.fail(low_key, f"must be less than {high_key} ({high:g}), got {low!r}")
             raise self.fail(high_key, f"must be greater than {low_key} ({low:g}), got {high!r}")
         return low, high
 
