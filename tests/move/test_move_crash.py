@@ -189,6 +189,7 @@ def test_real_second_filesystem(tmp_path: Path) -> None:
 
     with tempfile.TemporaryDirectory(dir=shm) as other:
         shoot = build_shoot(tmp_path)
+        os.chmod(shoot["files"]["dup"], 0o444)  # a read-only file keeps its mode across the copy
         before = snapshot(shoot["root"])
         (shoot["root"] / "_review_dupes").symlink_to(other)
         result = move_from_report(shoot["report_path"])
@@ -197,6 +198,6 @@ def test_real_second_filesystem(tmp_path: Path) -> None:
         moved = Path(other) / "2024" / "copies" / "IMG_1 copy.jpg"
         assert os.stat(moved).st_dev != os.stat(shoot["root"]).st_dev
         assert moved.stat().st_mtime_ns == before["2024/copies/IMG_1 copy.jpg"][1]
-        assert moved.stat().st_mode == before["2024/copies/IMG_1 copy.jpg"][2]
+        assert moved.stat().st_mode == before["2024/copies/IMG_1 copy.jpg"][2] == 0o100444
         undo_moves(result.journals[0])
         assert snapshot(shoot["root"]) == before
