@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-MAX_RADIUS = 16
+MAX_RADIUS = 24
 _BRUTE_FORCE_BELOW = 3000  # below this many hashes a blocked brute force is faster
 _CHUNK_PAIRS = 1 << 22  # candidate pairs verified at once (bounds memory to ~100 MB)
 

@@ -1,0 +1,310 @@
+"""Exact and near-duplicate groups, plus looser "similar sets" for review.
+
+Why this shape:
+* Exact duplicates are files with the same size and content digest.
+* Near duplicates are found on pHash (DCT signs: survives resize, recompression,
+  format change and light edits) within ``threshold`` bits, and each candidate
+  is confirmed by dHash (gradient signs), an independent second opinion, within
+  ``dhash_threshold`` bits. Unrelated photos that collide on one hash rarely
+  collide on both, which is what keeps precision high.
+* Union-find alone chains A~B~C into one group even when A and C differ a lot.
+  Connected components are therefore split by complete linkage around a
+  medoid: every member of a group is a confirmed match of every other member.
+* A similar set ("same scene, another moment") joins keepers and singletons
+  whose pHash is within ``similar_threshold``; it is for review, never for moving.
+* Group IDs come from the keeper's content digest (``d-`` + 8 hex): the same on
+  every run, unchanged when lesser copies are added; they change only when a
+  new file becomes the keeper. Similar-set IDs use the smallest member digest.
+* RAW+JPEG companions of one shot are one shot: never duplicates of each other.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from xmpcull.analyse.hashes import hamming
+from xmpcull.decide.keeper import DEFAULT_CHAIN, choose_keeper
+from xmpcull.group.hamming_index import radius_pairs
+from xmpcull.models import ImageRecord
+
+# Thresholds (bits out of 64), justified in docs/dupes.md and measured in bench/RESULTS.md:
+# unrelated photos sit near 32 bits apart (sd about 4), edits of one photo within ~8.
+DEFAULT_THRESHOLD = 10  # pHash, same value as imagededup's default
+DEFAULT_DHASH_THRESHOLD = 12  # dHash confirmation
+ROTATED_THRESHOLD_MARGIN = 2  # rotated matches have no dHash opinion: ask more of pHash
+DEFAULT_SIMILAR_THRESHOLD = 18  # pHash, the looser same-scene tier
+
+
+@dataclass(frozen=True)
+class DupeMember:
+    record: ImageRecord
+    role: str  # "keeper" | "duplicate"
+    distance: int  # pHash Hamming distance to the keeper (0 for identical bytes)
+
+
+@dataclass(frozen=True)
+class DupeGroup:
+    id: str
+    kind: str  # "exact" (all members byte-identical) | "near"
+    keeper_reason: str
+    members: tuple[DupeMember, ...]  # keeper first, then by distance and path
+
+    @property
+    def keeper(self) -> ImageRecord:
+        return self.members[0].record
+
+
+@dataclass(frozen=True)
+class SimilarMember:
+    record: ImageRecord
+    distance: int  # pHash distance to the set's medoid
+    group_id: str | None  # the duplicate group this keeper leads, if any
+
+
+@dataclass(frozen=True)
+class SimilarSet:
+    id: str
+    members: tuple[SimilarMember, ...]
+
+
+@dataclass
+class DupeResult:
+    groups: list[DupeGroup] = field(default_factory=list)
+    similar_sets: list[SimilarSet] = field(default_factory=list)
+
+    def group_of(self) -> dict[str, tuple[DupeGroup, DupeMember]]:
+        """Path (str) -> its group and membership."""
+        return {str(m.record.file.path): (g, m) for g in self.groups for m in g.members}
+
+
+@dataclass
+class _Unit:
+    """Byte-identical files, handled as one picture during near-duplicate search."""
+
+    records: list[ImageRecord]
+
+    @property
+    def rep(self) -> ImageRecord:
+        return self.records[0]
+
+    @property
+    def digest(self) -> str:
+        return self.rep.features.digest  # type: ignore[union-attr]
+
+
+class _UnionFind:
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, x: int) -> int:
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def _units(records: Iterable[ImageRecord]) -> list[_Unit]:
+    by_content: dict[tuple[int, str], list[ImageRecord]] = defaultdict(list)
+    for r in records:
+        if r.ok:
+            by_content[(r.file.size, r.features.digest)].append(r)  # type: ignore[union-attr]
+    units = [_Unit(sorted(rs, key=lambda r: str(r.file.path))) for rs in by_content.values()]
+    units.sort(key=lambda u: (u.digest, str(u.rep.file.path)))
+    return units
+
+
+def _are_companions(a: _Unit, b: _Unit) -> bool:
+    paths_b = {r.file.path for r in b.records}
+    return any(p in paths_b for r in a.records for p in r.file.companions) or any(
+        r.file.path in {c for x in b.records for c in x.file.companions} for r in a.records
+    )
+
+
+def _near_edges(
+    units: Sequence[_Unit], threshold: int, dhash_threshold: int, rotation_invariant: bool
+) -> dict[tuple[int, int], int]:
+    """Confirmed near-duplicate pairs (i < j) -> pHash distance."""
+    n = len(units)
+    if n < 2:
+        return {}
+    edges: dict[tuple[int, int], int] = {}
+    if not rotation_invariant:
+        ph = np.array([u.rep.features.phash for u in units], dtype=np.uint64)  # type: ignore[union-attr]
+        pairs = radius_pairs(ph, threshold)
+        for i, j, d in zip(pairs.left.tolist(), pairs.right.tolist(), pairs.distance.tolist(), strict=True):
+            if hamming(units[i].rep.features.dhash, units[j].rep.features.dhash) <= dhash_threshold:  # type: ignore[union-attr]
+                edges[(i, j)] = d
+    else:
+        # Stack all 8 dihedral variants; a pair counts when one side is an untransformed pHash.
+        stacked = np.array(
+            [u.rep.features.phash_variants[k] for k in range(8) for u in units], dtype=np.uint64  # type: ignore[union-attr]
+        )
+        pairs = radius_pairs(stacked, threshold)
+        for a, b, d in zip(pairs.left.tolist(), pairs.right.tolist(), pairs.distance.tolist(), strict=True):
+            (va, i), (vb, j) = divmod(a, n), divmod(b, n)
+            if i == j or (va and vb):
+                continue
+            key = (min(i, j), max(i, j))
+            if va == 0 and vb == 0:
+                ok = hamming(units[i].rep.features.dhash, units[j].rep.features.dhash) <= dhash_threshold  # type: ignore[union-attr]
+            else:
+                ok = d <= threshold - ROTATED_THRESHOLD_MARGIN
+            if ok and d < edges.get(key, 99):
+                edges[key] = d
+    return {k: d for k, d in edges.items() if not _are_companions(units[k[0]], units[k[1]])}
+
+
+def complete_linkage_clusters(n: int, edges: dict[tuple[int, int], int]) -> list[list[int]]:
+    """Split the graph into clusters in which every pair is an edge (no chaining).
+
+    Inside each connected component, repeatedly take the medoid (most neighbours,
+    then smallest total distance, then lowest index) and grow a clique around it,
+    nearest neighbours first.
+    """
+    adjacency: dict[int, dict[int, int]] = defaultdict(dict)
+    uf = _UnionFind(n)
+    for (i, j), d in edges.items():
+        adjacency[i][j] = d
+        adjacency[j][i] = d
+        uf.union(i, j)
+    components: dict[int, list[int]] = defaultdict(list)
+    for node in adjacency:
+        components[uf.find(node)].append(node)
+    clusters: list[list[int]] = []
+    for nodes in components.values():
+        remaining = set(nodes)
+        while len(remaining) > 1:
+            def rank(v: int) -> tuple[int, int, int]:
+                near = [d for u, d in adjacency[v].items() if u in remaining]
+                return (-len(near), sum(near), v)
+
+            medoid = min(remaining, key=rank)
+            allowed = {u for u in adjacency[medoid] if u in remaining}
+            cluster = [medoid]
+            for v in sorted(allowed, key=lambda u: (adjacency[medoid][u], u)):
+                if v in allowed:
+                    cluster.append(v)
+                    allowed &= adjacency[v].keys()
+            remaining.difference_update(cluster)
+            if len(cluster) > 1:
+                clusters.append(sorted(cluster))
+            # A medoid without neighbours left means the rest are isolated too: stop early.
+            if len(cluster) == 1:
+                break
+    clusters.sort()
+    return clusters
+
+
+def _distance(a: ImageRecord, b: ImageRecord, rotation_invariant: bool) -> int:
+    fa, fb = a.features, b.features
+    assert fa is not None and fb is not None
+    if fa.digest == fb.digest:
+        return 0
+    if rotation_invariant:
+        return min(hamming(v, fb.phash) for v in fa.phash_variants)
+    return hamming(fa.phash, fb.phash)
+
+
+def _short_ids(prefix: str, digests: Sequence[str]) -> list[str]:
+    """prefix + 8 hex of each digest, lengthened only where two would collide."""
+    ids = []
+    for d in digests:
+        width = 8
+        while width < len(d) and sum(1 for o in digests if o[:width] == d[:width]) > 1:
+            width += 4
+        ids.append(prefix + d[:width])
+    return ids
+
+
+def _ids(prefix: str, digests: Sequence[str]) -> list[str]:
+    counts: dict[str, int] = defaultdict(int)
+    for d in digests:
+        counts[d[:8]] += 1
+    if all(c == 1 for c in counts.values()):
+        return [prefix + d[:8] for d in digests]
+    return _short_ids(prefix, digests)
+
+
+def find_duplicates(
+    records: Iterable[ImageRecord],
+    threshold: int = DEFAULT_THRESHOLD,
+    similar_threshold: int | None = DEFAULT_SIMILAR_THRESHOLD,
+    rotation_invariant: bool = False,
+    *,
+    dhash_threshold: int = DEFAULT_DHASH_THRESHOLD,
+    keeper_chain: Sequence[str] = DEFAULT_CHAIN,
+) -> DupeResult:
+    """Duplicate groups (exact and near) and similar sets among analysed records.
+
+    Records that failed analysis are ignored. ``similar_threshold=None`` skips
+    the similar tier. Output order is stable: groups by ID.
+    """
+    units = _units(records)
+    clusters = complete_linkage_clusters(len(units), _near_edges(units, threshold, dhash_threshold, rotation_invariant))
+    clustered = {i for c in clusters for i in c}
+    clusters += [[i] for i, u in enumerate(units) if i not in clustered and len(u.records) > 1]
+
+    drafts = []
+    for cluster in clusters:
+        files = [r for i in cluster for r in units[i].records]
+        keeper, reason = choose_keeper(files, keeper_chain)
+        others = sorted(
+            (r for r in files if r is not keeper),
+            key=lambda r: (_distance(keeper, r, rotation_invariant), str(r.file.path)),
+        )
+        members = (DupeMember(keeper, "keeper", 0),) + tuple(
+            DupeMember(r, "duplicate", _distance(keeper, r, rotation_invariant)) for r in others
+        )
+        drafts.append(("exact" if len(cluster) == 1 else "near", reason, members, cluster))
+    ids = _ids("d-", [d[2][0].record.features.digest for d in drafts])  # type: ignore[union-attr]
+    groups = [DupeGroup(gid, kind, reason, members) for gid, (kind, reason, members, _) in zip(ids, drafts, strict=True)]
+    groups.sort(key=lambda g: g.id)
+
+    result = DupeResult(groups=groups)
+    if similar_threshold is not None:
+        result.similar_sets = _similar_sets(units, drafts, ids, similar_threshold)
+    return result
+
+
+def _similar_sets(
+    units: Sequence[_Unit], drafts: Sequence[tuple], ids: Sequence[str], similar_threshold: int
+) -> list[SimilarSet]:
+    """Keepers and singletons whose pHash is within the looser threshold, clustered without chaining."""
+    leaders: list[tuple[ImageRecord, str | None, _Unit]] = []
+    grouped: set[int] = set()
+    for (_kind, _reason, members, cluster), gid in zip(drafts, ids, strict=True):
+        keeper = members[0].record
+        unit = next(units[i] for i in cluster if any(r is keeper for r in units[i].records))
+        leaders.append((keeper, gid, unit))
+        grouped.update(cluster)
+    leaders += [(u.rep, None, u) for i, u in enumerate(units) if i not in grouped]
+    if len(leaders) < 2:
+        return []
+    ph = np.array([r.features.phash for r, _, _ in leaders], dtype=np.uint64)  # type: ignore[union-attr]
+    pairs = radius_pairs(ph, similar_threshold)
+    edges = {
+        (i, j): d
+        for i, j, d in zip(pairs.left.tolist(), pairs.right.tolist(), pairs.distance.tolist(), strict=True)
+        if not _are_companions(leaders[i][2], leaders[j][2])
+    }
+    sets = []
+    for cluster in complete_linkage_clusters(len(leaders), edges):
+        medoid = leaders[min(cluster, key=lambda i: (sum(edges.get((min(i, j), max(i, j)), 0) for j in cluster), i))][0]
+        members = tuple(
+            sorted(
+                (SimilarMember(leaders[i][0], _distance(medoid, leaders[i][0], False), leaders[i][1]) for i in cluster),
+                key=lambda m: (m.distance, str(m.record.file.path)),
+            )
+        )
+        sets.append(members)
+    set_ids = _ids("s-", [min(m.record.features.digest for m in s) for s in sets])  # type: ignore[union-attr]
+    return sorted((SimilarSet(sid, s) for sid, s in zip(set_ids, sets, strict=True)), key=lambda s: s.id)
