@@ -232,3 +232,21 @@ def test_config_type_is_frozen() -> None:
     assert isinstance(config, Config)
     with pytest.raises(AttributeError):
         config.policy = Policy()  # type: ignore[misc]
+
+
+def test_every_key_is_documented() -> None:
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "config.md").read_text(encoding="utf-8")
+    data = load_config().data
+    for section, table in data.items():
+        if section == "outcomes":
+            for decision, outcome in table.items():
+                assert f"`{decision}`" in doc
+                assert all(f"`{key}`" in doc for key in outcome)
+            continue
+        assert f"[{section}]" in doc, section
+        for key, value in table.items():
+            if isinstance(value, dict):
+                assert f"[{section}.{key}]" in doc
+                assert all(f"| `{sub}` |" in doc for sub in value), (section, key)
+            else:
+                assert f"| `{key}` |" in doc, (section, key)
