@@ -1,0 +1,304 @@
+"""The crop stage of a run: proposals for many analysed images, in parallel, ready for sidecars.
+
+Each image is decoded again, small and in displayed orientation, with the same
+decoder analysis uses (RAW files through their embedded preview), because the
+analysis cache keeps features, not pixels. The orientation is the one Lightroom
+will apply: the sidecar's ``tiff:Orientation`` when it has one, else EXIF
+(``Metadata.orientation`` already prefers the sidecar's); the crs edges are
+converted with it, and the pixels searched are oriented with it too.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from xmpcull.analyse.decode import ORIENTATION_TRANSPOSE, apply_orientation
+from xmpcull.analyse.worker import Job, decode
+from xmpcull.crop.cues import compute_cues
+from xmpcull.crop.geometry import Box, display_box_to_crs, parse_aspect
+from xmpcull.crop.preview import write_preview
+from xmpcull.crop.proposer import propose_crops
+from xmpcull.errors import XmpcullError
+from xmpcull.models import CropEdges, ImageRecord
+from xmpcull.progress import NullProgress, Progress
+from xmpcull.sidecar.fields import CropFields
+from xmpcull.sidecar.fields import CropProposal as SidecarProposal
+
+CHUNK = 4  # images per worker task: a task is ~50 ms, enough to amortise the pickling
+
+# Why a proposal is not the applied crop (report values).
+NOT_APPLY_ASPECT = "not the apply aspect"
+BELOW_THRESHOLD = "below threshold"
+USER_CROP_KEPT = "user crop kept"
+NOT_WRITTEN = "not written (--no-write)"
+
+# Inverse of each stored -> displayed transposition (rotations by 90 degrees swap, the rest are involutions).
+_UNDO_TRANSPOSE = {
+    o: {Image.Transpose.ROTATE_270: Image.Transpose.ROTATE_90, Image.Transpose.ROTATE_90: Image.Transpose.ROTATE_270}.get(t, t)
+    for o, t in ORIENTATION_TRANSPOSE.items()
+}
+
+
+@dataclass(frozen=True)
+class ProposalOutcome:
+    """One aspect's proposal for one image, on the full displayed image."""
+
+    aspect: str
+    box: Box  # displayed full-resolution pixels
+    crs: CropEdges  # Camera Raw edges of the stored frame
+    confidence: float
+    applied: bool = False
+    not_applied_reason: str | None = None  # set when applied is False
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "aspect": self.aspect,
+            "box": self.box.to_list(),
+            "crs": {"left": self.crs.left, "top": self.crs.top, "right": self.crs.right, "bottom": self.crs.bottom},
+            "confidence": round(self.confidence, 4),
+            "applied": self.applied,
+            "not_applied_reason": self.not_applied_reason,
+        }
+
+
+@dataclass(frozen=True)
+class CropOutcome:
+    """Everything the crop stage found for one image, or why it could not."""
+
+    path: Path
+    orientation: int = 1  # the orientation the crs edges were computed for
+    display_size: tuple[int, int] | None = None  # (w, h) of the full displayed image
+    proposals: tuple[ProposalOutcome, ...] = ()
+    faces: tuple[Box, ...] = ()  # head boxes, displayed full-resolution pixels
+    preview: Path | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def face_count(self) -> int:
+        return len(self.faces)
+
+    @property
+    def applied(self) -> ProposalOutcome | None:
+        return next((p for p in self.proposals if p.applied), None)
+
+    @property
+    def confidence(self) -> float | None:
+        """Confidence of the applied proposal, else of the first one."""
+        chosen = self.applied or (self.proposals[0] if self.proposals else None)
+        return chosen.confidence if chosen else None
+
+    def with_applied_withdrawn(self, reason: str) -> CropOutcome:
+        """The same outcome with the applied proposal marked as not applied for ``reason``."""
+        return replace(
+            self,
+            proposals=tuple(
+                replace(p, applied=False, not_applied_reason=reason) if p.applied else p for p in self.proposals
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class _CropJob:
+    """What a worker needs for one image (picklable)."""
+
+    decode_job: Job
+    orientation: int  # Lightroom's: the sidecar's tiff:Orientation, else EXIF
+    stored_size: tuple[int, int] | None  # from metadata, before orientation
+    aspects: tuple[str, ...]
+    apply_aspect: str
+    apply_threshold: float
+    preview: Path | None
+
+
+def choose_applied(
+    proposals: Sequence[ProposalOutcome], apply_aspect: str, apply_threshold: float
+) -> tuple[ProposalOutcome, ...]:
+    """Mark the proposal of ``apply_aspect`` applied when its confidence reaches the threshold (pure)."""
+    out = []
+    for p in proposals:
+        if p.aspect != apply_aspect:
+            out.append(replace(p, applied=False, not_applied_reason=NOT_APPLY_ASPECT))
+        elif p.confidence < apply_threshold:
+            out.append(replace(p, applied=False, not_applied_reason=BELOW_THRESHOLD))
+        else:
+            out.append(replace(p, applied=True, not_applied_reason=None))
+    return tuple(out)
+
+
+def _reorient(image: Image.Image, applied_by_decoder: int, wanted: int) -> Image.Image:
+    """Turn an image oriented by ``applied_by_decoder`` into one oriented by ``wanted``."""
+    if applied_by_decoder == wanted:
+        return image
+    undo = _UNDO_TRANSPOSE.get(applied_by_decoder)
+    stored = image.transpose(undo) if undo is not None else image
+    return apply_orientation(stored, wanted)
+
+
+def _exif_orientation(path: Path) -> int:
+    """The orientation Pillow's exif_transpose applies (EXIF only), read from the header."""
+    with Image.open(path) as img:
+        value = img.getexif().get(0x0112, 1)
+    return value if value in ORIENTATION_TRANSPOSE or value == 1 else 1
+
+
+def _display_size(job: _CropJob, decoded_full: tuple[int, int], decoder_orientation: int) -> tuple[int, int]:
+    """Full displayed (w, h) under Lightroom's orientation."""
+    if job.stored_size is not None:
+        sw, sh = job.stored_size
+    else:  # undo the decoder's swap to get the stored size back
+        sw, sh = decoded_full[::-1] if decoder_orientation in (5, 6, 7, 8) else decoded_full
+    return (sh, sw) if job.orientation in (5, 6, 7, 8) else (sw, sh)
+
+
+def _scale_box(box: Box, sx: float, sy: float, w: int, h: int) -> Box:
+    return Box(round(box.x0 * sx), round(box.y0 * sy), round(box.x1 * sx), round(box.y1 * sy)).clip(w, h)
+
+
+def propose_one(job: _CropJob) -> CropOutcome:
+    """Proposals for one image; never raises (the error becomes ``CropOutcome.error``)."""
+    path = job.decode_job.path
+    try:
+        decoded = decode(job.decode_job)
+        # RAW previews are oriented with job.orientation already; rendered files by their EXIF.
+        decoder_orientation = job.orientation if job.decode_job.format == "raw" else _exif_orientation(path)
+        image = _reorient(decoded.image, decoder_orientation, job.orientation)
+        rgb = np.asarray(image.convert("RGB"))
+        display_w, display_h = _display_size(job, (decoded.full_width, decoded.full_height), decoder_orientation)
+        cues = compute_cues(rgb)
+        raw_proposals = propose_crops(rgb, job.aspects, cues=cues)
+        proposals = []
+        for p in raw_proposals:
+            box = p.to_display(display_w, display_h)
+            crs = display_box_to_crs(box, display_w, display_h, job.orientation)
+            proposals.append(ProposalOutcome(p.aspect, box, crs, p.confidence))
+        sx, sy = display_w / rgb.shape[1], display_h / rgb.shape[0]
+        faces = tuple(_scale_box(f, sx, sy, display_w, display_h) for f in cues.faces)
+        preview = write_preview(rgb, raw_proposals, job.preview) if job.preview is not None else None
+        return CropOutcome(
+            path=path,
+            orientation=job.orientation,
+            display_size=(display_w, display_h),
+            proposals=choose_applied(proposals, job.apply_aspect, job.apply_threshold),
+            faces=faces,
+            preview=preview,
+        )
+    except XmpcullError as exc:
+        return CropOutcome(path=path, orientation=job.orientation, error=exc.reason)
+    except OSError as exc:
+        return CropOutcome(path=path, orientation=job.orientation, error=f"cannot read file: {exc.strerror or exc}")
+    except Exception as exc:  # one bad file must not end the run
+        return CropOutcome(path=path, orientation=job.orientation, error=f"unexpected {type(exc).__name__}: {exc}")
+
+
+def _propose_chunk(jobs: list[_CropJob]) -> list[CropOutcome]:
+    return [propose_one(job) for job in jobs]
+
+
+def _job_for(
+    record: ImageRecord, aspects: tuple[str, ...], apply_aspect: str, apply_threshold: float, preview: Path | None
+) -> _CropJob:
+    meta = record.metadata
+    stored = (meta.stored_width, meta.stored_height) if meta.stored_width and meta.stored_height else None
+    return _CropJob(
+        decode_job=Job(path=record.file.path, format=record.file.format, orientation=meta.orientation, full_size=meta.display_size),
+        orientation=meta.orientation,
+        stored_size=stored,
+        aspects=aspects,
+        apply_aspect=apply_aspect,
+        apply_threshold=apply_threshold,
+        preview=preview,
+    )
+
+
+def preview_paths(records: Sequence[ImageRecord], preview_dir: Path) -> list[Path]:
+    """One preview JPEG per record under ``preview_dir``, mirroring the root-relative path, never two alike."""
+    used: set[Path] = set()
+    out = []
+    for record in records:
+        base = preview_dir / f"{record.file.relpath}.jpg"
+        candidate, n = base, 1
+        while candidate in used:  # the same relative path under two roots
+            n += 1
+            candidate = base.with_name(f"{base.stem}-{n}.jpg")
+        used.add(candidate)
+        out.append(candidate)
+    return out
+
+
+def propose_for_records(
+    records: Sequence[ImageRecord],
+    aspects: Sequence[str],
+    *,
+    apply_aspect: str | None = None,
+    apply_threshold: float = 0.8,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+    preview_dir: Path | None = None,
+) -> list[CropOutcome]:
+    """One ``CropOutcome`` per record, in order; records that failed analysis come back as errors.
+
+    ``apply_aspect`` defaults to the first aspect; it must be one of ``aspects``.
+    """
+    if not aspects:
+        raise ValueError("at least one aspect is needed")
+    canonical = tuple(dict.fromkeys(str(parse_aspect(a)) for a in aspects))
+    apply = str(parse_aspect(apply_aspect)) if apply_aspect else canonical[0]
+    if apply not in canonical:
+        raise ValueError(f"apply aspect {apply} is not one of the aspects {', '.join(canonical)}")
+    if not 0.0 <= apply_threshold <= 1.0:
+        raise ValueError("apply_threshold must be within 0..1")
+    progress = progress or NullProgress()
+    previews: list[Path | None] = list(preview_paths(records, preview_dir)) if preview_dir else [None] * len(records)
+    outcomes: list[CropOutcome | None] = [None] * len(records)
+    todo: list[int] = []
+    for i, record in enumerate(records):
+        if record.ok:
+            todo.append(i)
+        else:
+            outcomes[i] = CropOutcome(path=record.file.path, orientation=record.metadata.orientation, error=record.error or "not analysed")
+    progress.start(len(records), "Proposing crops")
+    progress.advance(len(records) - len(todo))
+    chunks = [todo[c : c + CHUNK] for c in range(0, len(todo), CHUNK)]
+    job_chunks = [[_job_for(records[i], canonical, apply, apply_threshold, previews[i]) for i in chunk] for chunk in chunks]
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(chunks)))
+    if workers == 1:
+        for chunk, job_list in zip(chunks, job_chunks):
+            _place(outcomes, chunk, _propose_chunk(job_list), progress)
+    else:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            for chunk, result in zip(chunks, pool.map(_propose_chunk, job_chunks)):
+                _place(outcomes, chunk, result, progress)
+    progress.finish()
+    return [o for o in outcomes if o is not None]
+
+
+def _place(outcomes: list[CropOutcome | None], chunk: list[int], results: list[CropOutcome], progress: Progress) -> None:
+    for i, outcome in zip(chunk, results):
+        outcomes[i] = outcome
+    progress.advance(len(chunk))
+
+
+def crop_fields(outcome: CropOutcome) -> CropFields | None:
+    """The sidecar's crop section for one outcome (None for a failed image: leave its sidecar alone)."""
+    if not outcome.ok or not outcome.proposals:
+        return None
+    applied = outcome.applied
+    return CropFields(
+        proposals=tuple(
+            SidecarProposal(p.aspect, p.crs.left, p.crs.top, p.crs.right, p.crs.bottom, p.confidence)
+            for p in outcome.proposals
+        ),
+        applied=applied.crs if applied else None,
+    )
