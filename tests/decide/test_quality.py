@@ -46,7 +46,7 @@ PHOTOS = [
     "camera/IMG_20180725_163423-tiny.jpg",
     "camera/canon_hdr_NO.jpg",
 ]
-BLUR_SIGMAS = [round(0.05 * i, 2) for i in range(0, 81)]  # 0 .. 4 px at the analysis size
+BLUR_SIGMAS = [round(0.05 * i, 2) for i in range(81)]  # 0 .. 4 px at the analysis size
 POLICY = Policy()
 
 
@@ -195,7 +195,8 @@ def test_face_sharpness_takes_the_sharpest_face_and_ignores_tiny_ones(photo_rgb:
     soft[f.y0:f.y1, f.x0:f.x1] = cv2.GaussianBlur(grey[f.y0:f.y1, f.x0:f.x1], (0, 0), 3)
     blurred_face, sharp_face = face_sharpness(soft, faces[:1]), face_sharpness(soft, faces[1:])
     assert blurred_face is not None and sharp_face is not None
-    assert blurred_face < 0.2 < 0.8 < sharp_face
+    assert blurred_face < 0.2
+    assert sharp_face > 0.8
     assert face_sharpness(soft, faces) == sharp_face
     assert face_sharpness(grey, []) is None
     assert face_sharpness(grey, [Box(10, 10, 20, 20)]) is None  # 10 px: too small to judge

@@ -153,8 +153,10 @@ def _review(inputs: DecisionInputs, policy: Policy) -> list[tuple[str, str]]:
         reasons.append(
             (
                 REVIEW_AMBIGUOUS_DUPLICATE,
-                f"duplicate distance {inputs.dupe_distance} is within {policy.ambiguous_margin} bits of "
-                f"the threshold {policy.duplicate_threshold}",
+                (
+                    f"duplicate distance {inputs.dupe_distance} is within {policy.ambiguous_margin} bits of "
+                    f"the threshold {policy.duplicate_threshold}"
+                ),
             )
         )
     if inputs.crop_confidence is not None and inputs.crop_confidence < policy.review_crop_confidence:

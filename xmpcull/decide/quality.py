@@ -95,11 +95,19 @@ class QualityScores:
         }
 
 
+class _ShotLike(Protocol):
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def companions(self) -> tuple[str, ...]: ...
+
+
 class _BurstLike(Protocol):
     """What score_quality needs of a burst (xmpcull.group.bursts.Burst fits)."""
 
     @property
-    def shots(self) -> Sequence[object]: ...
+    def shots(self) -> Sequence[_ShotLike]: ...
 
     @property
     def is_burst(self) -> bool: ...
@@ -187,8 +195,8 @@ def _burst_members(bursts: Iterable[_BurstLike] | None) -> list[list[str]]:
             continue
         members = []
         for shot in burst.shots:
-            members.append(str(getattr(shot, "path")))
-            members.extend(str(c) for c in getattr(shot, "companions", ()))  # RAW+JPEG: one frame
+            members.append(str(shot.path))
+            members.extend(str(c) for c in shot.companions)  # RAW+JPEG: one frame
         groups.append(members)
     return groups
 
