@@ -14,6 +14,7 @@ import click
 from xmpcull import __version__
 from xmpcull.cli.analyze import analyze, show
 from xmpcull.cli.bursts import bursts
+from xmpcull.cli.config_cmd import config
 from xmpcull.cli.move import move, undo
 from xmpcull.errors import ExitCode, XmpcullError
 from xmpcull.sidecar import exiftool_config_path
@@ -50,6 +51,7 @@ cli.add_command(analyze)
 cli.add_command(show)
 cli.add_command(exiftool_config)
 cli.add_command(bursts)
+cli.add_command(config)
 cli.add_command(move)
 cli.add_command(undo)
 
