@@ -17,6 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -202,6 +203,12 @@ def propose_one(job: _CropJob) -> CropOutcome:
         return CropOutcome(path=path, orientation=job.orientation, error=f"unexpected {type(exc).__name__}: {exc}")
 
 
+def _init_worker() -> None:
+    # Images already run in parallel, one per process: OpenCV's own threads would only
+    # oversubscribe the cores.
+    cv2.setNumThreads(1)
+
+
 def _propose_chunk(jobs: list[_CropJob]) -> list[CropOutcome]:
     return [propose_one(job) for job in jobs]
 
@@ -277,7 +284,9 @@ def propose_for_records(
         for chunk, job_list in zip(chunks, job_chunks):
             _place(outcomes, chunk, _propose_chunk(job_list), progress)
     else:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        with ProcessPoolExecutor(
+            workers, mp_context=multiprocessing.get_context("fork"), initializer=_init_worker
+        ) as pool:
             for chunk, result in zip(chunks, pool.map(_propose_chunk, job_chunks)):
                 _place(outcomes, chunk, result, progress)
     progress.finish()
