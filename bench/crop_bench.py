@@ -167,10 +167,10 @@ def summarise(result: dict, aspects: list[str]) -> list[str]:
     med = statistics.median
     lines += [
         "",
-        f"CPU time (process_time, all threads) at analysis resolution (long side 512), median per image: cues (saliency, colour, edges, skin, "
+        (f"CPU time (process_time, all threads) at analysis resolution (long side 512), median per image: cues (saliency, colour, edges, skin, "
         f"Haar faces) {med(result['cue_ms']):.1f} ms once per image; window search {med(result['search_ms']):.1f} ms "
         f"per aspect; so {med(result['cue_ms']) / len(aspects) + med(result['search_ms']):.1f} ms per image per aspect "
-        f"with {len(aspects)} aspects. smartcrop.py: {med(result['smart_ms']):.1f} ms per image per aspect.",
+        f"with {len(aspects)} aspects. smartcrop.py: {med(result['smart_ms']):.1f} ms per image per aspect."),
     ]
     return lines
 
@@ -185,12 +185,12 @@ def main() -> None:
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))
     header = [
-        f"Date {dt.date.today().isoformat()}, machine: {os.cpu_count()} CPUs (nproc), "
-        f"{result['n_cases']} images ({len(result['rows'])} image×aspect cases).",
+        (f"Date {dt.date.today().isoformat()}, machine: {os.cpu_count()} CPUs (nproc), "
+        f"{result['n_cases']} images ({len(result['rows'])} image×aspect cases)."),
         f"Command: `/work/venv/bin/python bench/crop_bench.py {' '.join('--aspect ' + a for a in aspects)}`",
         "",
-        "Containment = share of the labelled subject box inside the crop; whole = subject completely inside. "
-        "'subject fits' counts cases where the largest window of the aspect can hold the subject at all.",
+        ("Containment = share of the labelled subject box inside the crop; whole = subject completely inside. "
+        "'subject fits' counts cases where the largest window of the aspect can hold the subject at all."),
         "",
     ]
     print("\n".join(header + summarise(result, aspects)))

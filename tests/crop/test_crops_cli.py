@@ -18,7 +18,13 @@ from PIL import Image, ImageOps
 from xmpcull.analyse.decode import apply_orientation
 from xmpcull.cli.crops import crops
 from xmpcull.crop.geometry import Box, crs_to_display_box, stored_pixel_box
-from xmpcull.crop.stage import BELOW_THRESHOLD, NOT_APPLY_ASPECT, USER_CROP_KEPT, ProposalOutcome, choose_applied
+from xmpcull.crop.stage import (
+    BELOW_THRESHOLD,
+    NOT_APPLY_ASPECT,
+    USER_CROP_KEPT,
+    ProposalOutcome,
+    choose_applied,
+)
 from xmpcull.models import CropEdges
 from xmpcull.sidecar import exiftool_config_path
 

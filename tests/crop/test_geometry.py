@@ -25,7 +25,6 @@ from xmpcull.crop.geometry import (
     window_for_scale,
 )
 from xmpcull.errors import ConfigError
-from xmpcull.models import CropEdges
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 

@@ -13,7 +13,7 @@ from PIL import Image
 from xmpcull.crop.geometry import Box, aspect_error_px, crs_to_display_box, parse_aspect
 from xmpcull.crop.io import load_analysis_rgb
 from xmpcull.crop.preview import write_preview
-from xmpcull.crop.proposer import propose_crops, proposals_to_crs
+from xmpcull.crop.proposer import proposals_to_crs, propose_crops
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 # The astronaut's head in photos/astronaut.png (512x512), hair to chin, set by looking at it.

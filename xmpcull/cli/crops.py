@@ -10,7 +10,15 @@ from typing import Any
 import click
 
 from xmpcull.cli.analyze import run_analysis
-from xmpcull.cli.common import analysis_options, emit_json, finish, make_progress, output_options, print_failures, roots_argument
+from xmpcull.cli.common import (
+    analysis_options,
+    emit_json,
+    finish,
+    make_progress,
+    output_options,
+    print_failures,
+    roots_argument,
+)
 from xmpcull.crop.geometry import parse_aspect
 from xmpcull.crop.stage import NOT_WRITTEN, USER_CROP_KEPT, CropOutcome, crop_fields, propose_for_records
 from xmpcull.errors import ConfigError, FileFailure, ReportError

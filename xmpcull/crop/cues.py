@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 
 import cv2
 import numpy as np
@@ -136,7 +136,7 @@ def skin_map(rgb: np.ndarray) -> np.ndarray:
     return _normalise(_wide_blur(mask, _sigma(rgb.shape, 0.01)))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _cascade(name: str) -> cv2.CascadeClassifier:
     cascade = cv2.CascadeClassifier(cv2.data.haarcascades + name)
     if cascade.empty():
@@ -216,7 +216,7 @@ def subject_box(importance: np.ndarray, faces: Sequence[Box]) -> Box | None:
     if peak < 4.0 * float(blurred.mean()):
         return _union(faces)
     mask = (blurred >= 0.35 * peak).astype(np.uint8)
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     py, px = np.unravel_index(int(np.argmax(blurred)), blurred.shape)
     label = labels[py, px]
     x, y, bw, bh = (int(v) for v in stats[label, :4])

@@ -136,7 +136,7 @@ def _clamp01(v: float) -> float:
     return min(1.0, max(0.0, v))
 
 
-def display_fractions_to_crs(l: float, t: float, r: float, b: float, orientation: int) -> CropEdges:  # noqa: E741
+def display_fractions_to_crs(l: float, t: float, r: float, b: float, orientation: int) -> CropEdges:
     """Displayed-frame fractions (left, top, right, bottom) -> Camera Raw edges of the stored frame."""
     _check_orientation(orientation)
     table = {
@@ -181,7 +181,7 @@ def display_box_to_crs(box: Box, display_w: int, display_h: int, orientation: in
 
 def crs_to_display_box(edges: CropEdges, display_w: int, display_h: int, orientation: int) -> Box:
     """Camera Raw crop edges -> the displayed-pixel box (rounded to whole pixels, inside the image)."""
-    l, t, r, b = crs_to_display_fractions(edges, orientation)  # noqa: E741
+    l, t, r, b = crs_to_display_fractions(edges, orientation)
     box = Box(round(l * display_w), round(t * display_h), round(r * display_w), round(b * display_h))
     return box.clip(display_w, display_h)
 

@@ -199,7 +199,7 @@ def propose_one(job: _CropJob) -> CropOutcome:
         return CropOutcome(path=path, orientation=job.orientation, error=exc.reason)
     except OSError as exc:
         return CropOutcome(path=path, orientation=job.orientation, error=f"cannot read file: {exc.strerror or exc}")
-    except Exception as exc:  # one bad file must not end the run
+    except Exception as exc:  # noqa: BLE001 - one bad file must not end the run
         return CropOutcome(path=path, orientation=job.orientation, error=f"unexpected {type(exc).__name__}: {exc}")
 
 
