@@ -16,6 +16,7 @@ from xmpcull.cli.analyze import analyze, show
 from xmpcull.cli.bursts import bursts
 from xmpcull.cli.config_cmd import config
 from xmpcull.cli.move import move, undo
+from xmpcull.cli.run import run
 from xmpcull.errors import ExitCode, XmpcullError
 from xmpcull.sidecar import exiftool_config_path
 
@@ -54,6 +55,7 @@ cli.add_command(bursts)
 cli.add_command(config)
 cli.add_command(move)
 cli.add_command(undo)
+cli.add_command(run)
 
 
 def main() -> None:

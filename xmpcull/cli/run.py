@@ -1,0 +1,119 @@
+"""``xmpcull run``: the whole pipeline in one command (nothing is moved)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import click
+
+from xmpcull.cli.common import (
+    analysis_options,
+    emit_json,
+    finish,
+    make_progress,
+    output_options,
+    print_failures,
+    resolve_cache,
+    roots_argument,
+)
+from xmpcull.config import load_config
+from xmpcull.run import RunOptions, run_pipeline
+
+
+@click.command("run")
+@roots_argument
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Your TOML config (see `xmpcull config --default`).")
+@click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), help="Where report.json/report.csv go (default: FIRST_ROOT/.xmpcull).")
+@click.option("--no-write", is_flag=True, help="Write no sidecars (reports only).")
+@click.option("--dry-run", is_flag=True, help="Show what would change in the sidecars, write none (reports are written).")
+@click.option("--overwrite-ratings", is_flag=True, default=None, help="Replace ratings the user set.")
+@click.option("--overwrite-labels", is_flag=True, default=None, help="Replace colour labels the user set.")
+@click.option("--overwrite-crops", is_flag=True, default=None, help="Replace crops the user set.")
+@click.option("--naming", type=click.Choice(["adobe", "darktable"]), default=None, help="Sidecar names: IMG.xmp (adobe) or IMG.CR2.xmp (darktable).")
+@click.option("--embed", is_flag=True, help="Write into JPEG/TIFF/DNG files themselves through exiftool (a backup is kept).")
+@click.option("--aspect", "aspects", multiple=True, help="Crop aspect to propose (repeatable), e.g. 4:5; replaces [crops] aspects.")
+@click.option("--apply-crops/--no-apply-crops", default=None, help="Write confident proposals of the first aspect as the Camera Raw crop.")
+@analysis_options
+@output_options
+def run(
+    roots: tuple[Path, ...],
+    config_path: Path | None,
+    report_dir: Path | None,
+    no_write: bool,
+    dry_run: bool,
+    overwrite_ratings: bool | None,
+    overwrite_labels: bool | None,
+    overwrite_crops: bool | None,
+    naming: str | None,
+    embed: bool,
+    aspects: tuple[str, ...],
+    apply_crops: bool | None,
+    jobs: int | None,
+    cache_path: Path | None,
+    no_cache: bool,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Analyse ROOTS, find duplicates and bursts, propose crops, score quality,
+    decide ratings and labels, write sidecars and a report. Nothing is moved.
+
+    The report goes to FIRST_ROOT/.xmpcull/report.json and report.csv; it can be
+    handed to `xmpcull move --report` later.
+    """
+    config = load_config(
+        config_path,
+        {
+            "sidecar.overwrite_ratings": overwrite_ratings,
+            "sidecar.overwrite_labels": overwrite_labels,
+            "sidecar.overwrite_crops": overwrite_crops,
+            "sidecar.naming": naming,
+            "crops.aspects": list(aspects) if aspects else None,
+            "crops.apply": apply_crops,
+        },
+    )
+    write_options = replace(config.write_options, dry_run=dry_run, embed=embed)
+    options = RunOptions(
+        config=config,
+        write_options=write_options,
+        write_sidecars=not no_write,
+        report_dir=report_dir,
+        jobs=jobs,
+        cache_path=resolve_cache(cache_path, no_cache),
+    )
+    result = run_pipeline(roots, options, make_progress(as_json, quiet))
+    summary = result.summary()
+    if dry_run:
+        summary["would_change"] = [
+            {"path": r.path, "changes": list(r.changes)} for r in result.sidecar_results if r.changes
+        ]
+    if as_json:
+        summary["errors"] = [f.to_dict() for f in result.failures]
+        emit_json(summary)
+    else:
+        _print_summary(summary, dry_run)
+        print_failures(result.failures)
+    finish(result.failures)
+
+
+def _print_summary(summary: dict[str, Any], dry_run: bool) -> None:
+    decisions = ", ".join(f"{n} {d}" for d, n in summary["decisions"].items()) or "none"
+    lines = [
+        f"{summary['images']} images, {summary['analysed']} analysed, {summary['errors']} errors, in {summary['seconds']:.1f} s",
+        f"duplicates: {summary['duplicate_groups']} groups ({summary['duplicates']} non-keepers); similar sets: {summary['similar_sets']}",
+        f"bursts: {summary['bursts']} ({summary['frames_in_bursts']} frames)",
+        f"crops: {summary['crops_proposed']} proposed, {summary['crops_applied']} applied",
+        f"decisions: {decisions}",
+        f"needs a person's look: {summary['hand_touch_share']:.1%} of shots",
+    ]
+    if dry_run:
+        lines.append(f"dry run: {len(summary.get('would_change', []))} sidecars would change")
+        for item in summary.get("would_change", [])[:20]:
+            lines.append(f"  {item['path']}")
+            lines.extend(f"    {c}" for c in item["changes"][:12])
+    else:
+        lines.append(f"sidecars changed: {summary['sidecars_changed']}")
+    lines.append(f"report: {summary['report']}")
+    for line in lines:
+        click.echo(line)

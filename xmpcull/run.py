@@ -1,0 +1,365 @@
+"""The whole pipeline in one call: analyse -> duplicates -> bursts -> crops -> quality -> decide -> sidecars -> report.
+
+This module only wires the stages together; each stage lives in its own
+package and is tested there. Nothing is moved here: moving is the separate,
+explicit ``xmpcull move`` step, which accepts this run's report.
+
+RAW+JPEG pairs are one shot: the RAW leads, and the pair shares one sidecar
+(see xmpcull/sidecar/README.md), so one update is written per shot.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from xmpcull import __version__
+from xmpcull.analyse.pipeline import AnalysisResult, analyse_roots
+from xmpcull.analyse.worker import Job, decode
+from xmpcull.config import Config
+from xmpcull.crop.stage import CropOutcome, crop_fields, propose_for_records
+from xmpcull.decide.policy import Decision, DecisionInputs, decide, hand_touch_share
+from xmpcull.decide.quality import QualityScores, face_sharpness, score_quality
+from xmpcull.errors import FileFailure, XmpcullError
+from xmpcull.group.bursts import Burst, burst_report, cluster_bursts, shots_from_records
+from xmpcull.group.dupes import DupeResult, find_duplicates
+from xmpcull.models import ImageRecord
+from xmpcull.progress import NullProgress, Progress
+from xmpcull.report.dupes import dupe_report
+from xmpcull.report.writers import CsvWriter, write_json
+from xmpcull.sidecar import (
+    CLEAR,
+    BurstFields,
+    DupeFields,
+    SidecarItem,
+    SidecarState,
+    SidecarUpdate,
+    WriteOptions,
+    WriteResult,
+    read_sidecar,
+    write_sidecars,
+)
+
+REPORT_VERSION = 1
+REPORT_DIR_NAME = ".xmpcull"
+CROPS_APPLY_OFF = "applying crops is off ([crops] apply = false)"
+IMAGE_CSV_COLUMNS = (
+    "path",
+    "relpath",
+    "root",
+    "decision",
+    "review_reasons",
+    "rating",
+    "label",
+    "reason",
+    "dupe_group",
+    "dupe_role",
+    "dupe_distance",
+    "burst_id",
+    "burst_index",
+    "burst_best",
+    "quality",
+    "sharpness",
+    "exposure",
+    "face_sharpness",
+    "crop_aspect",
+    "crop_confidence",
+    "crop_applied",
+)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    config: Config
+    write_options: WriteOptions
+    write_sidecars: bool = True
+    report_dir: Path | None = None  # default: <first root>/.xmpcull
+    jobs: int | None = None
+    cache_path: Path | None = None
+
+
+@dataclass
+class ImageOutcome:
+    """Everything the run decided about one shot (its leading file)."""
+
+    record: ImageRecord
+    decision: Decision
+    quality: QualityScores | None = None
+    dupe: DupeFields | None = None
+    burst: BurstFields | None = None
+    crop: CropOutcome | None = None
+
+
+@dataclass
+class RunResult:
+    analysis: AnalysisResult
+    dupes: DupeResult
+    bursts: list[Burst]
+    outcomes: list[ImageOutcome] = field(default_factory=list)
+    sidecar_results: list[WriteResult] = field(default_factory=list)
+    failures: list[FileFailure] = field(default_factory=list)
+    report_json: Path | None = None
+    report_csv: Path | None = None
+    elapsed: float = 0.0
+
+    def summary(self) -> dict[str, Any]:
+        decisions = [o.decision for o in self.outcomes]
+        counts: dict[str, int] = {}
+        for d in decisions:
+            counts[d.decision] = counts.get(d.decision, 0) + 1
+        crops = [o.crop for o in self.outcomes if o.crop is not None and o.crop.ok]
+        return {
+            "roots": [str(r) for r in self.analysis.roots],
+            "images": len(self.analysis.records),
+            "analysed": len(self.analysis.ok_records),
+            "shots": len(self.outcomes),
+            "errors": len(self.failures),
+            "duplicate_groups": len(self.dupes.groups),
+            "duplicates": sum(len(g.members) - 1 for g in self.dupes.groups),
+            "similar_sets": len(self.dupes.similar_sets),
+            "bursts": sum(1 for b in self.bursts if b.is_burst),
+            "frames_in_bursts": sum(b.size for b in self.bursts if b.is_burst),
+            "crops_proposed": sum(len(c.proposals) for c in crops),
+            "crops_applied": sum(1 for c in crops if c.applied is not None),
+            "decisions": dict(sorted(counts.items())),
+            "hand_touch_share": round(hand_touch_share(decisions), 4),
+            "sidecars_changed": sum(1 for r in self.sidecar_results if r.changed),
+            "report": str(self.report_json) if self.report_json else None,
+            "report_csv": str(self.report_csv) if self.report_csv else None,
+            "seconds": round(self.elapsed, 3),
+        }
+
+
+def run_pipeline(roots: Sequence[Path], options: RunOptions, progress: Progress | None = None) -> RunResult:
+    started = time.monotonic()
+    progress = progress or NullProgress()
+    config = options.config
+    analysis = analyse_roots(roots, jobs=options.jobs, cache_path=options.cache_path, progress=progress)
+    records = analysis.ok_records
+    dupes = find_duplicates(
+        records,
+        threshold=config.dupes.threshold,
+        similar_threshold=config.dupes.similar_threshold,
+        dhash_threshold=config.dupes.dhash_threshold,
+        keeper_chain=config.dupes.keeper_chain,
+    )
+    bursts = cluster_bursts(
+        shots_from_records(records),
+        gap_seconds=config.bursts.gap_seconds,
+        scene_split_threshold=config.bursts.scene_threshold if config.bursts.split_on_scene_change else None,
+    )
+    leaders = [r for r in records if not _follows_a_raw(r)]
+    crops = _propose_crops(leaders, config, options, progress)
+    crop_of = {o.path: o for o in crops}
+    faces = _face_sharpness(leaders, crop_of)
+    quality = score_quality(records, bursts, faces, config.quality)
+
+    result = RunResult(analysis=analysis, dupes=dupes, bursts=bursts)
+    result.failures.extend(analysis.failures)
+    dupe_fields = _dupe_fields(dupes)
+    burst_fields = _burst_fields(bursts)
+    for record in leaders:
+        path = record.file.path
+        crop = crop_of.get(path)
+        previous = _previous_state(record, result.failures)
+        dupe = dupe_fields.get(path)
+        burst = burst_fields.get(path)
+        inputs = DecisionInputs(
+            dupe_role=dupe.role if dupe else None,
+            dupe_distance=dupe.distance if dupe else None,
+            dupe_kind=dupe.kind if dupe else None,
+            dupe_group=dupe.group if dupe else None,
+            burst_id=burst.burst_id if burst else None,
+            best_frame=bool(burst and burst.best),
+            quality=quality.get(path),
+            # A weak crop proposal only needs a look when crops are being applied.
+            crop_confidence=crop.confidence if config.crops.apply and crop is not None and crop.ok else None,
+            current_rating=record.metadata.rating,
+            current_label=record.metadata.label,
+            previous=previous.decision if previous else None,
+        )
+        result.outcomes.append(
+            ImageOutcome(record, decide(inputs, config.policy), quality.get(path), dupe, burst, crop)
+        )
+
+    if options.write_sidecars:
+        sidecar_results, sidecar_failures = write_sidecars(
+            [_sidecar_item(o) for o in result.outcomes], options.write_options
+        )
+        result.sidecar_results = sidecar_results
+        result.failures.extend(sidecar_failures)
+    _write_reports(result, roots, options)
+    result.elapsed = time.monotonic() - started
+    return result
+
+
+def _propose_crops(
+    leaders: Sequence[ImageRecord], config: Config, options: RunOptions, progress: Progress
+) -> list[CropOutcome]:
+    if not config.crops.aspects:
+        return []
+    outcomes = propose_for_records(
+        leaders,
+        config.crops.aspects,
+        apply_threshold=config.crops.apply_min_confidence,
+        jobs=options.jobs,
+        progress=progress,
+    )
+    if config.crops.apply:
+        return outcomes
+    # Proposals are still recorded; only writing them as the Camera Raw crop is off.
+    return [o.with_applied_withdrawn(CROPS_APPLY_OFF) for o in outcomes]
+
+
+def _follows_a_raw(record: ImageRecord) -> bool:
+    """A rendered file whose RAW companion leads the shot (and owns the shared sidecar)."""
+    from xmpcull.models import format_for_extension
+
+    return not record.file.is_raw and any(format_for_extension(c.suffix) == "raw" for c in record.file.companions)
+
+
+def _previous_state(record: ImageRecord, failures: list[FileFailure]) -> SidecarState | None:
+    """What the sidecar says now: our last decision, to tell our rating/label from the user's."""
+    try:
+        return read_sidecar(record.file.path, record.file.companions, include_embedded=False)
+    except XmpcullError as exc:
+        failures.append(FileFailure(str(record.file.path), "sidecar", exc.reason))
+        return None
+
+
+def _dupe_fields(dupes: DupeResult) -> dict[Path, DupeFields]:
+    similar_of = {m.record.file.path: s.id for s in dupes.similar_sets for m in s.members}
+    fields: dict[Path, DupeFields] = {}
+    for group in dupes.groups:
+        for member in group.members:
+            path = member.record.file.path
+            fields[path] = DupeFields(
+                group=group.id,
+                kind=group.kind,
+                role=member.role,
+                distance=member.distance,
+                keeper_reason=group.keeper_reason,
+                similar_set=similar_of.get(path),
+            )
+    return fields
+
+
+def _burst_fields(bursts: Sequence[Burst]) -> dict[Path, BurstFields]:
+    fields: dict[Path, BurstFields] = {}
+    for burst in bursts:
+        if burst.burst_id is None:
+            continue
+        for index, shot in enumerate(burst.shots, start=1):
+            best = index - 1 == burst.best
+            value = BurstFields(burst.burst_id, index, burst.size, best, burst.best_reason if best else None)
+            for path in (shot.path, *shot.companions):
+                fields[Path(path)] = value
+    return fields
+
+
+def _face_sharpness(records: Sequence[ImageRecord], crops: dict[Path, CropOutcome]) -> dict[Path, float | None]:
+    """Sharpness inside the faces the crop stage found (only those images are decoded again)."""
+    import numpy as np
+
+    out: dict[Path, float | None] = {}
+    for record in records:
+        crop = crops.get(record.file.path)
+        if crop is None or not crop.ok or not crop.faces or crop.display_size is None:
+            continue
+        try:
+            decoded = decode(
+                Job(record.file.path, record.file.format, record.metadata.orientation, record.metadata.display_size)
+            )
+        except XmpcullError:
+            continue
+        grey = np.asarray(decoded.image.convert("L"))
+        scale = grey.shape[1] / crop.display_size[0]
+        boxes = [(b.x0 * scale, b.y0 * scale, b.x1 * scale, b.y1 * scale) for b in crop.faces]
+        out[record.file.path] = face_sharpness(grey, boxes)
+    return out
+
+
+def _sidecar_item(outcome: ImageOutcome) -> SidecarItem:
+    crop = outcome.crop
+    crop_section = crop_fields(crop) if crop is not None and crop.ok and crop.proposals else CLEAR
+    update = SidecarUpdate(
+        dupes=outcome.dupe or CLEAR,
+        burst=outcome.burst or CLEAR,
+        quality=outcome.quality.to_fields() if outcome.quality else CLEAR,
+        crop=crop_section,
+        decision=outcome.decision.to_fields(),
+    )
+    return SidecarItem(outcome.record.file.path, update, outcome.record.file.companions)
+
+
+def image_row(outcome: ImageOutcome) -> dict[str, Any]:
+    record, decision = outcome.record, outcome.decision
+    crop = outcome.crop if outcome.crop is not None and outcome.crop.ok else None
+    chosen = None
+    if crop is not None and crop.proposals:
+        chosen = crop.applied or crop.proposals[0]
+    return {
+        "path": str(record.file.path),
+        "relpath": record.file.relpath,
+        "root": str(record.file.root),
+        "decision": decision.decision,
+        "review_reasons": ";".join(decision.review_reasons),
+        "rating": decision.rating,
+        "label": decision.label,
+        "reason": decision.reason,
+        "dupe_group": outcome.dupe.group if outcome.dupe else None,
+        "dupe_role": outcome.dupe.role if outcome.dupe else None,
+        "dupe_distance": outcome.dupe.distance if outcome.dupe else None,
+        "burst_id": outcome.burst.burst_id if outcome.burst else None,
+        "burst_index": outcome.burst.index if outcome.burst else None,
+        "burst_best": outcome.burst.best if outcome.burst else None,
+        "quality": round(outcome.quality.quality, 4) if outcome.quality else None,
+        "sharpness": round(outcome.quality.sharpness, 4) if outcome.quality else None,
+        "exposure": round(outcome.quality.exposure, 4) if outcome.quality else None,
+        "face_sharpness": round(outcome.quality.face_sharpness, 4)
+        if outcome.quality and outcome.quality.face_sharpness is not None
+        else None,
+        "crop_aspect": chosen.aspect if chosen else None,
+        "crop_confidence": round(chosen.confidence, 4) if chosen else None,
+        "crop_applied": bool(crop and crop.applied is not None),
+    }
+
+
+def _report(result: RunResult, roots: Sequence[Path], gap_seconds: float) -> dict[str, Any]:
+    # The duplicate part has exactly the shape of `xmpcull dupes --report`, so
+    # `xmpcull move --report .xmpcull/report.json` works on a run's report too.
+    report = dupe_report(result.dupes, [Path(os.path.abspath(r)) for r in roots])
+    report["version"] = REPORT_VERSION
+    report["engine_version"] = __version__
+    report["summary"] = result.summary()
+    report["images"] = [
+        {
+            **image_row(o),
+            "review_reasons": list(o.decision.review_reasons),
+            "kept_user_values": list(o.decision.kept_user_values),
+            "quality_detail": o.quality.to_dict() if o.quality else None,
+            "crop_proposals": [p.to_dict() for p in o.crop.proposals] if o.crop is not None and o.crop.ok else [],
+        }
+        for o in result.outcomes
+    ]
+    report["bursts"] = burst_report(result.bursts, report["roots"], gap_seconds)["bursts"]
+    report["errors"] = [f.to_dict() for f in result.failures]
+    return report
+
+
+def _write_reports(result: RunResult, roots: Sequence[Path], options: RunOptions) -> None:
+    report_dir = options.report_dir or Path(os.path.abspath(roots[0])) / REPORT_DIR_NAME
+    if not Path(roots[0]).is_dir() and options.report_dir is None:
+        report_dir = Path(os.path.abspath(roots[0])).parent / REPORT_DIR_NAME
+    try:
+        report_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise XmpcullError(f"cannot create the report folder ({exc.strerror}); use --report-dir", [report_dir]) from exc
+    result.report_json = report_dir / "report.json"
+    result.report_csv = report_dir / "report.csv"
+    write_json(result.report_json, _report(result, roots, options.config.bursts.gap_seconds))
+    CsvWriter(IMAGE_CSV_COLUMNS).write(result.report_csv, [image_row(o) for o in result.outcomes])
