@@ -15,6 +15,7 @@ from xmpcull import __version__
 from xmpcull.cli.analyze import analyze, show
 from xmpcull.cli.bursts import bursts
 from xmpcull.cli.config_cmd import config
+from xmpcull.cli.crops import crops
 from xmpcull.cli.move import move, undo
 from xmpcull.cli.run import run
 from xmpcull.errors import ExitCode, XmpcullError
@@ -53,6 +54,7 @@ cli.add_command(show)
 cli.add_command(exiftool_config)
 cli.add_command(bursts)
 cli.add_command(config)
+cli.add_command(crops)
 cli.add_command(move)
 cli.add_command(undo)
 cli.add_command(run)
