@@ -92,7 +92,10 @@ def _concat(lefts: list[np.ndarray], rights: list[np.ndarray], dists: list[np.nd
 
 
 def _split(m: int, radius: int) -> list[_Substring]:
-    """m near-equal substrings; thresholds sum to radius - m + 1, longer substrings get more."""
+    """m near-equal substrings; thresholds sum to radius - m + 1, longer substrings get more.
+
+    A threshold of -1 (when m > radius + 1) means that substring is never probed.
+    """
     base, extra = divmod(64, m)
     bits = [base + (1 if i < extra else 0) for i in range(m)]
     budget = radius - m + 1
@@ -126,7 +129,7 @@ def _cost(n: int, m: int, radius: int) -> float:
 
 def choose_substrings(n: int, radius: int) -> int:
     """The number of substrings with the lowest modelled cost."""
-    options = range(2, min(radius + 1, 16) + 1)
+    options = range(3, max(3, min(radius + 1, 16)) + 1)
     return min(options, key=lambda m: _cost(n, m, radius))
 
 
@@ -150,7 +153,8 @@ def radius_pairs(hashes: object, radius: int, method: str = "auto", substrings: 
         return brute_force_pairs(h, radius)
     if method not in ("auto", "mih"):
         raise ValueError(f"unknown method {method!r}")
-    m = substrings or choose_substrings(max(h.size, 2), radius)
+    # At least 3 substrings: 32-bit ones would need a 4-billion-slot bucket table.
+    m = max(3, substrings or choose_substrings(max(h.size, 2), radius))
     subs = _split(m, radius)
     lefts, rights, dists = [], [], []
     for index, sub in enumerate(subs):

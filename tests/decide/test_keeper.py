@@ -1,0 +1,81 @@
+"""The keeper tiebreak chain: order of rules, reasons, configuration errors."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from xmpcull.decide.keeper import DEFAULT_CHAIN, choose_keeper, parse_chain, parse_metadata_date
+from xmpcull.errors import ConfigError
+from xmpcull.models import Features, ImageFile, ImageRecord, Metadata
+
+
+def rec(path: str, w: int = 4000, h: int = 3000, fmt: str = "jpeg", sharp: float = 100.0, mtime: int = 0,
+        rating: float | None = None, developed: bool = False, mdate: str | None = None) -> ImageRecord:
+    root = Path("/lib")
+    features = Features(digest="0" * 32, phash=0, dhash=0, phash_variants=(0,) * 8, width=w, height=h,
+                        sharpness=sharp, mean_luma=0.5, clip_high=0, clip_low=0, decoded_from="full")
+    meta = Metadata(rating=rating, has_develop_settings=developed, metadata_date=mdate)
+    return ImageRecord(file=ImageFile(root / path, root, fmt, 1, mtime), metadata=meta, features=features)
+
+
+def test_most_pixels_wins_first_and_says_by_how_much() -> None:
+    big, small = rec("a/small_name.jpg", 6000, 4000), rec("b.jpg", 3000, 2000, fmt="raw", sharp=999, rating=5)
+    keeper, reason = choose_keeper([small, big])
+    assert keeper is big
+    assert reason == "most pixels (24.0 MP vs 6.0 MP)"
+
+
+def test_raw_beats_rendered_copy_of_same_size() -> None:
+    jpeg, raw = rec("x.jpg", sharp=500), rec("x.cr3", fmt="raw")
+    keeper, reason = choose_keeper([jpeg, raw])
+    assert keeper is raw and reason == "RAW over rendered copy"
+
+
+def test_edited_then_metadata_date_then_mtime() -> None:
+    plain = rec("a.jpg", mtime=9 * 10**18)
+    developed = rec("b.jpg", developed=True, mdate="2020-01-01T10:00:00+02:00")
+    later = rec("c.jpg", developed=True, mdate="2021:06:19 12:22:10")
+    assert choose_keeper([plain, developed])[0] is developed
+    keeper, reason = choose_keeper([plain, developed, later])
+    assert keeper is later and reason.startswith("most recently edited (develop settings, metadata 2021-06-19 12:22")
+    same_date = [rec("d.jpg", developed=True, mdate="2021-01-01", mtime=5), rec("e.jpg", developed=True, mdate="2021-01-01", mtime=7)]
+    assert choose_keeper(same_date)[0].file.path.name == "e.jpg"
+
+
+def test_sharpness_then_rating_then_shortest_path() -> None:
+    assert choose_keeper([rec("a.jpg", sharp=10), rec("b.jpg", sharp=20)])[0].file.path.name == "b.jpg"
+    keeper, reason = choose_keeper([rec("a.jpg", rating=1), rec("b.jpg", rating=4), rec("c.jpg")])
+    assert keeper.file.path.name == "b.jpg" and reason == "highest rating (4 stars vs 1 stars)"
+    keeper, reason = choose_keeper([rec("deep/er/a.jpg"), rec("b.jpg")])
+    assert keeper.file.path.name == "b.jpg" and reason.startswith("shortest path")
+
+
+def test_custom_chain_changes_the_outcome() -> None:
+    big_blurry, small_sharp = rec("a.jpg", 6000, 4000, sharp=1), rec("b.jpg", 3000, 2000, sharp=50)
+    assert choose_keeper([big_blurry, small_sharp])[0] is big_blurry
+    keeper, reason = choose_keeper([big_blurry, small_sharp], ["sharpest", "most_pixels"])
+    assert keeper is small_sharp and reason.startswith("sharpest")
+
+
+def test_full_tie_is_deterministic_whatever_the_order() -> None:
+    a, b = rec("a.jpg"), rec("b.jpg")
+    assert choose_keeper([a, b])[0] is a and choose_keeper([b, a])[0] is a
+    assert "tie on every rule" in choose_keeper([a, b])[1]
+
+
+def test_unknown_or_repeated_rule_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="unknown keeper rule"):
+        parse_chain(["most_pixels", "biggest_smile"])
+    with pytest.raises(ConfigError, match="twice"):
+        parse_chain(["sharpest", "sharpest"])
+    assert [r.name for r in parse_chain(DEFAULT_CHAIN)] == list(DEFAULT_CHAIN)
+
+
+def test_metadata_date_formats() -> None:
+    assert parse_metadata_date("2000-09-27T14:35:33+02:00") == parse_metadata_date("2000-09-27T12:35:33Z")
+    assert parse_metadata_date("2021:06:19 12:22:10.790") is not None
+    assert parse_metadata_date("yesterday") is None and parse_metadata_date(None) is None
+    assert replace(rec("a.jpg"), error=None).ok

@@ -1,0 +1,81 @@
+"""Small report writers every command can share: atomic JSON, CSV, and a no-op for dry runs.
+
+Why atomic: a report is what a later ``move`` trusts. A crash half-way
+through writing must leave the previous report (or none), never half a file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from xmpcull.errors import ReportError
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Temp file beside ``path``, fsync, rename over it; raises ReportError and leaves the old file."""
+    path = Path(path)
+    try:
+        fd, temp = tempfile.mkstemp(prefix=".xmpcull-", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise ReportError(f"cannot write the report ({exc.strerror or exc})", [path]) from exc
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, 0o644)
+        os.replace(temp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise ReportError(f"cannot write the report ({exc.strerror or exc})", [path]) from exc
+
+
+def write_json(path: Path, obj: Any) -> None:
+    """Pretty, UTF-8, key order kept, written atomically."""
+    text = json.dumps(obj, indent=2, ensure_ascii=False) + "\n"
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+class ReportWriter(Protocol):
+    """One interface for report formats; ``NullWriter`` makes dry runs take the same path."""
+
+    def write(self, path: Path, rows: Iterable[Mapping[str, Any]]) -> None: ...
+
+
+class CsvWriter:
+    """Rows with fixed columns; missing values are empty cells, extra keys are an error."""
+
+    def __init__(self, columns: Sequence[str]) -> None:
+        self.columns = tuple(columns)
+
+    def render(self, rows: Iterable[Mapping[str, Any]]) -> str:
+        buffer = io.StringIO(newline="")
+        writer = csv.DictWriter(buffer, fieldnames=self.columns, extrasaction="raise", lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: "" if v is None else v for k, v in row.items()})
+        return buffer.getvalue()
+
+    def write(self, path: Path, rows: Iterable[Mapping[str, Any]]) -> None:
+        write_bytes_atomic(path, self.render(rows).encode("utf-8"))
+
+
+class JsonWriter:
+    def write(self, path: Path, rows: Iterable[Mapping[str, Any]] | Mapping[str, Any]) -> None:
+        write_json(path, rows if isinstance(rows, Mapping) else list(rows))
+
+
+class NullWriter:
+    """Accepts everything, writes nothing (``--no-write`` / dry runs)."""
+
+    def write(self, path: Path, rows: Iterable[Mapping[str, Any]] | Mapping[str, Any]) -> None:
+        return None
