@@ -1,0 +1,93 @@
+"""Speed and memory of the Hamming radius search on synthetic 64-bit hashes.
+
+Random hashes plus 10% planted near-duplicates (0..radius bits flipped from a
+random original). Each size runs in a fresh process so peak RSS is its own.
+Recall is checked against faiss IndexBinaryFlat range_search (brute force) on
+the 100,000 set.
+
+    /work/venv/bin/python bench/dupes_scale.py [--sizes 100000 1000000] [--radius 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+
+def synthetic(n: int, radius: int, seed: int = 1) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    planted = n // 10
+    base = rng.integers(0, 2**64, n - planted, dtype=np.uint64)
+    src = base[rng.integers(0, base.size, planted)]
+    noise = np.zeros(planted, dtype=np.uint64)
+    flips = rng.integers(0, radius + 1, planted)
+    for k in range(radius):  # flip a random bit `flips` times (repeats may cancel: distance <= flips)
+        bits = rng.integers(0, 64, planted).astype(np.uint64)
+        noise ^= np.where(k < flips, np.uint64(1) << bits, np.uint64(0))
+    out = np.concatenate([base, src ^ noise])
+    rng.shuffle(out)
+    return out
+
+
+def faiss_pairs(hashes: np.ndarray, radius: int) -> set[tuple[int, int]]:
+    import faiss
+
+    codes = hashes.view(np.uint8).reshape(-1, 8)
+    index = faiss.IndexBinaryFlat(64)
+    index.add(codes)
+    lims, _, ids = index.range_search(codes, radius + 1)  # faiss keeps distances < radius
+    pairs = set()
+    for q in range(hashes.size):
+        for j in ids[lims[q] : lims[q + 1]].tolist():
+            if q < j:
+                pairs.add((q, j))
+    return pairs
+
+
+def one_run(n: int, radius: int, check: bool) -> dict[str, object]:
+    from xmpcull.group.hamming_index import choose_substrings, radius_pairs
+
+    hashes = synthetic(n, radius)
+    start = time.perf_counter()
+    found = radius_pairs(hashes, radius)
+    seconds = time.perf_counter() - start
+    out: dict[str, object] = {
+        "n": n, "radius": radius, "pairs": len(found), "seconds": round(seconds, 2),
+        "substrings": choose_substrings(n, radius),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
+    if check:
+        start = time.perf_counter()
+        truth = faiss_pairs(hashes, radius)
+        out["faiss_seconds"] = round(time.perf_counter() - start, 2)
+        mine = set(zip(found.left.tolist(), found.right.tolist(), strict=True))
+        out["recall_vs_faiss"] = len(mine & truth) / len(truth) if truth else 1.0
+        out["extra_vs_faiss"] = len(mine - truth)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--radius", type=int, default=10)
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--check", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(one_run(args.one, args.radius, args.check)))
+        return
+    for n in args.sizes:
+        cmd = [sys.executable, __file__, "--one", str(n), "--radius", str(args.radius)]
+        if n <= 100_000:
+            cmd.append("--check")
+        print(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip(), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,117 @@
+"""``xmpcull dupes``: exact and near-duplicate groups, reports, and the dupes section of each sidecar."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from xmpcull.cli.analyze import run_analysis
+from xmpcull.cli.common import analysis_options, emit_json, finish, output_options, print_failures, roots_argument
+from xmpcull.config import load_config
+from xmpcull.group.dupes import DupeResult, find_duplicates
+from xmpcull.models import ImageRecord
+from xmpcull.report.dupes import write_dupe_report
+from xmpcull.sidecar import CLEAR, SidecarItem, SidecarUpdate, write_sidecars
+from xmpcull.sidecar.fields import DecisionFields, DupeFields
+
+_file = click.Path(dir_okay=False, path_type=Path)
+
+
+def sidecar_items(result: DupeResult, records: Sequence[ImageRecord], label: str | None) -> list[SidecarItem]:
+    """Group members get the dupes section (and non-keepers the label); everyone else has stale values cleared."""
+    similar_of = {m.record.file.path: s.id for s in result.similar_sets for m in s.members}
+    items: dict[Path, SidecarItem] = {}
+    for group in result.groups:
+        for member in group.members:
+            path = member.record.file.path
+            fields = DupeFields(group.id, group.kind, member.role, member.distance, group.keeper_reason, similar_of.get(path))
+            decision = None
+            if member.role == "duplicate" and label:
+                # The engine never writes a label over one the user set (only over its own LabelSet).
+                decision = DecisionFields("duplicate", label=label)
+            items[path] = SidecarItem(path, SidecarUpdate(dupes=fields, decision=decision), member.record.file.companions)
+    for record in records:
+        path = record.file.path
+        if path not in items and record.ok:
+            # Not in a group (any more): clear old dupes values. A similar set alone stays in the report.
+            items[path] = SidecarItem(path, SidecarUpdate(dupes=CLEAR), record.file.companions)
+    return list(items.values())
+
+
+@click.command()
+@roots_argument
+@click.option("--report", "report_path", type=_file, default=Path("groups.json"), show_default=True, help="JSON report to write.")
+@click.option("--csv", "csv_path", type=_file, default=None, help="Also write a CSV, one row per group member (edit it to keep files out of a move).")
+@click.option("--threshold", type=click.IntRange(0, 16), default=None, help="pHash bits (of 64) for a near duplicate [config: 10].")
+@click.option("--similar-threshold", type=click.IntRange(0, 24), default=None, help="pHash bits for a similar set [config: 18].")
+@click.option("--rotation-invariant", is_flag=True, help="Also match copies turned 90/180 degrees or mirrored in their pixels.")
+@click.option("--format", "extra_format", type=click.Choice(["imagededup"]), default=None, help="Also write imagededup's {file: [duplicates]} mapping beside the report.")
+@click.option("--label", default=None, help="Colour label for non-keepers (default: the config's duplicate outcome, Red); '' for none.")
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Your TOML config.")
+@click.option("--no-write", is_flag=True, help="Write the reports only; leave sidecars alone.")
+@analysis_options
+@output_options
+def dupes(
+    roots: tuple[Path, ...],
+    report_path: Path,
+    csv_path: Path | None,
+    threshold: int | None,
+    similar_threshold: int | None,
+    rotation_invariant: bool,
+    extra_format: str | None,
+    label: str | None,
+    config_path: Path | None,
+    no_write: bool,
+    jobs: int | None,
+    cache_path: Path | None,
+    no_cache: bool,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Find exact and near-duplicate pictures under ROOTS and pick a keeper in each group.
+
+    Near duplicates survive resizing, recompression, format changes, EXIF
+    stripping, small crops and light edits. Nothing is moved: see `xmpcull move`.
+    Sidecars get DupGroup, DupRole, DupDistance, KeeperReason, the keyword
+    xmpcull|dupes|<id> and, on non-keepers, a colour label (never over yours).
+    """
+    config = load_config(config_path, {"dupes.threshold": threshold, "dupes.similar_threshold": similar_threshold})
+    analysis = run_analysis(roots, jobs, cache_path, no_cache, as_json, quiet)
+    settings = config.dupes
+    result = find_duplicates(
+        analysis.records, settings.threshold, settings.similar_threshold, rotation_invariant,
+        dhash_threshold=settings.dhash_threshold, keeper_chain=settings.keeper_chain,
+    )
+    idd_path = report_path.with_name(report_path.stem + ".imagededup.json") if extra_format == "imagededup" else None
+    write_dupe_report(result, analysis.roots, report_path, csv_path, idd_path, analysis.records)
+    failures = list(analysis.failures)
+    written = 0
+    if not no_write:
+        wanted = config.policy.label_for("duplicate") if label is None else (label.strip() or None)
+        results, sidecar_failures = write_sidecars(sidecar_items(result, analysis.records, wanted), config.write_options)
+        failures += sidecar_failures
+        written = sum(1 for r in results if r.changed)
+    summary = {
+        "roots": [str(r) for r in analysis.roots],
+        "images": len(analysis.records),
+        "groups": len(result.groups),
+        "exact_groups": sum(1 for g in result.groups if g.kind == "exact"),
+        "duplicates": sum(len(g.members) - 1 for g in result.groups),
+        "similar_sets": len(result.similar_sets),
+        "report": str(report_path),
+        "csv": str(csv_path) if csv_path else None,
+        "imagededup": str(idd_path) if idd_path else None,
+        "sidecars_written": written,
+        "errors": [f.to_dict() for f in failures],
+    }
+    if as_json:
+        emit_json(summary)
+    else:
+        click.echo(
+            f"{summary['images']} images: {summary['groups']} duplicate groups ({summary['exact_groups']} exact), "
+            f"{summary['duplicates']} non-keepers, {summary['similar_sets']} similar sets; report {report_path}"
+        )
+        print_failures(failures)
+    finish(failures)
