@@ -261,6 +261,10 @@ def main() -> None:
     if idd is not None:
         report["imagededup_phash10_edit"] = score(idd, labels, edit)
         report["imagededup_phash10_all"] = score(idd, labels, everything)
+    no_crops = {t for t in edit if not t.startswith("crop")}
+    report["xmpcull_edit_without_crops"] = score(run_xmpcull(records, False), labels, no_crops)
+    if idd is not None:
+        report["imagededup_edit_without_crops"] = score(idd, labels, no_crops)
     hard = everything | BEYOND_TARGET
     report["xmpcull_with_crop_15_hard"] = score(run_xmpcull(records, False), labels, hard)
     if idd is not None:
