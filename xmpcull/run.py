@@ -25,7 +25,7 @@ from xmpcull.crop.stage import CropOutcome, crop_fields, propose_for_records
 from xmpcull.decide.policy import Decision, DecisionInputs, decide, hand_touch_share
 from xmpcull.decide.quality import QualityScores, face_sharpness, score_quality
 from xmpcull.errors import FileFailure, XmpcullError
-from xmpcull.group.bursts import Burst, burst_report, cluster_bursts, shots_from_records
+from xmpcull.group.bursts import Burst, burst_report, cluster_bursts, shots_from_records, without_copies
 from xmpcull.group.dupes import DupeResult, find_duplicates
 from xmpcull.models import ImageRecord
 from xmpcull.progress import NullProgress, Progress
@@ -148,7 +148,7 @@ def run_pipeline(roots: Sequence[Path], options: RunOptions, progress: Progress 
         keeper_chain=config.dupes.keeper_chain,
     )
     bursts = cluster_bursts(
-        shots_from_records(records),
+        shots_from_records(_distinct_frames(records, dupes)),
         gap_seconds=config.bursts.gap_seconds,
         scene_split_threshold=config.bursts.scene_threshold if config.bursts.split_on_scene_change else None,
     )
@@ -213,6 +213,23 @@ def _propose_crops(
         return outcomes
     # Proposals are still recorded; only writing them as the Camera Raw crop is off.
     return [o.with_applied_withdrawn(CROPS_APPLY_OFF) for o in outcomes]
+
+
+def _distinct_frames(records: Sequence[ImageRecord], dupes: DupeResult) -> list[ImageRecord]:
+    """Records that are frames of their own: copies of a frame (exact, or a duplicate with the
+    keeper's very capture time, e.g. an exported JPEG) are not burst frames."""
+    copies: set[Path] = set()
+    for group in dupes.groups:
+        keeper_time = _timestamp(group.keeper)
+        for member in group.members[1:]:
+            if keeper_time is not None and _timestamp(member.record) == keeper_time:
+                copies.add(member.record.file.path)
+    return without_copies([r for r in records if r.file.path not in copies])
+
+
+def _timestamp(record: ImageRecord) -> float | None:
+    capture = record.metadata.capture_time
+    return capture.timestamp() if capture else None
 
 
 def _follows_a_raw(record: ImageRecord) -> bool:

@@ -63,9 +63,9 @@ def test_burst_frames_never_move(tmp_path: Path) -> None:
     bursts.write_text(json.dumps({"version": 1, "roots": [str(shoot["root"])], "bursts": [
         {"id": "b1", "members": [{"path": str(shoot["files"]["dup2"]), "companions": []}]}], "no_time": []}))
     result = CliRunner().invoke(move, ["--report", str(shoot["report_path"]), "--bursts", str(bursts)])
-    assert result.exit_code == 1
+    assert result.exit_code == 0  # keeping a protected frame is the rule working, not a failure
     assert shoot["files"]["dup2"].exists()
-    assert "burst member" in result.output
+    assert "1 duplicate(s) kept in place" in result.output
 
 
 def test_resume_finishes_an_interrupted_run(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from xmpcull.group.bursts import (
     parse_clock_offsets,
     parse_duration,
     shots_from_records,
+    without_copies,
 )
 from xmpcull.sidecar import CLEAR, BurstFields, SidecarItem, SidecarUpdate, write_sidecars
 from xmpcull.sidecar.atomic import atomic_write
@@ -129,7 +130,7 @@ def bursts(
     the keyword xmpcull|burst|<id>; nothing is moved.
     """
     result = run_analysis(roots, jobs, cache_path, no_cache, as_json, quiet)
-    shots = shots_from_records(result.records, time_fallback)
+    shots = shots_from_records(without_copies(result.records), time_fallback)
     unmatched = [key for key in clock_offsets if not any(offset_key_for(s, {key: 0.0}) for s in shots)]
     if unmatched:
         raise ConfigError("--clock-offset matches no camera: " + ", ".join(repr(k) for k in unmatched))

@@ -46,6 +46,8 @@ def _summary(result: MoveRunResult, verb: str, statuses: tuple[str, ...], as_jso
                     click.echo(f"{outcome.status}: {_shown(outcome.source)} -> {_shown(outcome.destination)}")
         counts = ", ".join(f"{result.count(s)} {s}" for s in statuses)
         click.echo(f"{verb}: {counts}, {len(result.failures)} problem(s)")
+        if result.kept:
+            click.echo(f"{len(result.kept)} duplicate(s) kept in place: also a burst frame, similar-set member or keeper")
         for journal in result.journals:
             click.echo(f"journal: {journal}")
         print_failures(result.failures)

@@ -467,6 +467,24 @@ def shot_from_record(record: ImageRecord, time_fallback: str | None = None) -> S
     )
 
 
+def without_copies(records: Sequence[ImageRecord]) -> list[ImageRecord]:
+    """Drop byte-identical copies (the same file in two folders): a copy of a frame is not a second frame.
+
+    The first copy by path stays. Without this, a backup folder next to the
+    originals would turn every photo into a two-frame "burst".
+    """
+    seen: set[str] = set()
+    kept = []
+    for record in sorted(records, key=lambda r: str(r.file.path)):
+        digest = record.features.digest if record.features else None
+        if digest is not None and digest in seen:
+            continue
+        if digest is not None:
+            seen.add(digest)
+        kept.append(record)
+    return kept
+
+
 def shots_from_records(records: Sequence[ImageRecord], time_fallback: str | None = None) -> list[Shot]:
     """One ``Shot`` per shot: a RAW+JPEG pair is one frame, not two frames 0 s apart.
 

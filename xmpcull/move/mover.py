@@ -54,6 +54,7 @@ PROBLEM_STATUSES = ("skipped", "failed", "conflict")
 class MoveRunResult:
     outcomes: list[MoveOutcome] = field(default_factory=list)
     refused: list[FileFailure] = field(default_factory=list)  # refused while planning
+    kept: list[FileFailure] = field(default_factory=list)  # protected duplicates, left in place on purpose
     journals: list[Path] = field(default_factory=list)
 
     @property
@@ -68,6 +69,7 @@ class MoveRunResult:
     def to_dict(self) -> dict[str, Any]:
         return {"outcomes": [o.to_dict() for o in self.outcomes],
                 "failures": [f.to_dict() for f in self.failures],
+                "kept": [f.to_dict() for f in self.kept],
                 "journals": [str(p) for p in self.journals]}
 
 
@@ -331,7 +333,7 @@ def _settle(op: OpState, prefer_applied: bool) -> str:
 
 def move_planned(plan: Plan, *, dry_run: bool = False, crash_hook: CrashHook | None = None) -> MoveRunResult:
     """Move every planned file (one journal per root); per-file problems are outcomes, not exceptions."""
-    result = MoveRunResult(refused=list(plan.failures))
+    result = MoveRunResult(refused=list(plan.failures), kept=list(plan.kept))
     runs: list[tuple[Journal | None, list[PlannedMove]]] = []
     try:
         # Every root's plan is on disk before the first file moves, so a crash in one

@@ -54,6 +54,9 @@ class PlannedMove:
 class Plan:
     moves: list[PlannedMove] = field(default_factory=list)
     failures: list[FileFailure] = field(default_factory=list)  # refused at planning time
+    # Duplicates that stay on purpose (also a burst frame, similar-set member or keeper
+    # elsewhere): the rules working, not a problem, so they do not count as failures.
+    kept: list[FileFailure] = field(default_factory=list)
     review: PurePosixPath = PurePosixPath(DEFAULT_DESTINATION)  # the review folder, relative to each root
 
     def by_root(self) -> dict[Path, list[PlannedMove]]:
@@ -61,6 +64,9 @@ class Plan:
         for move in self.moves:
             grouped.setdefault(move.root, []).append(move)
         return grouped
+
+
+PROTECTED_REASON = "also a keeper, similar-set or burst member elsewhere in the report; kept in place"
 
 
 def validate_destination(to: str) -> PurePosixPath:
@@ -115,7 +121,8 @@ def plan_moves(
     for candidate in selection.candidates:
         problem = _candidate_problem(candidate, roots, review)
         if problem is None and candidate.path in selection.protected:
-            problem = "also a keeper, similar-set or burst member elsewhere in the report; not moved"
+            plan.kept.append(FileFailure(str(candidate.path), "move", PROTECTED_REASON))
+            continue
         if problem is None and not _group_keeps_a_copy(selection.staying_by_group.get(candidate.group_id, ()), listdir):
             problem = f"group {candidate.group_id} would keep no copy in place (keeper missing or unselected); not moved"
         if problem:

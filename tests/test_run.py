@@ -1,0 +1,141 @@
+"""End to end: `xmpcull run` on real photos, results read back with real exiftool."""
+
+import csv
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from xmpcull.sidecar import exiftool_config_path
+
+from tests.cli.helpers import run_cli, run_json
+from tests.conftest import FIXTURES
+
+
+@pytest.fixture
+def shoot(tmp_path: Path) -> Path:
+    root = tmp_path / "shoot"
+    (root / "a").mkdir(parents=True)
+    (root / "b").mkdir()
+    shutil.copy(FIXTURES / "photos/mongolels.jpg", root / "a/dunes.jpg")
+    # A smaller, recompressed copy elsewhere: a near duplicate.
+    with Image.open(FIXTURES / "photos/mongolels.jpg") as im:
+        im.resize((475, 317)).save(root / "b/dunes-web.jpg", quality=70)
+    shutil.copy(FIXTURES / "photos/mongolels.jpg", root / "b/dunes-copy.jpg")  # exact duplicate
+    shutil.copy(FIXTURES / "camera/iphone_hdr_NO.jpg", root / "a/IMG_0001.jpg")  # a burst of two frames
+    shutil.copy(FIXTURES / "camera/iphone_hdr_YES.jpg", root / "a/IMG_0002.jpg")
+    shutil.copy(FIXTURES / "photos/T-45A_Goshawk_03_1600px.jpg", root / "a/jet.jpg")
+    (root / "b/broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    return root
+
+
+def exiftool_tags(path: Path, *tags: str) -> dict:
+    out = subprocess.run(
+        ["exiftool", "-config", str(exiftool_config_path()), "-j", "-G1", *[f"-{t}" for t in tags], str(path)],
+        capture_output=True, text=True, check=True,
+    )
+    return json.loads(out.stdout)[0]
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*.xmp"))}
+
+
+def test_run_writes_sidecars_exiftool_reads_and_reports(shoot: Path, tmp_path: Path) -> None:
+    code, summary = run_json("run", shoot, "--cache", tmp_path / "c.sqlite")
+    assert code == 1  # broken.jpg was reported, the rest went on
+    assert summary["errors"] and Path(summary["errors"][0]["path"]).name == "broken.jpg"
+    assert summary["images"] == 7 and summary["analysed"] == 6
+    # The dunes trio, and the iPhone frame with its HDR merge of the same instant (4 bits apart).
+    assert summary["duplicate_groups"] == 2 and summary["duplicates"] == 3
+    assert summary["bursts"] == 1 and summary["frames_in_bursts"] == 2
+
+    report = json.loads((shoot / ".xmpcull/report.json").read_text())
+    group = next(g for g in report["groups"] if Path(g["keeper"]).name.startswith("dunes"))
+    assert {Path(m["path"]).name for m in group["members"]} == {"dunes.jpg", "dunes-web.jpg", "dunes-copy.jpg"}
+    keeper = Path(group["keeper"])
+    non_keepers = [Path(m["path"]) for m in group["members"] if m["role"] == "duplicate"]
+
+    tags = exiftool_tags(non_keepers[0].with_suffix(".xmp"), "XMP-xmpcull:all", "XMP:Label", "XMP:Rating", "XMP:HierarchicalSubject")
+    assert tags["XMP-xmpcull:DupRole"] == "duplicate"
+    assert tags["XMP-xmpcull:DupGroup"] == group["id"]
+    assert tags["XMP-xmp:Label"] == "Red"
+    assert f"xmpcull|dupes|{group['id']}" in tags["XMP-lr:HierarchicalSubject"]
+    assert 0 <= float(tags["XMP-xmpcull:Quality"]) <= 1
+
+    keeper_tags = exiftool_tags(keeper.with_suffix(".xmp"), "XMP-xmpcull:DupRole", "XMP:Label")
+    assert keeper_tags["XMP-xmpcull:DupRole"] == "keeper"
+
+    burst_tags = exiftool_tags(shoot / "a/IMG_0002.xmp", "XMP-xmpcull:BurstID", "XMP-xmpcull:BurstSize", "XMP-xmpcull:BurstBest")
+    assert burst_tags["XMP-xmpcull:BurstSize"] == 2
+
+    rows = list(csv.DictReader((shoot / ".xmpcull/report.csv").open()))
+    assert {r["relpath"] for r in rows} == {"a/dunes.jpg", "b/dunes-web.jpg", "b/dunes-copy.jpg", "a/IMG_0001.jpg", "a/IMG_0002.jpg", "a/jet.jpg"}
+    assert sum(r["decision"] == "duplicate" for r in rows) == 3
+    assert not (shoot / "b/broken.xmp").exists()
+
+
+def test_second_run_changes_no_byte(shoot: Path, tmp_path: Path) -> None:
+    run_cli("run", shoot, "--cache", tmp_path / "c.sqlite")
+    first = snapshot(shoot)
+    assert first
+    code, summary = run_json("run", shoot, "--cache", tmp_path / "c.sqlite")
+    assert summary["sidecars_changed"] == 0
+    assert snapshot(shoot) == first
+
+
+def test_users_changes_in_lightroom_survive_a_rerun(shoot: Path, tmp_path: Path) -> None:
+    # The user had rated the jet before xmpcull ever ran.
+    subprocess.run(["exiftool", "-q", "-overwrite_original", "-XMP:Rating=4", str(shoot / "a/jet.jpg")], check=True)
+    run_cli("run", shoot, "--cache", tmp_path / "c.sqlite")
+    report = json.loads((shoot / ".xmpcull/report.json").read_text())
+    dunes = next(g for g in report["groups"] if Path(g["keeper"]).name.startswith("dunes"))
+    duplicate = Path(next(m["path"] for m in dunes["members"] if m["role"] == "duplicate"))
+    sidecar = duplicate.with_suffix(".xmp")
+    assert exiftool_tags(sidecar, "XMP:Label")["XMP-xmp:Label"] == "Red"
+    # In Lightroom the user decides this copy is fine after all: label Green, 3 stars (saved to XMP).
+    subprocess.run(["exiftool", "-q", "-overwrite_original", "-XMP:Label=Green", "-XMP:Rating=3", str(sidecar)], check=True)
+    run_cli("run", shoot, "--cache", tmp_path / "c.sqlite")
+    tags = exiftool_tags(sidecar, "XMP:Label", "XMP:Rating")
+    assert tags["XMP-xmp:Label"] == "Green" and tags["XMP-xmp:Rating"] == 3
+    assert exiftool_tags(shoot / "a/jet.xmp", "XMP:Rating")["XMP-xmp:Rating"] == 4
+    # ...unless they ask for it.
+    run_cli("run", shoot, "--cache", tmp_path / "c.sqlite", "--overwrite-labels")
+    assert exiftool_tags(sidecar, "XMP:Label")["XMP-xmp:Label"] == "Red"
+
+
+def test_hand_touch_share_is_the_share_of_shots_labelled_for_review(shoot: Path, tmp_path: Path) -> None:
+    config = tmp_path / "strict.toml"
+    config.write_text("[policy]\nreview_quality = 0.999\n")  # everything not a duplicate/failure needs a look
+    code, summary = run_json("run", shoot, "--config", config, "--cache", tmp_path / "c.sqlite")
+    rows = list(csv.DictReader((shoot / ".xmpcull/report.csv").open()))
+    review = [r for r in rows if r["decision"] == "needs-review"]
+    assert review and all(r["label"] == "Yellow" for r in review)
+    assert summary["hand_touch_share"] == pytest.approx(len(review) / len(rows), abs=1e-4)
+    assert summary["decisions"]["needs-review"] == len(review)
+
+
+def test_dry_run_and_no_write_leave_sidecars_alone(shoot: Path, tmp_path: Path) -> None:
+    code, summary = run_json("run", shoot, "--dry-run", "--cache", tmp_path / "c.sqlite")
+    assert snapshot(shoot) == {}
+    assert summary["would_change"] and any("DupRole" in c for item in summary["would_change"] for c in item["changes"])
+    run_cli("run", shoot, "--no-write", "--cache", tmp_path / "c.sqlite")
+    assert snapshot(shoot) == {}
+    assert (shoot / ".xmpcull/report.json").exists()
+
+
+def test_run_report_drives_move_and_undo(shoot: Path, tmp_path: Path) -> None:
+    run_cli("run", shoot, "--cache", tmp_path / "c.sqlite")
+    before = {str(p.relative_to(shoot)) for p in shoot.rglob("*") if p.is_file() and ".xmpcull" not in p.parts}
+    proc = run_cli("move", "--report", shoot / ".xmpcull/report.json")
+    assert proc.returncode == 0, proc.stderr
+    moved = {str(p.relative_to(shoot / "_review_dupes")) for p in (shoot / "_review_dupes").rglob("*") if p.is_file() and ".xmpcull-journal" not in str(p)}
+    assert {Path(m).name for m in moved if m.endswith(".jpg")} <= {"dunes-web.jpg", "dunes-copy.jpg", "dunes.jpg"}
+    assert len([m for m in moved if m.endswith(".jpg")]) == 2  # the iPhone duplicate is a burst frame: it stays
+    assert (shoot / "a/IMG_0001.jpg").exists() and (shoot / "a/IMG_0002.jpg").exists()  # burst frames never move
+    assert run_cli("undo", "--root", shoot).returncode == 0
+    after = {str(p.relative_to(shoot)) for p in shoot.rglob("*") if p.is_file() and ".xmpcull" not in p.parts and "_review_dupes" not in p.parts}
+    assert after == before
