@@ -112,7 +112,7 @@ def test_hard_negative_lands_in_a_similar_set_not_a_group(library) -> None:
 
 
 def test_group_ids_are_stable_across_runs_order_and_added_copies(library, tmp_path: Path) -> None:
-    root, records = library
+    _, records = library
     first = {g.id: _names(g) for g in find_duplicates(records).groups}
     again = {g.id: _names(g) for g in find_duplicates(list(reversed(records))).groups}
     assert first == again

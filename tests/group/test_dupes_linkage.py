@@ -28,7 +28,7 @@ def flip(h: int, bits: range) -> int:
 
 def test_a_b_c_chain_does_not_merge_a_and_c() -> None:
     a = 0x0F0F0F0F0F0F0F0F
-    b = flip(a, range(0, 8))  # 8 bits from A
+    b = flip(a, range(8))  # 8 bits from A
     c = flip(b, range(8, 16))  # 8 bits from B, 16 from A
     result = find_duplicates([record("a.jpg", a), record("b.jpg", b), record("c.jpg", c)], similar_threshold=None)
     assert len(result.groups) == 1

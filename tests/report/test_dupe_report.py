@@ -61,7 +61,7 @@ def test_csv_one_row_per_member_and_imagededup_mapping(reported) -> None:
 
 
 def test_deleting_a_csv_row_keeps_that_file_out_of_a_move(reported) -> None:
-    _, out, report = reported
+    _, out, _ = reported
     full = read_dupe_report(out / "groups.json")
     assert len(full.groups[0].members) == 2
     rows = list(csv.DictReader((out / "groups.csv").open(newline="")))

@@ -8,7 +8,14 @@ from pathlib import Path
 import click
 
 from xmpcull.cli.analyze import run_analysis
-from xmpcull.cli.common import analysis_options, emit_json, finish, output_options, print_failures, roots_argument
+from xmpcull.cli.common import (
+    analysis_options,
+    emit_json,
+    finish,
+    output_options,
+    print_failures,
+    roots_argument,
+)
 from xmpcull.config import load_config
 from xmpcull.group.dupes import DupeResult, find_duplicates
 from xmpcull.models import ImageRecord

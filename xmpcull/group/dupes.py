@@ -163,6 +163,12 @@ def _near_edges(
     return {k: d for k, d in edges.items() if not _are_companions(units[k[0]], units[k[1]])}
 
 
+def _rank(neighbours: dict[int, int], remaining: set[int], node: int) -> tuple[int, int, int]:
+    """Medoid order: most neighbours still unclustered, then smallest total distance, then lowest index."""
+    near = [d for u, d in neighbours.items() if u in remaining]
+    return (-len(near), sum(near), node)
+
+
 def complete_linkage_clusters(n: int, edges: dict[tuple[int, int], int]) -> list[list[int]]:
     """Split the graph into clusters in which every pair is an edge (no chaining).
 
@@ -183,11 +189,7 @@ def complete_linkage_clusters(n: int, edges: dict[tuple[int, int], int]) -> list
     for nodes in components.values():
         remaining = set(nodes)
         while len(remaining) > 1:
-            def rank(v: int) -> tuple[int, int, int]:
-                near = [d for u, d in adjacency[v].items() if u in remaining]
-                return (-len(near), sum(near), v)
-
-            medoid = min(remaining, key=rank)
+            medoid = min(remaining, key=lambda v, left=remaining: _rank(adjacency[v], left, v))  # type: ignore[misc]
             allowed = {u for u in adjacency[medoid] if u in remaining}
             cluster = [medoid]
             for v in sorted(allowed, key=lambda u: (adjacency[medoid][u], u)):

@@ -166,7 +166,8 @@ class DupeReport:
     similar_sets: tuple[dict[str, Any], ...]
 
 
-def _load(json_path: Path) -> dict[str, Any]:
+def load_report_json(json_path: Path) -> dict[str, Any]:
+    """The raw JSON of a version-1 report; ReportError when it is unreadable or foreign."""
     try:
         data = json.loads(Path(json_path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -178,7 +179,8 @@ def _load(json_path: Path) -> dict[str, Any]:
     return data
 
 
-def _csv_roles(csv_path: Path) -> dict[Path, str]:
+def read_csv_roles(csv_path: Path) -> dict[Path, str]:
+    """Path -> role from a (possibly hand-edited) duplicate CSV; rows the user deleted are absent."""
     try:
         with open(csv_path, newline="", encoding="utf-8-sig") as handle:  # -sig: spreadsheets add a BOM
             reader = csv.DictReader(handle)
@@ -191,8 +193,8 @@ def _csv_roles(csv_path: Path) -> dict[Path, str]:
 
 def read_dupe_report(json_path: Path, csv_path: Path | None = None) -> DupeReport:
     """The report as typed records; with a CSV, only members still listed there remain, with its roles."""
-    data = _load(json_path)
-    roles = _csv_roles(csv_path) if csv_path is not None else None
+    data = load_report_json(json_path)
+    roles = read_csv_roles(csv_path) if csv_path is not None else None
     groups = []
     try:
         for g in data["groups"]:
