@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pathlib import Path
 
 import pytest
@@ -77,8 +79,10 @@ def test_exiftool_sees_the_same_foreign_tags_after_our_write(tmp_path: Path, fix
                 "XMP-photoshop:SidecarForExtension", "XMP-x:XMPToolkit"}
 
     def foreign(tags: dict) -> dict:
+        # ExifTool calls namespaces it does not know XMP-tmp0, XMP-tmp1... in the order it meets
+        # them, and the order of namespace declarations is a serialisation detail: ignore the number.
         return {
-            k: v for k, v in tags.items()
+            re.sub(r"^XMP-tmp\d+:", "XMP-tmp:", k): v for k, v in tags.items()
             if not k.startswith(("System:", "File:", "XMP-xmpcull:")) and k not in ignore and k not in standard
         }
 

@@ -16,6 +16,7 @@ from xmpcull.cli.analyze import analyze, show
 from xmpcull.cli.bursts import bursts
 from xmpcull.cli.config_cmd import config
 from xmpcull.cli.crops import crops
+from xmpcull.cli.dupes import dupes
 from xmpcull.cli.move import move, undo
 from xmpcull.cli.run import run
 from xmpcull.errors import ExitCode, XmpcullError
@@ -55,6 +56,7 @@ cli.add_command(exiftool_config)
 cli.add_command(bursts)
 cli.add_command(config)
 cli.add_command(crops)
+cli.add_command(dupes)
 cli.add_command(move)
 cli.add_command(undo)
 cli.add_command(run)
