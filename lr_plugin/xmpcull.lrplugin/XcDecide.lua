@@ -108,6 +108,7 @@ function XcDecide.syncPlan(record, state, prefs, labelMap)
   local desired = XcFields.fromRecord(record)
   for _, f in ipairs(XcFields.PUBLIC) do setField(plan, state, f.id, desired[f.id]) end
   setField(plan, state, 'cropProposals', desired.cropProposals)
+  setField(plan, state, 'cropEngine', desired.cropEngine)
   planRating(plan, record, state, prefs)
   planLabel(plan, record, state, prefs, labelMap)
   planKeywords(plan, XcFields.keywordPaths(record), state)
@@ -115,13 +116,17 @@ function XcDecide.syncPlan(record, state, prefs, labelMap)
 end
 
 --- Pick flag the synced fields call for: 1 picked, -1 rejected, nil none.
+-- Rejected only on the engine's "duplicate" decision: a duplicate it sent to
+-- review (ambiguous distance) is for a person to judge. Keepers and best
+-- frames are picked even when something else about them needs a look: they
+-- stand for their group, and a failed shot is never picked.
 function XcDecide.wantedPick(fields)
   local decision = fields.decision
-  if decision == 'keeper' or decision == 'best-frame' then return 1 end
   if decision == 'duplicate' then return -1 end
-  if decision ~= nil then return nil end
+  if decision == 'failed' then return nil end
+  if decision == 'keeper' or decision == 'best-frame' then return 1 end
   if fields.dupRole == 'keeper' or fields.burstBest == 'yes' then return 1 end
-  if fields.dupRole == 'duplicate' then return -1 end
+  if decision == nil and fields.dupRole == 'duplicate' then return -1 end
   return nil
 end
 
@@ -157,11 +162,14 @@ local function decodeEdges(text)
   return { left = tonumber(l), top = tonumber(t), right = tonumber(r), bottom = tonumber(b) }
 end
 
---- The proposal to apply: the chosen aspect if set, else the most confident
--- one at or above the minimum confidence.
-function XcDecide.chooseCrop(proposals, prefs)
+--- The proposal to apply: the chosen aspect if set; else the crop the run
+-- itself applied (`--apply-crops`, already past the run's own threshold), so
+-- a JPEG gets what Lightroom would read from a raw's sidecar; else the most
+-- confident one at or above the minimum confidence.
+function XcDecide.chooseCrop(proposals, prefs, engine)
   local best
   local aspect = prefs.cropAspect
+  if (not aspect or aspect == '') and engine then return engine end
   for _, p in ipairs(proposals) do
     local eligible
     if aspect and aspect ~= '' then eligible = p.aspect == aspect
@@ -175,11 +183,15 @@ end
 -- ('no-proposal', 'unchanged', 'user-crop', 'video').
 function XcDecide.cropPlan(state, prefs)
   if state.isVideo then return nil, 'video' end
-  local chosen = XcDecide.chooseCrop(XcFields.decodeCrops(state.fields.cropProposals), prefs)
+  local chosen = XcDecide.chooseCrop(XcFields.decodeCrops(state.fields.cropProposals), prefs,
+    XcFields.decodeCrops(state.fields.cropEngine)[1])
   if not chosen then return nil, 'no-proposal' end
-  local current = state.crop
+  local crop = state.crop or {}
+  local current = { left = crop.left or 0, top = crop.top or 0, right = crop.right or 1,
+                    bottom = crop.bottom or 1, angle = crop.angle or 0 }
+  -- Compared first: a full-frame proposal on an uncropped photo is no change.
+  if sameEdges(current, chosen) then return nil, 'unchanged' end
   if XcDecide.hasCrop(current) then
-    if sameEdges(current, chosen) then return nil, 'unchanged' end
     local ours = decodeEdges(state.fields.cropApplied)
     local isOurs = ours ~= nil and sameEdges(current, ours)
     if not isOurs and not prefs.overwriteCrops then return nil, 'user-crop' end

@@ -12,7 +12,7 @@ searchable only as text/enum, so numbers are written with a fixed format.
 local XcFields = {}
 
 XcFields.PLUGIN_ID = 'org.xmpcull.lightroom'
-XcFields.SCHEMA_VERSION = 1
+XcFields.SCHEMA_VERSION = 2 -- 2: cropEngine
 XcFields.KEYWORD_ROOT = 'xmpcull'
 
 local YES = { { value = nil, title = '' }, { value = 'yes', title = 'Yes' } }
@@ -44,6 +44,7 @@ XcFields.PRIVATE = {
   { id = 'labelSet', dataType = 'string' },
   { id = 'cropProposals', dataType = 'string' },
   { id = 'cropApplied', dataType = 'string' },
+  { id = 'cropEngine', dataType = 'string' }, -- the crop `xmpcull run --apply-crops` wrote
 }
 
 --- All field ids, public first.
@@ -136,6 +137,7 @@ function XcFields.fromRecord(record)
     needsReview = review and 'yes' or nil,
     decision = record.decision,
     cropProposals = XcFields.encodeCrops(record.cropProposals),
+    cropEngine = record.engineCrop and XcFields.encodeCrops({ record.engineCrop }) or nil,
   }
 end
 

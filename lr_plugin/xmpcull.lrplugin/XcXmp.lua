@@ -17,6 +17,7 @@ local NS = {
   xmp = 'http://ns.adobe.com/xap/1.0/',
   photoshop = 'http://ns.adobe.com/photoshop/1.0/',
   lr = 'http://ns.adobe.com/lightroom/1.0/',
+  crs = 'http://ns.adobe.com/camera-raw-settings/1.0/',
   xmlns = 'http://www.w3.org/2000/xmlns/',
   xml = 'http://www.w3.org/XML/1998/namespace',
 }
@@ -246,6 +247,38 @@ local function cropProposal(item)
   return p
 end
 
+local function edgesText(value)
+  local l, t, r, b = string.match(text(value) or '', '^([%d%.%-]+),([%d%.%-]+),([%d%.%-]+),([%d%.%-]+)$')
+  if not l then return nil end
+  return { left = tonumber(l), top = tonumber(t), right = tonumber(r), bottom = tonumber(b) }
+end
+
+local function sameEdges(a, b)
+  local eps = 1e-5
+  return math.abs(a.left - b.left) < eps and math.abs(a.top - b.top) < eps
+    and math.abs(a.right - b.right) < eps and math.abs(a.bottom - b.bottom) < eps
+end
+
+-- The crop xmpcull itself wrote into crs:Crop* (the run's --apply-crops):
+-- the sidecar's crop while crs:HasCrop is True and it still equals
+-- xmpcull:CropApplied. A crop the user changed since is not ours.
+local function engineCrop(props, proposals)
+  local recorded = edgesText(props[NS.xmpcull .. 'CropApplied'])
+  if not recorded or not boolean(props[NS.crs .. 'HasCrop']) then return nil end
+  local crop = {
+    left = number(props[NS.crs .. 'CropLeft']), top = number(props[NS.crs .. 'CropTop']),
+    right = number(props[NS.crs .. 'CropRight']), bottom = number(props[NS.crs .. 'CropBottom']),
+  }
+  if not (unit(crop.left) and unit(crop.top) and unit(crop.right) and unit(crop.bottom)) then return nil end
+  if crop.left >= crop.right or crop.top >= crop.bottom then return nil end
+  if (number(props[NS.crs .. 'CropAngle']) or 0) ~= 0 or not sameEdges(crop, recorded) then return nil end
+  crop.aspect, crop.confidence = 'applied', 1
+  for _, p in ipairs(proposals) do
+    if sameEdges(p, crop) then crop.aspect, crop.confidence = p.aspect, p.confidence break end
+  end
+  return crop
+end
+
 --- The xmpcull record of a properties table (see XcXmp.properties).
 -- record.hasData is false when the sidecar has none of our properties.
 function XcXmp.record(props)
@@ -276,6 +309,7 @@ function XcXmp.record(props)
     quality = number(ours('Quality')),
     cropProposals = proposals,
     cropApplied = text(ours('CropApplied')),
+    engineCrop = engineCrop(props, proposals),
     decision = text(ours('Decision')),
     reviewReasons = textList(ours('ReviewReasons')),
     ratingSet = integer(ours('RatingSet')),

@@ -1,0 +1,283 @@
+"""End to end: the real `xmpcull run` CLI on real photos, then the plug-in's
+real Lua code syncs the folder into the fake catalog.
+
+Every expectation is taken from the run's own report.json and sidecars, so
+these tests check that what the engine decided is what a photographer sees in
+Lightroom: fields, keywords, labels (in a German label set), ratings,
+collections, pick flags and crops — and that the user's own values survive.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from tests.plugin.harness import FakeLightroom, to_py
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "fixtures"
+GERMAN = {"red": "Rot", "yellow": "Gelb", "green": "Grün", "blue": "Blau", "purple": "Lila"}
+EPS = 1e-6
+
+
+def _copy(source: str, target: Path) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(FIXTURES / source, target)  # copyfile: the fixtures are read-only
+    return target
+
+
+def make_shoot(root: Path) -> Path:
+    _copy("photos/mongolels.jpg", root / "a/dunes.jpg")
+    (root / "b").mkdir()
+    with Image.open(FIXTURES / "photos/mongolels.jpg") as im:  # smaller and recompressed: a near duplicate
+        im.resize((475, 317)).save(root / "b/dunes-web.jpg", quality=70)
+    _copy("photos/mongolels.jpg", root / "b/dunes-copy.jpg")  # an exact duplicate
+    _copy("camera/iphone_hdr_NO.jpg", root / "a/IMG_0001.jpg")  # a burst of two frames
+    _copy("camera/iphone_hdr_YES.jpg", root / "a/IMG_0002.jpg")
+    _copy("photos/astronaut.png", root / "a/astronaut.png")
+    _copy("photos/T-45A_Goshawk_03_1600px.jpg", root / "a/jet.jpg")
+    _copy("raw/Canon-R6-pruned.CR3", root / "raw/R6.CR3")
+    # Rated (3 stars) and cropped by the user in Lightroom, sidecar saved beside it.
+    _copy("xmp/lightroom/IMG_5910.jpg", root / "b/IMG_5910.jpg")
+    _copy("xmp/lightroom/IMG_5910.xmp", root / "b/IMG_5910.xmp")
+    return root
+
+
+def exiftool(paths: list[Path], *tags: str) -> dict[str, dict[str, Any]]:
+    out = subprocess.run(["exiftool", "-j", "-n", *[f"-{t}" for t in tags], *map(str, paths)],
+                         capture_output=True, text=True, check=True)
+    return {Path(d["SourceFile"]).name: d for d in json.loads(out.stdout)}
+
+
+def import_state(root: Path) -> dict[str, dict[str, Any]]:
+    """What Lightroom's catalog holds after importing the folder (before xmpcull
+    ran): the rating, label and crop of each file's own XMP."""
+    images = [p for p in sorted(root.rglob("*")) if p.suffix.lower() in {".jpg", ".png", ".cr3"}]
+    tags = exiftool(images, "XMP:Rating", "XMP:Label", "XMP-crs:HasCrop", "XMP-crs:CropLeft", "XMP-crs:CropTop",
+                    "XMP-crs:CropRight", "XMP-crs:CropBottom", "XMP-crs:CropAngle")
+    state: dict[str, dict[str, Any]] = {}
+    for name, t in tags.items():
+        s: dict[str, Any] = {}
+        if t.get("Rating"):
+            s["rating"] = int(t["Rating"])
+        if t.get("HasCrop") in (True, 1, "True"):
+            s["crop"] = {k: float(t[k]) for k in ("CropLeft", "CropTop", "CropRight", "CropBottom", "CropAngle")}
+        state[name] = s
+    return state
+
+
+def xmpcull_run(root: Path, cache: Path, *extra: Any) -> tuple[dict, dict[str, dict]]:
+    """The real CLI in a subprocess; returns its JSON summary and report images by file name."""
+    done = subprocess.run([sys.executable, "-m", "xmpcull.cli.main", "run", str(root), "--cache", str(cache),
+                           "--json", *map(str, extra)], capture_output=True, text=True, cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    report = json.loads((root / ".xmpcull/report.json").read_text())
+    return summary, {Path(i["path"]).name: i for i in report["images"]}
+
+
+def catalog(root: Path, state: dict[str, dict[str, Any]], **extra_state: dict) -> tuple[FakeLightroom, dict]:
+    lr = FakeLightroom(label_map=GERMAN)
+    photos = {}
+    for path in sorted(root.rglob("*")):
+        if path.name in state:
+            photos[path.name] = lr.add_photo(path, **{**state[path.name], **extra_state.get(path.name, {})})
+    return lr, photos
+
+
+def crop_of(photo: Any) -> dict[str, float]:
+    return {k: float(v) for k, v in to_py(photo.develop).items()}
+
+
+def sidecar_crop(sidecar: Path) -> dict[str, float] | None:
+    """The crs crop xmpcull wrote into a sidecar (None when it wrote none:
+    no crop, or a crop that is not the one recorded in xmpcull:CropApplied)."""
+    t = exiftool([sidecar], "XMP-xmpcull:CropApplied", "XMP-crs:HasCrop", "XMP-crs:CropLeft", "XMP-crs:CropTop",
+                 "XMP-crs:CropRight", "XMP-crs:CropBottom", "XMP-crs:CropAngle")[sidecar.name]
+    if t.get("HasCrop") not in (True, 1, "True") or "CropApplied" not in t:
+        return None
+    crop = {k: float(t[k]) for k in ("CropLeft", "CropTop", "CropRight", "CropBottom", "CropAngle")}
+    recorded = [float(v) for v in str(t["CropApplied"]).split(",")]
+    assert recorded == pytest.approx([crop[k] for k in ("CropLeft", "CropTop", "CropRight", "CropBottom")])
+    return crop
+
+
+def assert_same_crop(actual: dict[str, float], expected: dict[str, float]) -> None:
+    assert set(actual) >= set(expected)
+    for key, value in expected.items():
+        assert actual[key] == pytest.approx(value, abs=EPS), key
+
+
+# Every decision proposes stars, and "ok" a blue label, so ratings and labels flow end to end.
+RATINGS = """
+[outcomes.ok]
+label = "blue"
+rating = 2
+[outcomes.keeper]
+rating = 4
+[outcomes.best-frame]
+rating = 4
+[outcomes.duplicate]
+rating = 1
+[outcomes.needs-review]
+rating = 2
+"""
+CROPS = "[crops]\napply_min_confidence = 0.05\n"
+
+
+@pytest.fixture(scope="module", params=["plain", "apply-crops"])
+def run(request, tmp_path_factory):
+    """One `xmpcull run` per variant; the tests only read its files."""
+    tmp = tmp_path_factory.mktemp(request.param)
+    root = make_shoot(tmp / "shoot")
+    state = import_state(root)
+    config = tmp / "xmpcull.toml"
+    extra: list[Any] = ["--config", config]
+    if request.param == "apply-crops":
+        config.write_text(RATINGS + CROPS)
+        extra.append("--apply-crops")
+    else:
+        config.write_text(RATINGS)
+    summary, images = xmpcull_run(root, tmp / "cache.sqlite", *extra)
+    return request.param, root, state, summary, images
+
+
+@pytest.fixture
+def synced(run):
+    variant, root, state, summary, images = run
+    # In Lightroom, after the import, the user gave the jet 5 stars and a green
+    # label (not saved to XMP, so the run could not know).
+    lr, photos = catalog(root, state, **{"jet.jpg": {"rating": 5, "label": "Grün"}})
+    result = lr.sync()
+    return variant, root, state, summary, images, lr, photos, result
+
+
+def test_sync_brings_the_runs_results_into_the_catalog(synced):
+    variant, root, state, summary, images, lr, photos, result = synced
+    assert set(images) == set(photos)  # every photo is one shot of the run
+    assert (result["changed"], result["missing"], result["parseErrors"], result["failed"]) == (len(photos), 0, 0, 0)
+    assert summary["duplicate_groups"] == 2 and summary["bursts"] == 1
+
+    for name, image in images.items():
+        photo = photos[name]
+        props = lr.props(photo)
+        assert props.get("dupGroup") == image["dupe_group"], name
+        assert props.get("dupRole") == image["dupe_role"], name
+        distance = image["dupe_distance"]
+        assert props.get("dupDistance") == (None if distance is None else str(distance)), name
+        assert props.get("burstId") == image["burst_id"], name
+        index = image["burst_index"]
+        assert props.get("burstIndex") == (None if index is None else str(index)), name
+        assert props.get("burstBest") == ("yes" if image["burst_best"] else None), name
+        assert float(props["quality"]) == pytest.approx(image["quality"], abs=0.0051), name
+        assert props.get("decision") == image["decision"], name
+        assert props.get("needsReview") == ("yes" if image["decision"] == "needs-review" else None), name
+        confidences = [p["confidence"] for p in image["crop_proposals"]]
+        assert float(props["cropConfidence"]) == pytest.approx(max(confidences), abs=0.0051), name
+
+        wanted = set()
+        if image["dupe_group"]:
+            wanted.add(f"xmpcull|dupes|{image['dupe_group']}")
+        if image["burst_id"]:
+            wanted.add(f"xmpcull|burst|{image['burst_id']}")
+        if image["decision"] == "needs-review":
+            wanted.add("xmpcull|review")
+        assert set(lr.keywords(photo)) == wanted, name
+
+        # Labels by colour: the engine wrote English words, this catalog says "Rot".
+        label = image["label"]
+        if name == "jet.jpg":
+            assert label and photo.label == "Grün" and "labelSet" not in props  # the user's label stays
+        else:
+            assert photo.label == (GERMAN[label.lower()] if label else ""), name
+
+    # Ratings: the proposal where Lightroom had none; the user's own stars stay.
+    for name, image in images.items():
+        own = 5 if name == "jet.jpg" else state[name].get("rating")
+        expected = own if own else image["rating"]
+        assert photos[name].rating == expected, name
+    assert images["jet.jpg"]["rating"] and photos["jet.jpg"].rating == 5
+    assert photos["IMG_5910.jpg"].rating == 3 and photos["dunes.jpg"].rating == 3
+    assert "ratingSet" not in lr.props(photos["jet.jpg"])
+
+    lr.reset_stats()
+    again = lr.sync()
+    assert again["changed"] == 0 and again["unchanged"] == len(photos)
+    assert lr.stats["writes"] == 0 and lr.stats["gates"] == 0
+
+
+def _members(lr: FakeLightroom, collection: Any) -> set[str]:
+    return {Path(p.path).name for p in lr.sdk.search(collection.searchDesc).values()}
+
+
+def test_collections_and_pick_flags_follow_the_report(synced):
+    variant, root, state, summary, images, lr, photos, result = synced
+    # The user had already rejected one copy of the dunes in Lightroom.
+    photos["dunes-web.jpg"].pickStatus = -1
+    created = lr.run("createCollections", groupCollections=True)
+    assert created["created"] == 5 + summary["duplicate_groups"]
+    xmpcull = {s.name: s for s in lr.sdk.rootSets.values()}["xmpcull"]
+    smart = {c.name: c for c in xmpcull.collections.values()}
+
+    def where(test) -> set[str]:
+        return {name for name, image in images.items() if test(image)}
+    assert _members(lr, smart["Duplicates to review"]) == where(lambda i: i["dupe_role"] == "duplicate")
+    assert _members(lr, smart["Keepers"]) == where(lambda i: i["dupe_role"] == "keeper")
+    assert _members(lr, smart["Best of burst"]) == where(lambda i: i["burst_best"])
+    assert _members(lr, smart["Needs review"]) == where(lambda i: i["decision"] == "needs-review")
+    assert _members(lr, smart["Crop proposals"]) == set(images)
+    groups = {s.name: s for s in xmpcull.sets.values()}["Duplicate groups"]
+    for group in groups.collections.values():
+        assert {Path(p.path).name for p in group.photoList.values()} == where(lambda i, g=group: i["dupe_group"] == g.name)
+
+    picks = lr.run("setPicks")
+    keepers = where(lambda i: i["dupe_role"] == "keeper" or i["burst_best"])
+    duplicates = where(lambda i: i["decision"] == "duplicate")
+    assert keepers and duplicates and "dunes-web.jpg" in duplicates
+    assert (picks["picked"], picks["rejected"]) == (len(keepers), len(duplicates) - 1)
+    for name, photo in photos.items():
+        expected = 1 if name in keepers else (-1 if name in duplicates else 0)
+        assert photo.pickStatus == expected, name
+    lr.reset_stats()
+    assert lr.run("setPicks")["changed"] == 0 and lr.stats["writes"] == 0
+
+
+def test_crops_follow_the_sidecar_and_keep_the_users(synced):
+    variant, root, state, summary, images, lr, photos, result = synced
+    user_crop = state["IMG_5910.jpg"]["crop"]
+    assert_same_crop(crop_of(photos["IMG_5910.jpg"]), user_crop)
+    applied = lr.run("applyCrops")
+    assert_same_crop(crop_of(photos["IMG_5910.jpg"]), user_crop)  # the user's crop stays
+    assert applied["reasons"].get("user-crop") == 1
+    written = {name: sidecar_crop(Path(image["path"]).with_suffix(".xmp")) for name, image in images.items()}
+    engine = {name for name, crop in written.items() if crop is not None}
+    if variant == "apply-crops":
+        assert "IMG_5910.jpg" not in engine and len(engine) == len(images) - 1
+        for name in engine:
+            assert images[name]["crop_applied"], name
+            assert_same_crop(crop_of(photos[name]), written[name])  # what Lightroom would read from a raw's sidecar
+            aspect = next(p["aspect"] for p in images[name]["crop_proposals"] if p["applied"])
+            assert to_py(photos[name].history)[-1] == f"xmpcull: crop {aspect}", name
+    else:
+        assert not engine
+        # Without an engine crop the plug-in applies the most confident proposal >= 0.60.
+        for name, image in images.items():
+            if name == "IMG_5910.jpg":
+                continue
+            best = max(image["crop_proposals"], key=lambda p: p["confidence"])
+            if best["confidence"] >= 0.6:
+                crs = best["crs"]
+                assert_same_crop(crop_of(photos[name]), {"CropLeft": crs["left"], "CropTop": crs["top"],
+                                                         "CropRight": crs["right"], "CropBottom": crs["bottom"]})
+            else:
+                assert crop_of(photos[name])["CropRight"] == 1 and crop_of(photos[name])["CropLeft"] == 0
+    lr.reset_stats()
+    assert lr.run("applyCrops")["changed"] == 0 and lr.stats["writes"] == 0
+    assert lr.sync()["changed"] == 0 and lr.stats["writes"] == 0
