@@ -98,9 +98,11 @@ local function indexExistingKeywords(ctx, index)
 end
 
 --- Read and parse the first sidecar of a photo that carries xmpcull data.
--- Returns record, or nil plus 'missing' | 'no-data' | 'parse-error', message.
+-- Returns record, or nil plus 'missing' | 'no-data' | 'other-file' (the
+-- sidecar is another file's: the raw of a RAW+JPEG pair shown as two photos)
+-- | 'parse-error', message.
 function XcCommands.loadRecord(ctx, photoPath)
-  local found, parseError = false, nil
+  local found, parseError, otherFile = false, nil, false
   for _, candidate in ipairs(XcSidecar.candidates(photoPath)) do
     if ctx.LrFileUtils.exists(candidate.path) == 'file' then
       found = true
@@ -112,18 +114,20 @@ function XcCommands.loadRecord(ctx, photoPath)
       end)
       if not ok then parseError = candidate.path .. ': ' .. tostring(record)
       elseif not record then parseError = candidate.path .. ': ' .. tostring(message)
-      elseif record.hasData and XcSidecar.belongsTo(candidate, record, photoPath) then
-        return record
+      elseif record.hasData then
+        if XcSidecar.belongsTo(candidate, record, photoPath) then return record end
+        otherFile = true
       end
     end
   end
   if parseError then return nil, 'parse-error', parseError end
+  if otherFile then return nil, 'other-file' end
   if found then return nil, 'no-data' end
   return nil, 'missing'
 end
 
 local function newSummary(total)
-  return { total = total, changed = 0, unchanged = 0, missing = 0, noData = 0, parseErrors = 0,
+  return { total = total, changed = 0, unchanged = 0, missing = 0, noData = 0, otherFile = 0, parseErrors = 0,
            failed = 0, skipped = 0, canceled = false, gates = 0, problems = {} }
 end
 
@@ -163,6 +167,7 @@ function XcCommands.sync(ctx, photos)
       else items[#items + 1] = { photo = state.photo, path = state.path, plan = plan } end
     elseif kind == 'missing' then summary.missing = summary.missing + 1
     elseif kind == 'no-data' then summary.noData = summary.noData + 1
+    elseif kind == 'other-file' then summary.otherFile = summary.otherFile + 1
     else
       summary.parseErrors = summary.parseErrors + 1
       summary.problems[#summary.problems + 1] = { path = state.path, message = message }
@@ -307,6 +312,11 @@ function XcCommands.describe(summary)
   end
   if summary.missing > 0 then lines[#lines + 1] = plural(summary.missing, 'photo') .. ' without a sidecar.' end
   if summary.noData > 0 then lines[#lines + 1] = plural(summary.noData, 'sidecar') .. ' without xmpcull data.' end
+  if summary.otherFile > 0 then
+    lines[#lines + 1] = plural(summary.otherFile, 'photo') .. (summary.otherFile == 1 and ' shares' or ' share')
+      .. ' the sidecar of a raw file '
+      .. '(RAW+JPEG shown as two photos): the results are on the raw.'
+  end
   if summary.parseErrors > 0 then lines[#lines + 1] = plural(summary.parseErrors, 'unreadable sidecar') .. '.' end
   if summary.failed > 0 then lines[#lines + 1] = plural(summary.failed, 'photo') .. ' failed.' end
   if summary.reasons and summary.reasons['user-crop'] then

@@ -101,6 +101,70 @@ def test_low_confidence_crop_needs_the_chosen_aspect(tmp_path):
     assert lr.run("applyCrops", cropAspect="4:5")["changed"] == 1
 
 
+CRS = "http://ns.adobe.com/camera-raw-settings/1.0/"
+WIDE = {"Aspect": "1:1", "CropLeft": 0.2, "CropTop": 0.0, "CropRight": 0.8, "CropBottom": 1.0, "Confidence": 0.9}
+TALL = dict(CROP, Confidence=0.3)
+
+
+def _with_crs(image: Path, edges: tuple, recorded: str | None) -> None:
+    """A sidecar as `xmpcull run --apply-crops` leaves it: crs:Crop* plus, when
+    the run wrote them, the same edges in xmpcull:CropApplied."""
+    props = {"DupGroup": "d-1"}
+    if recorded:
+        props["CropApplied"] = recorded
+    xml = sidecars.sidecar_xml(props, crops=[TALL, WIDE])
+    left, top, right, bottom = edges
+    crs = (f'xmlns:crs="{CRS}" crs:HasCrop="True" crs:CropLeft="{left}" crs:CropTop="{top}" '
+           f'crs:CropRight="{right}" crs:CropBottom="{bottom}" crs:CropAngle="0" ')
+    image.touch()
+    image.with_suffix(".xmp").write_text(xml.replace("xmlns:lr=", crs + "xmlns:lr=", 1), encoding="utf-8")
+
+
+def test_the_runs_own_crop_is_applied_before_the_most_confident(tmp_path):
+    lr = FakeLightroom()
+    _with_crs(tmp_path / "run.jpg", (0.1, 0.0, 0.85, 1.0), "0.1,0,0.85,1")  # the run applied the 4:5 (0.3)
+    _with_crs(tmp_path / "user.jpg", (0.0, 0.1, 1.0, 0.9), "0.1,0,0.85,1")  # the user re-cropped since
+    lr.load_folder(tmp_path)
+    lr.sync()
+    run, user = (lr.sdk.byPath[str(tmp_path / n)] for n in ("run.jpg", "user.jpg"))
+    assert lr.run("applyCrops")["changed"] == 2
+    assert (run.develop.CropLeft, run.develop.CropRight) == (0.1, 0.85)
+    assert list(run.history.values()) == ["xmpcull: crop 4:5"]
+    # Not the run's crop any more: the plug-in's own choice, the most confident proposal.
+    assert (user.develop.CropLeft, user.develop.CropRight) == (0.2, 0.8)
+    # A chosen aspect still wins, and replaces the crop the plug-in applied.
+    assert lr.run("applyCrops", cropAspect="1:1")["changed"] == 1
+    assert (run.develop.CropLeft, run.develop.CropRight) == (0.2, 0.8)
+
+
+def test_full_frame_proposal_on_an_uncropped_photo_is_no_change(tmp_path):
+    lr = FakeLightroom()
+    full = {"Aspect": "3:2", "CropLeft": 0, "CropTop": 0, "CropRight": 1, "CropBottom": 1, "Confidence": 1.0}
+    sidecars.write(tmp_path / "p.jpg", {"DupGroup": "d-1"}, crops=[full])
+    lr.load_folder(tmp_path)
+    lr.sync()
+    lr.reset_stats()
+    assert lr.run("applyCrops")["changed"] == 0 and lr.stats["writes"] == 0
+
+
+@pytest.mark.parametrize(("fields", "wanted"), [
+    ({"decision": "keeper", "dupRole": "keeper"}, 1),
+    ({"decision": "best-frame", "burstBest": "yes"}, 1),
+    ({"decision": "needs-review", "dupRole": "keeper"}, 1),  # still the one that stands for its group
+    ({"decision": "needs-review", "burstBest": "yes"}, 1),
+    ({"decision": "duplicate", "dupRole": "duplicate"}, -1),
+    ({"decision": "needs-review", "dupRole": "duplicate"}, None),  # ambiguous: a person decides
+    ({"decision": "failed", "dupRole": "keeper"}, None),
+    ({"decision": "ok"}, None),
+    ({"dupRole": "duplicate"}, -1),  # sidecars of `xmpcull dupes` carry no decision
+    ({"dupRole": "keeper"}, 1),
+    ({}, None),
+])
+def test_pick_flag_rules(lightroom, fields, wanted):
+    decide = lightroom.lua.eval("require('XcDecide')")
+    assert decide.wantedPick(lightroom.lua.table_from(fields)) == wanted
+
+
 def test_clear_removes_our_data_and_keeps_the_users(synced):
     lr, photos = synced
     photos["review"].rating = 4  # the user's own rating

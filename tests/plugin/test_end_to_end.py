@@ -281,3 +281,42 @@ def test_crops_follow_the_sidecar_and_keep_the_users(synced):
     lr.reset_stats()
     assert lr.run("applyCrops")["changed"] == 0 and lr.stats["writes"] == 0
     assert lr.sync()["changed"] == 0 and lr.stats["writes"] == 0
+
+
+def test_raw_jpeg_pair_shares_one_sidecar_that_the_raw_photo_reads(tmp_path):
+    root = tmp_path / "pair"
+    raw = _copy("raw/Canon-R6-pruned.CR3", root / "R6.CR3")
+    preview = subprocess.run(["exiftool", "-b", "-PreviewImage", str(raw)], capture_output=True, check=True).stdout
+    (root / "R6.JPG").write_bytes(preview)  # the camera's JPEG of the same shot
+    copy = _copy("raw/Canon-R6-pruned.CR3", root / "copy/R6-copy.CR3")  # so the pair is in a duplicate group
+    summary, images = xmpcull_run(root, tmp_path / "cache.sqlite")
+    assert summary["images"] == 3 and summary["shots"] == 2
+    assert sorted(p.name for p in root.rglob("*.xmp")) == ["R6-copy.xmp", "R6.xmp"]
+    shared = root / "R6.xmp"
+    assert exiftool([shared], "XMP-photoshop:SidecarForExtension")["R6.xmp"]["SidecarForExtension"] == "CR3"
+    assert set(images) == {"R6.CR3", "R6-copy.CR3"}
+    image = images["R6.CR3"]
+    assert image["dupe_group"] and image["dupe_group"] == images["R6-copy.CR3"]["dupe_group"]
+
+    # Lightroom shows the pair as one photo, whose path is the raw.
+    lr = FakeLightroom()
+    pair, other = lr.add_photo(raw), lr.add_photo(copy)
+    result = lr.sync()
+    assert (result["changed"], result["noData"], result["otherFile"], result["missing"]) == (2, 0, 0, 0)
+    props = lr.props(pair)
+    assert (props["dupGroup"], props["dupRole"], props["decision"]) == (
+        image["dupe_group"], image["dupe_role"], image["decision"])
+    assert lr.keywords(pair) == [f"xmpcull|dupes|{image['dupe_group']}"]
+    assert pair.label == (image["label"] or "")
+    assert lr.props(other)["dupRole"] != props["dupRole"]
+
+    # "Treat JPEG files next to raw files as separate photos": the raw's results
+    # (its rating, label, crop) are not copied onto the JPEG, and the summary says why.
+    lr = FakeLightroom()
+    pair, jpeg = lr.add_photo(raw), lr.add_photo(root / "R6.JPG")
+    result = lr.sync()
+    assert (result["changed"], result["otherFile"], result["noData"]) == (1, 1, 0)
+    assert lr.props(jpeg) == {} and lr.keywords(jpeg) == [] and jpeg.label == ""
+    assert lr.props(pair)["dupGroup"] == image["dupe_group"]
+    summary_table = lr.lua.table_from({**result, "problems": lr.lua.table_from([])})
+    assert "1 photo shares the sidecar of a raw file" in lr.commands.describe(summary_table)

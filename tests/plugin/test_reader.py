@@ -101,7 +101,7 @@ def test_raw_sidecar_is_not_given_to_the_jpeg_of_the_pair(tmp_path):
     jpeg.touch()
     lr = FakeLightroom()
     assert load(lr, raw)[0]["dupGroup"] == "d-raw"
-    assert load(lr, jpeg) == (None, "no-data")
+    assert load(lr, jpeg) == (None, "other-file")
 
 
 def test_darktable_name_wins_over_adobe_name(tmp_path):
