@@ -139,3 +139,23 @@ def test_run_report_drives_move_and_undo(shoot: Path, tmp_path: Path) -> None:
     assert run_cli("undo", "--root", shoot).returncode == 0
     after = {str(p.relative_to(shoot)) for p in shoot.rglob("*") if p.is_file() and ".xmpcull" not in p.parts and "_review_dupes" not in p.parts}
     assert after == before
+
+
+def test_a_label_or_rating_the_user_removed_is_not_set_again(shoot: Path, tmp_path: Path) -> None:
+    config = tmp_path / "stars.toml"
+    config.write_text("[outcomes.ok]\nrating = 2\n")  # the jet, alone and fine, gets 2 stars
+    run_cli("run", shoot, "--config", config, "--cache", tmp_path / "c.sqlite")
+    report = json.loads((shoot / ".xmpcull/report.json").read_text())
+    dunes = next(g for g in report["groups"] if Path(g["keeper"]).name.startswith("dunes"))
+    duplicate = Path(next(m["path"] for m in dunes["members"] if m["role"] == "duplicate")).with_suffix(".xmp")
+    jet = shoot / "a/jet.xmp"
+    assert exiftool_tags(duplicate, "XMP:Label")["XMP-xmp:Label"] == "Red"
+    assert exiftool_tags(jet, "XMP:Rating")["XMP-xmp:Rating"] == 2
+    # In Lightroom the user removes the label of one and the stars of the other.
+    subprocess.run(["exiftool", "-q", "-overwrite_original", "-XMP:Label=", str(duplicate)], check=True)
+    subprocess.run(["exiftool", "-q", "-overwrite_original", "-XMP:Rating=0", str(jet)], check=True)
+    for _ in range(2):
+        code, summary = run_json("run", shoot, "--config", config, "--cache", tmp_path / "c.sqlite")
+        assert "XMP-xmp:Label" not in exiftool_tags(duplicate, "XMP:Label")
+        assert exiftool_tags(jet, "XMP:Rating")["XMP-xmp:Rating"] == 0
+    assert summary["sidecars_changed"] == 0

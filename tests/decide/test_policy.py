@@ -176,7 +176,10 @@ def test_a_user_value_is_never_replaced(inputs: DecisionInputs, rating: float | 
     if users_label:
         assert result.label is None
     if not users_rating and not users_label:
-        assert result.kept_user_values == ()
+        # The only other reason to hold back: the user removed a value xmpcull had set.
+        assert all("removed by the user" in kept for kept in result.kept_user_values)
+    if previous is not None and label in (None, "") and previous.label is not None:
+        assert result.label != previous.label  # a removed label is never proposed again
     # The decision itself never depends on who owns the label.
     assert result.decision == decide(inputs).decision
 

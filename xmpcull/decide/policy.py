@@ -200,6 +200,11 @@ def _users_label(current: str | None, previous: str | None) -> bool:
     return current is not None and current.strip() != "" and current != previous
 
 
+def _cleared(current: float | str | None, previous: int | str | None, proposed: int | str) -> bool:
+    empty = current is None or current == 0 or (isinstance(current, str) and not current.strip())
+    return previous is not None and empty and proposed == previous
+
+
 def decide(inputs: DecisionInputs, policy: Policy = Policy()) -> Decision:
     """The decision for one image, with the rating/label xmpcull may write under the user-wins rule."""
     decision, review_reasons, reason = classify(inputs, policy)
@@ -213,6 +218,14 @@ def decide(inputs: DecisionInputs, policy: Policy = Policy()) -> Decision:
         rating = None
     if not policy.overwrite_labels and _users_label(inputs.current_label, previous_label):
         kept.append(f"xmp:Label={inputs.current_label!r} (set by the user, kept)")
+        label = None
+    # A value xmpcull set that is gone now was removed by the user: not proposed again
+    # (a different proposal, after a new decision, is still made).
+    if not policy.overwrite_ratings and rating is not None and _cleared(inputs.current_rating, previous_rating, rating):
+        kept.append(f"xmp:Rating removed by the user (xmpcull had set {previous_rating}); not set again")
+        rating = None
+    if not policy.overwrite_labels and label is not None and _cleared(inputs.current_label, previous_label, label):
+        kept.append(f"xmp:Label removed by the user (xmpcull had set {previous_label!r}); not set again")
         label = None
     return Decision(decision, review_reasons, rating, label, reason, tuple(kept))
 

@@ -171,11 +171,17 @@ def _merge_owned(
     recorded = packet.get(meta, NS_XMPCULL, record_name)
     ours = current is not None and recorded is not None and same(current, recorded)
     empty = current is None or is_empty(current)
+    # We set a value and it is gone: the user removed it. The record stays as a
+    # tombstone so the same proposal is not made again on the next run.
+    cleared = recorded is not None and empty and not ours
     prefix = packet.XMPMeta.get_prefix_for_namespace(schema).rstrip(":")
     if proposal is None:
         if ours:
             _delete(meta, schema, name)  # our old value is stale; the user's would have differed
-        return None
+        return recorded if cleared else None
+    if cleared and not overwrite and same(proposal, recorded):
+        outcome.kept_user_values.append(f"{prefix}:{name} removed by the user (xmpcull had set {recorded}); not set again")
+        return recorded
     if empty or ours or overwrite:
         if current is None or not same(current, proposal):
             meta.set_property(schema, name, proposal)
