@@ -219,8 +219,8 @@ def _members(lr: FakeLightroom, collection: Any) -> set[str]:
 
 def test_collections_and_pick_flags_follow_the_report(synced):
     variant, root, state, summary, images, lr, photos, result = synced
-    # The user had already rejected one copy of the dunes in Lightroom.
-    photos["dunes-web.jpg"].pickStatus = -1
+    # The user had already picked one copy of the dunes in Lightroom: it stays picked.
+    photos["dunes-web.jpg"].pickStatus = 1
     created = lr.run("createCollections", groupCollections=True)
     assert created["created"] == 5 + summary["duplicate_groups"]
     xmpcull = {s.name: s for s in lr.sdk.rootSets.values()}["xmpcull"]
@@ -243,7 +243,7 @@ def test_collections_and_pick_flags_follow_the_report(synced):
     assert keepers and duplicates and "dunes-web.jpg" in duplicates
     assert (picks["picked"], picks["rejected"]) == (len(keepers), len(duplicates) - 1)
     for name, photo in photos.items():
-        expected = 1 if name in keepers else (-1 if name in duplicates else 0)
+        expected = 1 if name in keepers | {"dunes-web.jpg"} else (-1 if name in duplicates else 0)
         assert photo.pickStatus == expected, name
     lr.reset_stats()
     assert lr.run("setPicks")["changed"] == 0 and lr.stats["writes"] == 0
