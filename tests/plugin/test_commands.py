@@ -20,7 +20,7 @@ CROP = {"Aspect": "4:5", "CropLeft": 0.1, "CropTop": 0.0, "CropRight": 0.85, "Cr
 @pytest.fixture
 def synced(tmp_path):
     lr = FakeLightroom()
-    keeper, dup = sidecars.duplicate_pair(tmp_path, crops=[CROP])
+    _keeper, _dup = sidecars.duplicate_pair(tmp_path, crops=[CROP])
     sidecars.write(tmp_path / "best.jpg", {"BurstID": "b-1", "BurstIndex": 1, "BurstSize": 3, "BurstBest": True})
     sidecars.write(tmp_path / "review.jpg", {"Decision": "needs-review"})
     lr.load_folder(tmp_path)
@@ -35,7 +35,7 @@ def _children(lr, container):
 
 
 def test_collections_and_smart_collections(synced):
-    lr, photos = synced
+    lr, _photos = synced
     result = lr.run("createCollections", groupCollections=True)
     assert result["created"] == 6 and result["added"] == 2
     root = {s.name: s for s in lr.sdk.rootSets.values()}["xmpcull"]
@@ -222,7 +222,7 @@ LUACHECK = shutil.which("luacheck")
 @pytest.mark.skipif(LUACHECK is None, reason="luacheck is not installed (apt install lua-check)")
 def test_luacheck_is_clean():
     proc = subprocess.run([LUACHECK, "--no-color", "--config", ".luacheckrc", "xmpcull.lrplugin"],
-                          cwd=PLUGIN_DIR.parent, capture_output=True, text=True)
+                          cwd=PLUGIN_DIR.parent, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout
 
 
@@ -233,7 +233,7 @@ def test_luacheck_config_rejects_imports_in_info_lua_and_lua52_calls(tmp_path):
     (tmp_path / "xmpcull.lrplugin" / "Info.lua").write_text("local X = import 'LrTasks'\nreturn { X = X }\n")
     (tmp_path / "xmpcull.lrplugin" / "M.lua").write_text("return table.unpack({1})\n")
     proc = subprocess.run([LUACHECK, "--no-color", "--config", ".luacheckrc", "xmpcull.lrplugin"],
-                          cwd=tmp_path, capture_output=True, text=True)
+                          cwd=tmp_path, capture_output=True, text=True, check=False)
     assert proc.returncode != 0
     assert "import" in proc.stdout and "unpack" in proc.stdout
 

@@ -13,6 +13,7 @@ import json
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +77,7 @@ def import_state(root: Path) -> dict[str, dict[str, Any]]:
 def xmpcull_run(root: Path, cache: Path, *extra: Any) -> tuple[dict, dict[str, dict]]:
     """The real CLI in a subprocess; returns its JSON summary and report images by file name."""
     done = subprocess.run([sys.executable, "-m", "xmpcull.cli.main", "run", str(root), "--cache", str(cache),
-                           "--json", *map(str, extra)], capture_output=True, text=True, cwd=REPO)
+                           "--json", *map(str, extra)], capture_output=True, text=True, cwd=REPO, check=False)
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout)
     report = json.loads((root / ".xmpcull/report.json").read_text())
@@ -149,18 +150,31 @@ def run(request, tmp_path_factory):
     return request.param, root, state, summary, images
 
 
+@dataclass
+class Synced:
+    """A run's results and a catalog synced from them."""
+
+    variant: str
+    state: dict[str, dict[str, Any]]
+    summary: dict
+    images: dict[str, dict]
+    lr: FakeLightroom
+    photos: dict[str, Any]
+    result: dict
+
+
 @pytest.fixture
-def synced(run):
+def synced(run) -> Synced:
     variant, root, state, summary, images = run
     # In Lightroom, after the import, the user gave the jet 5 stars and a green
     # label (not saved to XMP, so the run could not know).
     lr, photos = catalog(root, state, **{"jet.jpg": {"rating": 5, "label": "Grün"}})
-    result = lr.sync()
-    return variant, root, state, summary, images, lr, photos, result
+    return Synced(variant, state, summary, images, lr, photos, lr.sync())
 
 
 def test_sync_brings_the_runs_results_into_the_catalog(synced):
-    variant, root, state, summary, images, lr, photos, result = synced
+    state, summary, images, lr, photos, result = (synced.state, synced.summary, synced.images, synced.lr,
+                                                  synced.photos, synced.result)
     assert set(images) == set(photos)  # every photo is one shot of the run
     assert (result["changed"], result["missing"], result["parseErrors"], result["failed"]) == (len(photos), 0, 0, 0)
     assert summary["duplicate_groups"] == 2 and summary["bursts"] == 1
@@ -218,7 +232,7 @@ def _members(lr: FakeLightroom, collection: Any) -> set[str]:
 
 
 def test_collections_and_pick_flags_follow_the_report(synced):
-    variant, root, state, summary, images, lr, photos, result = synced
+    summary, images, lr, photos = synced.summary, synced.images, synced.lr, synced.photos
     # The user had already picked one copy of the dunes in Lightroom: it stays picked.
     photos["dunes-web.jpg"].pickStatus = 1
     created = lr.run("createCollections", groupCollections=True)
@@ -250,7 +264,7 @@ def test_collections_and_pick_flags_follow_the_report(synced):
 
 
 def test_crops_follow_the_sidecar_and_keep_the_users(synced):
-    variant, root, state, summary, images, lr, photos, result = synced
+    variant, state, images, lr, photos = synced.variant, synced.state, synced.images, synced.lr, synced.photos
     user_crop = state["IMG_5910.jpg"]["crop"]
     assert_same_crop(crop_of(photos["IMG_5910.jpg"]), user_crop)
     applied = lr.run("applyCrops")

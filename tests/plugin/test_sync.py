@@ -143,26 +143,26 @@ def test_busy_catalog_skips_the_batch_and_says_so(tmp_path, lightroom):
 
 # The fake must be strict, or the tests above prove nothing.
 STRICT_CASES = {
-    "write outside a gate": ("function(sdk) local p = sdk.photos[1] sdk.run(function() "
-                             "p:setRawMetadata('rating', 3) end) end", "withWriteAccessDo"),
-    "nested gates": ("function(sdk) sdk.run(function() sdk.catalog:withWriteAccessDo('a', function() "
-                     "sdk.catalog:withWriteAccessDo('b', function() end) end) end) end", "already inside"),
-    "yield inside a gate": ("function(sdk) sdk.run(function() sdk.catalog:withWriteAccessDo('a', function() "
-                            "sdk.modules.LrTasks.yield() end) end) end", "yield across"),
-    "yield inside plain pcall": ("function(sdk) sdk.run(function() local ok, e = pcall(sdk.modules.LrTasks.yield) "
-                                 "error(e) end) end", "yield across"),
+    "write outside a gate": (("function(sdk) local p = sdk.photos[1] sdk.run(function() "
+                             "p:setRawMetadata('rating', 3) end) end"), "withWriteAccessDo"),
+    "nested gates": (("function(sdk) sdk.run(function() sdk.catalog:withWriteAccessDo('a', function() "
+                     "sdk.catalog:withWriteAccessDo('b', function() end) end) end) end"), "already inside"),
+    "yield inside a gate": (("function(sdk) sdk.run(function() sdk.catalog:withWriteAccessDo('a', function() "
+                            "sdk.modules.LrTasks.yield() end) end) end"), "yield across"),
+    "yield inside plain pcall": (("function(sdk) sdk.run(function() local ok, e = pcall(sdk.modules.LrTasks.yield) "
+                                 "error(e) end) end"), "yield across"),
     "read outside a task": ("function(sdk) sdk.photos[1]:getRawMetadata('rating') end", "asynchronous task"),
     "unknown raw key": ("function(sdk) sdk.run(function() sdk.photos[1]:getRawMetadata('stars') end) end",
                         "unknown key"),
-    "undeclared field": ("function(sdk) sdk.run(function() sdk.catalog:withWriteAccessDo('a', function() "
-                         "sdk.photos[1]:setPropertyForPlugin(sdk.plugin, 'nope', 'x') end) end) end", "not declared"),
-    "number in a text field": ("function(sdk) sdk.run(function() sdk.catalog:withWriteAccessDo('a', function() "
-                               "sdk.photos[1]:setPropertyForPlugin(sdk.plugin, 'quality', 0.5) end) end) end",
+    "undeclared field": (("function(sdk) sdk.run(function() sdk.catalog:withWriteAccessDo('a', function() "
+                         "sdk.photos[1]:setPropertyForPlugin(sdk.plugin, 'nope', 'x') end) end) end"), "not declared"),
+    "number in a text field": (("function(sdk) sdk.run(function() sdk.catalog:withWriteAccessDo('a', function() "
+                               "sdk.photos[1]:setPropertyForPlugin(sdk.plugin, 'quality', 0.5) end) end) end"),
                                "takes a string"),
     "keyword parent from the same gate": (
-        "function(sdk) sdk.run(function() sdk.catalog:withWriteAccessDo('a', function() "
+        ("function(sdk) sdk.run(function() sdk.catalog:withWriteAccessDo('a', function() "
         "local k = sdk.catalog:createKeyword('a', {}, true, nil, true) "
-        "sdk.catalog:createKeyword('b', {}, true, k, true) end) end) end", "not usable"),
+        "sdk.catalog:createKeyword('b', {}, true, k, true) end) end) end"), "not usable"),
 }
 
 
