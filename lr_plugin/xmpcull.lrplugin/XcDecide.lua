@@ -71,19 +71,36 @@ local function labelIsOurs(state)
   return hasLabel(state) and state.fields.labelSet ~= nil and state.fields.labelSet == state.labelText
 end
 
+-- A RatingSet/LabelSet is a proposal only while the sidecar still carries
+-- that value: the engine keeps the record as a tombstone after the user
+-- removed the rating or label, and a tombstone must not bring it back.
+local function proposedRating(record)
+  if record.ratingSet and record.rating == record.ratingSet then return record.ratingSet end
+  return nil
+end
+
+local function proposedLabel(record)
+  if record.labelSet and record.label == record.labelSet then return record.labelSet end
+  return nil
+end
+
 local function planRating(plan, record, state, prefs)
-  local proposed = record.ratingSet
+  local proposed = proposedRating(record)
   if not proposed or proposed < 1 or proposed > 5 or state.rating == proposed then return end
+  local recorded = tonumber(state.fields.ratingSet or '')
+  -- The plug-in set this very rating before and it is gone: the user removed it in Lightroom.
+  if not hasRating(state) and recorded == proposed and not prefs.overwriteRatings then return end
   if hasRating(state) and not ratingIsOurs(state) and not prefs.overwriteRatings then return end
   plan.rating = { value = proposed }
   setField(plan, state, 'ratingSet', string.format('%d', proposed))
 end
 
 local function planLabel(plan, record, state, prefs, labelMap)
-  local color = XcDecide.labelColor(record.labelSet, labelMap)
+  local color = XcDecide.labelColor(proposedLabel(record), labelMap)
   if not color or state.colorLabel == color then return end
-  if hasLabel(state) and not labelIsOurs(state) and not prefs.overwriteLabels then return end
   local text = XcDecide.labelTextFor(color, labelMap)
+  if not hasLabel(state) and state.fields.labelSet == text and not prefs.overwriteLabels then return end
+  if hasLabel(state) and not labelIsOurs(state) and not prefs.overwriteLabels then return end
   plan.label = { value = text }
   setField(plan, state, 'labelSet', text)
 end

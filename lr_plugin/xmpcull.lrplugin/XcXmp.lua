@@ -314,6 +314,8 @@ function XcXmp.record(props)
     reviewReasons = textList(ours('ReviewReasons')),
     ratingSet = integer(ours('RatingSet')),
     labelSet = text(ours('LabelSet')),
+    rating = integer(props[NS.xmp .. 'Rating']),
+    label = text(props[NS.xmp .. 'Label']),
     sidecarFor = text(props[NS.photoshop .. 'SidecarForExtension']),
     hierarchicalSubject = textList(props[NS.lr .. 'hierarchicalSubject']),
   }

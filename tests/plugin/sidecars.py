@@ -18,8 +18,12 @@ NS = "http://ns.xmpcull.org/xmpcull/1.0/"
 def sidecar_xml(props: dict[str, object], *, prefix: str = "xmpcull", element_form: bool = False,
                 struct_form: str = "resource", keywords: list[str] | None = None,
                 sidecar_for: str | None = None, reasons: list[str] | None = None,
-                crops: list[dict] | None = None) -> str:
-    """One sidecar; props are our simple properties by schema name (DupGroup=...)."""
+                crops: list[dict] | None = None, standard: dict[str, object] | None = None) -> str:
+    """One sidecar; props are our simple properties by schema name (DupGroup=...).
+
+    Like the engine, a RatingSet/LabelSet comes with the xmp:Rating/xmp:Label it
+    records; `standard` overrides those (e.g. {"Rating": None}: the user removed it).
+    """
     def value(v: object) -> str:
         if isinstance(v, bool):
             return "True" if v else "False"
@@ -32,6 +36,8 @@ def sidecar_xml(props: dict[str, object], *, prefix: str = "xmpcull", element_fo
             elements.append(f"<{prefix}:{name}>{escape(value(v))}</{prefix}:{name}>")
         else:
             attrs.append(f"{prefix}:{name}={quoteattr(value(v))}")
+    xmp = {"Rating": props.get("RatingSet"), "Label": props.get("LabelSet"), **(standard or {})}
+    attrs.extend(f"xmp:{name}={quoteattr(value(v))}" for name, v in xmp.items() if v is not None)
     if sidecar_for:
         attrs.append(f"photoshop:SidecarForExtension={quoteattr(sidecar_for)}")
     if keywords:
@@ -60,7 +66,7 @@ def sidecar_xml(props: dict[str, object], *, prefix: str = "xmpcull", element_fo
         '<x:xmpmeta xmlns:x="adobe:ns:meta/">\n'
         ' <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">\n'
         f'  <rdf:Description rdf:about="" xmlns:{prefix}="{NS}"\n'
-        '    xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/"\n'
+        '    xmlns:photoshop="http://ns.adobe.com/photoshop/1.0/" xmlns:xmp="http://ns.adobe.com/xap/1.0/"\n'
         '    xmlns:lr="http://ns.adobe.com/lightroom/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/"\n'
         f'    {" ".join(attrs)}>\n'
         f'   {"".join(elements)}\n'

@@ -334,3 +334,22 @@ def test_raw_jpeg_pair_shares_one_sidecar_that_the_raw_photo_reads(tmp_path):
     assert lr.props(pair)["dupGroup"] == image["dupe_group"]
     summary_table = lr.lua.table_from({**result, "problems": lr.lua.table_from([])})
     assert "1 photo shares the sidecar of a raw file" in lr.commands.describe(summary_table)
+
+
+def test_rating_and_label_removed_from_the_sidecar_are_not_brought_back(tmp_path):
+    root = tmp_path / "shoot"
+    jet = _copy("photos/T-45A_Goshawk_03_1600px.jpg", root / "jet.jpg")
+    config = tmp_path / "xmpcull.toml"
+    config.write_text(RATINGS)
+    xmpcull_run(root, tmp_path / "cache.sqlite", "--config", config)
+    sidecar = root / "jet.xmp"
+    assert exiftool([sidecar], "XMP:Rating", "XMP:Label")["jet.xmp"].get("Label") == "Blue"
+    # The user removes both (e.g. in darktable, or Lightroom saving a raw's sidecar); the run keeps
+    # its record as a tombstone so it does not propose them again, and neither may the plug-in.
+    subprocess.run(["exiftool", "-q", "-overwrite_original", "-XMP:Rating=", "-XMP:Label=", str(sidecar)], check=True)
+    _, images = xmpcull_run(root, tmp_path / "cache.sqlite", "--config", config)
+    assert images["jet.jpg"]["kept_user_values"]
+    lr = FakeLightroom(label_map=GERMAN)
+    photo = lr.add_photo(jet)
+    assert lr.sync()["changed"] == 1
+    assert (photo.rating, photo.label) == (None, "") and lr.props(photo)["decision"] == images["jet.jpg"]["decision"]

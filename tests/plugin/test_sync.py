@@ -180,3 +180,32 @@ def test_fake_allows_add_keyword_in_the_creating_gate(tmp_path, lightroom):
                        "sdk.photos[1]:addKeyword(sdk.catalog:createKeyword('k', {}, true, nil, true)) end) end) end"
                        )(lightroom.sdk)
     assert lightroom.keywords(photo) == ["k"]
+
+
+def test_rating_and_label_the_user_removed_stay_removed(tmp_path, lightroom):
+    keeper, _ = sidecars.duplicate_pair(tmp_path)
+    photos = {p.path: p for p in lightroom.load_folder(tmp_path)}
+    lightroom.sync()
+    photo = photos[str(keeper)]
+    assert (photo.rating, photo.label) == (3, "Green")
+    photo.rating, photo.label = None, ""  # removed in Lightroom
+    lightroom.reset_stats()
+    assert lightroom.sync()["changed"] == 0 and lightroom.stats["writes"] == 0
+    assert (photo.rating, photo.label) == (None, "")
+    # A new proposal is made; so is the old one when the user asks for overwrites.
+    sidecars.write(keeper, {"DupGroup": "d-3fa9c2e1", "DupRole": "keeper", "RatingSet": 4, "LabelSet": "Green"})
+    lightroom.sync()
+    assert (photo.rating, photo.label) == (4, "")
+    lightroom.sync(overwriteLabels=True)
+    assert photo.label == "Green"
+
+
+def test_a_tombstone_in_the_sidecar_is_not_a_proposal(tmp_path, lightroom):
+    # The engine keeps RatingSet/LabelSet after the user removed xmp:Rating/xmp:Label.
+    image = tmp_path / "p.jpg"
+    sidecars.write(image, {"DupGroup": "d-1", "RatingSet": 3, "LabelSet": "Red"},
+                   standard={"Rating": None, "Label": None})
+    lightroom.load_folder(tmp_path)
+    lightroom.sync()
+    photo = lightroom.sdk.byPath[str(image)]
+    assert (photo.rating, photo.label) == (None, "") and lightroom.props(photo)["dupGroup"] == "d-1"
