@@ -1,7 +1,9 @@
 """Analyse roots: scan, read metadata, compute features in parallel, use the cache.
 
-Metadata for batch k+1 is read (one exiftool process, main process) while the
-worker pool decodes batch k, so the two slow parts overlap.
+Work is cut into chunks of files; each worker process reads a chunk's metadata
+through its own exiftool process (one call per chunk) and then decodes the
+files, so both slow parts use every core. Only the cache lives in the main
+process.
 """
 
 from __future__ import annotations
@@ -10,21 +12,21 @@ import multiprocessing
 import os
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from xmpcull.analyse.cache import AnalysisCache, CachedEntry
-from xmpcull.analyse.worker import Job, analyse_chunk
+from xmpcull.analyse.worker import FileResult, FileTask, analyse_tasks, init_worker
 from xmpcull.errors import FileFailure
 from xmpcull.models import Features, ImageFile, ImageRecord, Metadata
 from xmpcull.progress import NullProgress, Progress
 from xmpcull.scan import scan_roots
-from xmpcull.scan.exiftool import BATCH_SIZE, ExifTool
-from xmpcull.scan.metadata import existing_sidecar, read_metadata
+from xmpcull.scan.exiftool import exiftool_executable
+from xmpcull.scan.metadata import existing_sidecar
 
-CHUNK = 8  # files per worker task: amortises inter-process overhead, keeps the bar moving
+CHUNK = 16  # files per worker task: one exiftool call each; small enough to keep the bar moving
 
 
 @dataclass
@@ -55,17 +57,6 @@ def sidecar_signature(image: ImageFile) -> str | None:
     return f"{sidecar.name}:{st.st_size}:{st.st_mtime_ns}"
 
 
-def _job_for(image: ImageFile, meta: Metadata, cache_path: Path | None) -> Job:
-    return Job(
-        path=image.path,
-        format=image.format,
-        orientation=meta.orientation,
-        full_size=meta.display_size,
-        size=image.size,
-        cache_path=cache_path,
-    )
-
-
 def analyse_roots(
     roots: Sequence[Path | str],
     *,
@@ -79,6 +70,7 @@ def analyse_roots(
     """
     started = time.monotonic()
     progress = progress or NullProgress()
+    exiftool_executable()  # a missing exiftool stops the run here, not as one error per file
     scan = scan_roots(roots)
     result = AnalysisResult(roots=[Path(os.path.abspath(r)) for r in roots], skipped_links=scan.skipped_links)
     result.failures.extend(scan.failures)
@@ -130,77 +122,38 @@ def _analyse_missing(
     jobs: int | None,
     progress: Progress,
 ) -> None:
-    workers = max(1, jobs or os.cpu_count() or 1)
-    pending: list[tuple[list[int], Future[list[Features | str]] | list[Features | str]]] = []
-    metas: dict[int, Metadata] = {}
-
-    # The pool is created before exiftool starts so forked workers do not inherit its pipes.
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) if workers > 1 else None
-    try:
-        with ExifTool() as exiftool:
-            for start in range(0, len(todo), BATCH_SIZE):
-                batch = todo[start : start + BATCH_SIZE]
-                decode_now: list[int] = []
-                for i, meta in zip(batch, read_metadata([files[i] for i in batch], exiftool)):
-                    if isinstance(meta, str):
-                        records[i] = _record(files[i], None, None, meta)
-                        continue
-                    metas[i] = meta
-                    if i in known_features:
-                        records[i] = _record(files[i], meta, known_features[i].features, None)
-                    else:
-                        decode_now.append(i)
-                done_now = [i for i in batch if records[i] is not None]
-                _store(cache, files, sigs, records, done_now)
-                progress.advance(len(done_now))
-                for c in range(0, len(decode_now), CHUNK):
-                    chunk = decode_now[c : c + CHUNK]
-                    job_list = [_job_for(files[i], metas[i], cache.path) for i in chunk]
-                    pending.append((chunk, pool.submit(analyse_chunk, job_list) if pool else analyse_chunk(job_list)))
-                pending = _collect(pending, files, metas, records, cache, sigs, progress, block=False)
-        _collect(pending, files, metas, records, cache, sigs, progress, block=True)
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+    chunks = [todo[c : c + CHUNK] for c in range(0, len(todo), CHUNK)]
+    task_chunks = [
+        [
+            FileTask(files[i], known_features[i].features if i in known_features else None, cache.path)
+            for i in chunk
+        ]
+        for chunk in chunks
+    ]
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(chunks)))
+    if workers == 1:
+        for chunk, tasks in zip(chunks, task_chunks):
+            _place(chunk, analyse_tasks(tasks), files, sigs, records, cache, progress)
+        return
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=init_worker) as pool:
+        # map keeps at most a few chunks per worker in flight, so memory stays flat on huge trees.
+        for chunk, results in zip(chunks, pool.map(analyse_tasks, task_chunks)):
+            _place(chunk, results, files, sigs, records, cache, progress)
 
 
-def _collect(
-    pending: list[tuple[list[int], Future[list[Features | str]] | list[Features | str]]],
+def _place(
+    chunk: list[int],
+    results: list[FileResult],
     files: list[ImageFile],
-    metas: dict[int, Metadata],
+    sigs: list[str | None],
     records: list[ImageRecord | None],
     cache: AnalysisCache,
-    sigs: list[str | None],
     progress: Progress,
-    *,
-    block: bool,
-) -> list[tuple[list[int], Future[list[Features | str]] | list[Features | str]]]:
-    still: list[tuple[list[int], Future[list[Features | str]] | list[Features | str]]] = []
-    for chunk, outcome in pending:
-        if isinstance(outcome, Future):
-            if not block and not outcome.done():
-                still.append((chunk, outcome))
-                continue
-            outcome = outcome.result()
-        for i, value in zip(chunk, outcome):
-            if isinstance(value, str):
-                records[i] = _record(files[i], metas[i], None, value)
-            else:
-                records[i] = _record(files[i], metas[i], value, None)
-        _store(cache, files, sigs, records, chunk)
-        progress.advance(len(chunk))
-    return still
-
-
-def _store(
-    cache: AnalysisCache, files: list[ImageFile], sigs: list[str | None], records: list[ImageRecord | None], indices: Iterable[int]
 ) -> None:
-    rows = []
-    for i in indices:
-        record = records[i]
-        assert record is not None
-        meta = record.metadata if not (record.error and record.error.startswith("exiftool")) else None
-        rows.append(
-            (files[i].path, files[i].size, files[i].mtime_ns, sigs[i], meta, record.features, record.error, _stage_of(record.error) if record.error else None)
-        )
-    cache.store(rows)
+    for i, outcome in zip(chunk, results):
+        records[i] = _record(files[i], outcome.metadata, outcome.features, outcome.error)
+    cache.store(
+        (files[i].path, files[i].size, files[i].mtime_ns, sigs[i], r.metadata, r.features, r.error, _stage_of(r.error) if r.error else None)
+        for i, r in zip(chunk, results)
+    )
+    progress.advance(len(chunk))

@@ -1,7 +1,9 @@
-"""The per-file analysis job that runs in worker processes.
+"""The analysis job that runs in worker processes: metadata, then pixels.
 
-Each worker keeps its own exiftool process (started on first RAW file) for
-preview extraction; results travel back as plain ``Features`` or an error string.
+Each worker keeps its own exiftool process, so reading metadata (a few ms per
+file in Perl) runs on every core instead of being one serial bottleneck; the
+same process extracts RAW previews. Results travel back as plain records or
+error strings.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from xmpcull.analyse.decode import (
 from xmpcull.analyse.cache import AnalysisCache
 from xmpcull.analyse.features import compute_features, file_digest
 from xmpcull.errors import DecodeError, XmpcullError
-from xmpcull.models import Features
+from xmpcull.models import Features, ImageFile, Metadata
 from xmpcull.scan.exiftool import ExifTool
+from xmpcull.scan.metadata import read_metadata
 
 _worker_exiftool: ExifTool | None = None
 _worker_caches: dict[Path, AnalysisCache] = {}
@@ -36,6 +39,13 @@ class Job:
     full_size: tuple[int, int] | None  # displayed size from metadata (RAW: the sensor image)
     size: int = 0  # bytes; with the digest, finds a renamed file's features in the cache
     cache_path: Path | None = None
+
+
+def init_worker() -> None:
+    """Pool initializer: a forked worker must not share its parent's exiftool pipes or caches."""
+    global _worker_exiftool
+    _worker_exiftool = None
+    _worker_caches.clear()
 
 
 def _exiftool() -> ExifTool:
@@ -88,5 +98,48 @@ def analyse_file(job: Job) -> Features | str:
         return f"unexpected {type(exc).__name__}: {exc}"
 
 
-def analyse_chunk(jobs: list[Job]) -> list[Features | str]:
-    return [analyse_file(job) for job in jobs]
+@dataclass(frozen=True)
+class FileTask:
+    """One file to analyse; ``known_features`` when only its metadata is stale (a sidecar changed)."""
+
+    image: ImageFile
+    known_features: Features | None = None
+    cache_path: Path | None = None
+
+
+@dataclass(frozen=True)
+class FileResult:
+    metadata: Metadata | None  # None when exiftool could not read the file
+    features: Features | None
+    error: str | None
+
+
+def analyse_tasks(tasks: list[FileTask]) -> list[FileResult]:
+    """Metadata for the chunk in one exiftool call, then features file by file (never raises)."""
+    try:
+        metas = read_metadata([t.image for t in tasks], _exiftool())
+    except XmpcullError as exc:
+        return [FileResult(None, None, f"exiftool: {exc.reason}") for _ in tasks]
+    results = []
+    for task, meta in zip(tasks, metas):
+        if isinstance(meta, str):
+            results.append(FileResult(None, None, meta))
+            continue
+        if task.known_features is not None:
+            results.append(FileResult(meta, task.known_features, None))
+            continue
+        outcome = analyse_file(
+            Job(
+                path=task.image.path,
+                format=task.image.format,
+                orientation=meta.orientation,
+                full_size=meta.display_size,
+                size=task.image.size,
+                cache_path=task.cache_path,
+            )
+        )
+        if isinstance(outcome, str):
+            results.append(FileResult(meta, None, outcome))
+        else:
+            results.append(FileResult(meta, outcome, None))
+    return results
