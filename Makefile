@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DEMO_DIR ?= demo-out
 
-.PHONY: setup demo test bench plugin clean
+.PHONY: setup demo test bench bench-quick plugin clean
 
 setup:
 	@VENV=$(VENV) scripts/setup.sh
@@ -26,6 +26,10 @@ test: setup
 bench: setup
 	$(PY) -m pip install -q -e ".[bench]"
 	$(PY) bench/run_all.py
+
+bench-quick: setup
+	$(PY) -m pip install -q -e ".[bench]"
+	$(PY) bench/run_all.py --quick
 
 plugin: setup
 	$(PY) lr_plugin/build.py
