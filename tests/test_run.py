@@ -159,3 +159,22 @@ def test_a_label_or_rating_the_user_removed_is_not_set_again(shoot: Path, tmp_pa
         assert "XMP-xmp:Label" not in exiftool_tags(duplicate, "XMP:Label")
         assert exiftool_tags(jet, "XMP:Rating")["XMP-xmp:Rating"] == 0
     assert summary["sidecars_changed"] == 0
+
+
+def test_report_says_the_users_crop_was_kept(tmp_path: Path) -> None:
+    root = tmp_path / "shoot"
+    root.mkdir()
+    shutil.copy(FIXTURES / "xmp/lightroom/IMG_5910.jpg", root / "IMG_5910.jpg")
+    shutil.copy(FIXTURES / "xmp/lightroom/IMG_5910.xmp", root / "IMG_5910.xmp")  # Lightroom crop inside
+    (root / "IMG_5910.xmp").chmod(0o644)  # the fixture copy is read-only, which xmpcull respects
+    shutil.copy(FIXTURES / "photos/T-45A_Goshawk_03_1600px.jpg", root / "jet.jpg")
+    config = tmp_path / "c.toml"
+    config.write_text("[crops]\napply = true\napply_min_confidence = 0.0\n")
+    code, summary = run_json("run", root, "--config", config, "--aspect", "16:9", "--cache", tmp_path / "c.sqlite")
+    images = {Path(i["path"]).name: i for i in json.loads((root / ".xmpcull/report.json").read_text())["images"]}
+    assert images["IMG_5910.jpg"]["crop_applied"] is False
+    assert images["IMG_5910.jpg"]["crop_proposals"][0]["not_applied_reason"] == "user crop kept"
+    assert images["jet.jpg"]["crop_applied"] is True
+    assert summary["crops_applied"] == 1
+    crop = exiftool_tags(root / "IMG_5910.xmp", "XMP-crs:CropTop")
+    assert crop["XMP-crs:CropTop"] == 0.231776  # Lightroom's crop, untouched

@@ -21,7 +21,7 @@ from xmpcull import __version__
 from xmpcull.analyse.pipeline import AnalysisResult, analyse_roots
 from xmpcull.analyse.worker import Job, decode
 from xmpcull.config import Config
-from xmpcull.crop.stage import CropOutcome, crop_fields, propose_for_records
+from xmpcull.crop.stage import CropOutcome, crop_fields, propose_for_records, settle
 from xmpcull.decide.policy import Decision, DecisionInputs, decide, hand_touch_share
 from xmpcull.decide.quality import QualityScores, face_sharpness, score_quality
 from xmpcull.errors import FileFailure, XmpcullError
@@ -41,7 +41,7 @@ from xmpcull.sidecar import (
     WriteOptions,
     WriteResult,
     read_sidecar,
-    write_sidecars,
+    write_each,
 )
 
 REPORT_VERSION = 1
@@ -186,12 +186,20 @@ def run_pipeline(roots: Sequence[Path], options: RunOptions, progress: Progress 
             ImageOutcome(record, decide(inputs, config.policy), quality.get(path), dupe, burst, crop)
         )
 
+    written = options.write_sidecars and not options.write_options.dry_run
     if options.write_sidecars:
-        sidecar_results, sidecar_failures = write_sidecars(
-            [_sidecar_item(o) for o in result.outcomes], options.write_options
-        )
-        result.sidecar_results = sidecar_results
-        result.failures.extend(sidecar_failures)
+        for outcome, write in zip(
+            result.outcomes, write_each([_sidecar_item(o) for o in result.outcomes], options.write_options)
+        ):
+            if isinstance(write, WriteResult):
+                result.sidecar_results.append(write)
+                _settle_crop(outcome, write, written)
+            else:
+                result.failures.append(write)
+                _settle_crop(outcome, None, written)
+    else:
+        for outcome in result.outcomes:
+            _settle_crop(outcome, None, written=False)
     _write_reports(result, roots, options)
     result.elapsed = time.monotonic() - started
     return result
@@ -298,6 +306,12 @@ def _face_sharpness(records: Sequence[ImageRecord], crops: dict[Path, CropOutcom
         boxes = [(b.x0 * scale, b.y0 * scale, b.x1 * scale, b.y1 * scale) for b in crop.faces]
         out[record.file.path] = face_sharpness(grey, boxes)
     return out
+
+
+def _settle_crop(outcome: ImageOutcome, write: WriteResult | None, written: bool) -> None:
+    """Report the crop as it ended up in the sidecar (the user's own crop may have been kept)."""
+    if outcome.crop is not None and outcome.crop.ok:
+        outcome.crop = settle(outcome.crop, write, written)
 
 
 def _sidecar_item(outcome: ImageOutcome) -> SidecarItem:

@@ -20,15 +20,14 @@ from xmpcull.cli.common import (
     roots_argument,
 )
 from xmpcull.crop.geometry import parse_aspect
-from xmpcull.crop.stage import NOT_WRITTEN, USER_CROP_KEPT, CropOutcome, crop_fields, propose_for_records
+from xmpcull.crop.stage import USER_CROP_KEPT, CropOutcome, crop_fields, propose_for_records, settle
 from xmpcull.errors import ConfigError, FileFailure, ReportError
 from xmpcull.models import ImageRecord
-from xmpcull.sidecar import SidecarItem, SidecarUpdate, WriteOptions, WriteResult, write_sidecars
+from xmpcull.sidecar import SidecarItem, SidecarUpdate, WriteOptions, WriteResult, write_each
 from xmpcull.sidecar.atomic import atomic_write
 from xmpcull.sidecar.fields import round_real
 
 REPORT_VERSION = 1
-SIDECAR_NOT_WRITTEN = "sidecar not written"
 
 
 def _aspects(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
@@ -69,27 +68,14 @@ def write_crop_sidecars(
         SidecarItem(records[i].file.path, SidecarUpdate(crop=crop_fields(outcomes[i])), records[i].file.companions)
         for i in chosen
     ]
-    results, failures = write_sidecars(items, options)
-    failed = {f.path for f in failures}
     by_index: dict[int, WriteResult] = {}
-    remaining = iter(results)  # write_sidecars keeps the order and skips the failed ones
-    for i, item in zip(chosen, items):
-        if str(item.image) not in failed:
-            by_index[i] = next(remaining)
+    failures: list[FileFailure] = []
+    for i, outcome in zip(chosen, write_each(items, options)):
+        if isinstance(outcome, WriteResult):
+            by_index[i] = outcome
+        else:
+            failures.append(outcome)
     return by_index, failures
-
-
-def settle(outcome: CropOutcome, result: WriteResult | None, written: bool) -> CropOutcome:
-    """The outcome as it ended up in the sidecar: an applied crop the user's own crop kept out is not applied."""
-    if outcome.applied is None:
-        return outcome
-    if not written:
-        return outcome.with_applied_withdrawn(NOT_WRITTEN)
-    if result is None:  # the write failed, or the pair's RAW carries the shared sidecar
-        return outcome.with_applied_withdrawn(SIDECAR_NOT_WRITTEN)
-    if any(v.startswith("crs:Crop=") for v in result.kept_user_values):
-        return outcome.with_applied_withdrawn(USER_CROP_KEPT)
-    return outcome
 
 
 def file_entry(outcome: CropOutcome, result: WriteResult | None) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from xmpcull.crop.proposer import propose_crops
 from xmpcull.errors import XmpcullError
 from xmpcull.models import CropEdges, ImageRecord
 from xmpcull.progress import NullProgress, Progress
-from xmpcull.sidecar.fields import CropFields
+from xmpcull.sidecar.fields import CropFields, WriteResult
 from xmpcull.sidecar.fields import CropProposal as SidecarProposal
 
 CHUNK = 4  # images per worker task: a task is ~50 ms, enough to amortise the pickling
@@ -40,6 +40,7 @@ NOT_APPLY_ASPECT = "not the apply aspect"
 BELOW_THRESHOLD = "below threshold"
 USER_CROP_KEPT = "user crop kept"
 NOT_WRITTEN = "not written (--no-write)"
+SIDECAR_NOT_WRITTEN = "sidecar not written"
 
 # Inverse of each stored -> displayed transposition (rotations by 90 degrees swap, the rest are involutions).
 _UNDO_TRANSPOSE = {
@@ -311,3 +312,16 @@ def crop_fields(outcome: CropOutcome) -> CropFields | None:
         ),
         applied=applied.crs if applied else None,
     )
+
+
+def settle(outcome: CropOutcome, result: WriteResult | None, written: bool) -> CropOutcome:
+    """The outcome as it ended up in the sidecar: an applied crop the user's own crop kept out is not applied."""
+    if outcome.applied is None:
+        return outcome
+    if not written:
+        return outcome.with_applied_withdrawn(NOT_WRITTEN)
+    if result is None:  # the write failed, or the pair's RAW carries the shared sidecar
+        return outcome.with_applied_withdrawn(SIDECAR_NOT_WRITTEN)
+    if any(v.startswith("crs:Crop=") for v in result.kept_user_values):
+        return outcome.with_applied_withdrawn(USER_CROP_KEPT)
+    return outcome

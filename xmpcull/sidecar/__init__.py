@@ -5,7 +5,7 @@ in this folder for the fields we own, the naming rules and merge precedence.
 """
 
 from xmpcull.sidecar.config import exiftool_config_path
-from xmpcull.sidecar.engine import SidecarItem, read_sidecar, write_sidecar, write_sidecars
+from xmpcull.sidecar.engine import SidecarItem, read_sidecar, write_each, write_sidecar, write_sidecars
 from xmpcull.sidecar.fields import (
     CLEAR,
     BurstFields,
@@ -41,6 +41,7 @@ __all__ = [
     "exiftool_config_path",
     "read_sidecar",
     "sidecar_path_for",
+    "write_each",
     "write_sidecar",
     "write_sidecars",
 ]

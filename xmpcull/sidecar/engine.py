@@ -110,21 +110,20 @@ def write_sidecar(
     return result
 
 
-def write_sidecars(
+def write_each(
     items: Iterable[SidecarItem | tuple[Path, SidecarUpdate]],
     options: WriteOptions = WriteOptions(),
     *,
     clock: Clock = _utc_now,
     engine_version: str = __version__,
-) -> tuple[list[WriteResult], list[FileFailure]]:
-    """Write many sidecars; a bad file becomes a FileFailure and the batch goes on."""
+) -> list[WriteResult | FileFailure]:
+    """Write many sidecars; one entry per item, in order: its result, or the failure that left it untouched."""
     work = [item if isinstance(item, SidecarItem) else SidecarItem(Path(item[0]), item[1]) for item in items]
     embedded = _prefetch_embedded(work, options)
-    results: list[WriteResult] = []
-    failures: list[FileFailure] = []
+    out: list[WriteResult | FileFailure] = []
     for item in work:
         try:
-            results.append(
+            out.append(
                 write_sidecar(
                     item.image,
                     item.update,
@@ -136,10 +135,25 @@ def write_sidecars(
                 )
             )
         except XmpcullError as exc:
-            failures.append(FileFailure(str(item.image), "sidecar", str(exc)))
+            out.append(FileFailure(str(item.image), "sidecar", str(exc)))
         except (OSError, ValueError) as exc:  # unexpected, but one file must not stop the run
-            failures.append(FileFailure(str(item.image), "sidecar", f"{type(exc).__name__}: {exc}"))
-    return results, failures
+            out.append(FileFailure(str(item.image), "sidecar", f"{type(exc).__name__}: {exc}"))
+    return out
+
+
+def write_sidecars(
+    items: Iterable[SidecarItem | tuple[Path, SidecarUpdate]],
+    options: WriteOptions = WriteOptions(),
+    *,
+    clock: Clock = _utc_now,
+    engine_version: str = __version__,
+) -> tuple[list[WriteResult], list[FileFailure]]:
+    """Write many sidecars; a bad file becomes a FileFailure and the batch goes on."""
+    outcomes = write_each(items, options, clock=clock, engine_version=engine_version)
+    return (
+        [o for o in outcomes if isinstance(o, WriteResult)],
+        [o for o in outcomes if isinstance(o, FileFailure)],
+    )
 
 
 def state_from_meta(meta: XMPMeta, path: str | None, source: str) -> SidecarState:
