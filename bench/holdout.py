@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib.metadata
 import itertools
 import json
 import os
@@ -136,12 +137,6 @@ def _skimage_data() -> Path:
     except ImportError:
         raise SystemExit("bench/holdout.py needs scikit-image: pip install scikit-image") from None
     return Path(skimage.data.__file__).parent
-
-
-def _skimage_version(data: Path) -> str:
-    import skimage
-
-    return skimage.__version__
 
 
 def _load(path: Path) -> Image.Image:
@@ -904,7 +899,7 @@ def main() -> None:
         "--write-results", action="store_true", help=f"replace the '{HEADING}' section of bench/RESULTS.md"
     )
     args = ap.parse_args()
-    data = _skimage_data()
+    _skimage_data()  # fail early, with the install hint
 
     t0 = time.perf_counter()
     corpus = build_corpus(args.out.resolve())
@@ -967,7 +962,7 @@ def main() -> None:
         by_folder[rel.split("/")[0]][row["decision"]] += 1
     result: dict[str, Any] = {
         "date": dt.date.today().isoformat(),
-        "skimage": _skimage_version(data),
+        "skimage": importlib.metadata.version("scikit-image"),
         "corpus": {
             "files": len(corpus.dupes) + len(corpus.bursts),
             "dupes": len(corpus.dupes),
