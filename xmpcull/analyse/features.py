@@ -10,27 +10,16 @@
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
-
 import cv2
 import numpy as np
 
 from xmpcull.analyse.decode import Decoded
 from xmpcull.analyse.hashes import compute_hashes
+from xmpcull.fsutil import file_digest  # noqa: F401 - re-exported for the worker
 from xmpcull.models import Features
 
 CLIP_HIGH = 250
 CLIP_LOW = 5
-_CHUNK = 1 << 20
-
-
-def file_digest(path: Path) -> str:
-    h = hashlib.blake2b(digest_size=16)
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def grey_array(decoded: Decoded) -> np.ndarray:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -12,8 +9,15 @@ from typing import Any
 import click
 
 from xmpcull.cli.analyze import run_analysis
-from xmpcull.cli.common import analysis_options, emit_json, finish, output_options, print_failures, roots_argument
-from xmpcull.errors import ConfigError, FileFailure, ReportError
+from xmpcull.cli.common import (
+    analysis_options,
+    emit_json,
+    finish,
+    output_options,
+    print_failures,
+    roots_argument,
+)
+from xmpcull.errors import ConfigError, FileFailure
 from xmpcull.group.bursts import (
     CSV_COLUMNS,
     DEFAULT_SCENE_SPLIT_THRESHOLD,
@@ -28,8 +32,8 @@ from xmpcull.group.bursts import (
     shots_from_records,
     without_copies,
 )
+from xmpcull.report.writers import CsvWriter, write_json
 from xmpcull.sidecar import CLEAR, BurstFields, SidecarItem, SidecarUpdate, write_sidecars
-from xmpcull.sidecar.atomic import atomic_write
 
 
 def sidecar_items(bursts: Sequence[Burst]) -> list[SidecarItem]:
@@ -50,22 +54,11 @@ def sidecar_items(bursts: Sequence[Burst]) -> list[SidecarItem]:
 
 
 def write_report(path: Path, report: dict[str, Any]) -> None:
-    _write_text(path, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    write_json(path, report)
 
 
 def write_csv(path: Path, report: dict[str, Any]) -> None:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(csv_rows(report))
-    _write_text(path, buffer.getvalue())
-
-
-def _write_text(path: Path, text: str) -> None:
-    try:
-        atomic_write(path, text.encode("utf-8"))
-    except OSError as exc:
-        raise ReportError(f"cannot write report ({exc.strerror or exc})", [path]) from exc
+    CsvWriter(CSV_COLUMNS).write(path, csv_rows(report))
 
 
 def _seconds(ctx: click.Context, param: click.Parameter, value: str) -> float:

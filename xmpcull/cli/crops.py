@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,10 +20,10 @@ from xmpcull.cli.common import (
 )
 from xmpcull.crop.geometry import parse_aspect
 from xmpcull.crop.stage import USER_CROP_KEPT, CropOutcome, crop_fields, propose_for_records, settle
-from xmpcull.errors import ConfigError, FileFailure, ReportError
+from xmpcull.errors import ConfigError, FileFailure
 from xmpcull.models import ImageRecord
+from xmpcull.report.writers import write_json
 from xmpcull.sidecar import SidecarItem, SidecarUpdate, WriteOptions, WriteResult, write_each
-from xmpcull.sidecar.atomic import atomic_write
 from xmpcull.sidecar.fields import round_real
 
 REPORT_VERSION = 1
@@ -106,13 +105,6 @@ def file_entry(outcome: CropOutcome, result: WriteResult | None) -> dict[str, An
     return entry
 
 
-def write_report(path: Path, report: dict[str, Any]) -> None:
-    try:
-        atomic_write(path, (json.dumps(report, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
-    except OSError as exc:
-        raise ReportError(f"cannot write report ({exc.strerror or exc})", [path]) from exc
-
-
 @click.command()
 @roots_argument
 @click.option("--aspect", "aspects", multiple=True, default=("4:5",), show_default=True, callback=_aspects,
@@ -184,7 +176,7 @@ def crops(
         "errors": [f.to_dict() for f in failures],
     }
     if report_path is not None:
-        write_report(report_path, report)
+        write_json(report_path, report)
     if as_json:
         emit_json(report)
     else:

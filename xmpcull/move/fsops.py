@@ -17,33 +17,11 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-CHUNK = 1 << 20
+from xmpcull.fsutil import CHUNK, file_digest, fsync_dir  # noqa: F401 - part of this module's API
+
 TEMP_PREFIX = ".xmpcull-tmp-"
 
 StepHook = Callable[[str], None]
-
-
-def file_digest(path: Path) -> str:
-    """blake2b-128 hex of the file bytes, the same digest the duplicate report records."""
-    digest = hashlib.blake2b(digest_size=16)
-    with open(path, "rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def fsync_dir(folder: Path) -> None:
-    """Make a rename/unlink/create inside ``folder`` durable (no-op where directories cannot be opened)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _load_renameat2() -> Callable[[bytes, bytes], int] | None:

@@ -6,36 +6,23 @@ through writing must leave the previous report (or none), never half a file.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 from xmpcull.errors import ReportError
+from xmpcull.fsutil import replace_atomically
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     """Temp file beside ``path``, fsync, rename over it; raises ReportError and leaves the old file."""
     path = Path(path)
     try:
-        fd, temp = tempfile.mkstemp(prefix=".xmpcull-", suffix=".tmp", dir=path.parent)
+        replace_atomically(path, data, 0o644)
     except OSError as exc:
-        raise ReportError(f"cannot write the report ({exc.strerror or exc})", [path]) from exc
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
         raise ReportError(f"cannot write the report ({exc.strerror or exc})", [path]) from exc
 
 

@@ -7,16 +7,13 @@ cut. The old file's permission bits are kept.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 from xmpcull.errors import SidecarError
+from xmpcull.fsutil import replace_atomically
 
-TEMP_PREFIX = ".xmpcull-"
-TEMP_SUFFIX = ".tmp"
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)  # read once at import: os.umask can only be read by setting it
 
@@ -30,26 +27,9 @@ def atomic_write(path: Path, data: bytes) -> None:
     if _read_only(folder):
         raise SidecarError("folder is read-only, cannot create a file in the folder", [folder])
     try:
-        fd, temp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=folder)
+        replace_atomically(path, data, mode)
     except OSError as exc:
-        raise SidecarError(f"cannot create a file in the folder ({exc.strerror or exc})", [folder]) from exc
-    temp = Path(temp_name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp, mode)
-        os.replace(temp, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            temp.unlink()
         raise SidecarError(f"cannot write sidecar ({exc.strerror or exc})", [path]) from exc
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temp.unlink()
-        raise
-    _fsync_dir(folder)
 
 
 def _read_only(path: Path) -> bool:
@@ -67,17 +47,3 @@ def _mode_for(path: Path) -> int:
         return stat.S_IMODE(path.stat().st_mode)
     except FileNotFoundError:
         return 0o666 & ~_UMASK
-
-
-def _fsync_dir(folder: Path) -> None:
-    # Not every platform can open a directory (Windows); the rename is done either way.
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
