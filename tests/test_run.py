@@ -54,6 +54,7 @@ def test_run_writes_sidecars_exiftool_reads_and_reports(shoot: Path, tmp_path: P
     assert summary["bursts"] == 1 and summary["frames_in_bursts"] == 2
 
     report = json.loads((shoot / ".xmpcull/report.json").read_text())
+    assert report["summary"]["seconds"] > 0 and report["summary"]["images"] == 7
     group = next(g for g in report["groups"] if Path(g["keeper"]).name.startswith("dunes"))
     assert {Path(m["path"]).name for m in group["members"]} == {"dunes.jpg", "dunes-web.jpg", "dunes-copy.jpg"}
     keeper = Path(group["keeper"])

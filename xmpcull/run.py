@@ -19,11 +19,10 @@ from typing import Any
 
 from xmpcull import __version__
 from xmpcull.analyse.pipeline import AnalysisResult, analyse_roots
-from xmpcull.analyse.worker import Job, decode
 from xmpcull.config import Config
 from xmpcull.crop.stage import CropOutcome, crop_fields, propose_for_records, settle
 from xmpcull.decide.policy import Decision, DecisionInputs, decide, hand_touch_share
-from xmpcull.decide.quality import QualityScores, face_sharpness, score_quality
+from xmpcull.decide.quality import QualityScores, score_quality
 from xmpcull.errors import FileFailure, XmpcullError
 from xmpcull.group.bursts import Burst, burst_report, cluster_bursts, shots_from_records, without_copies
 from xmpcull.group.dupes import DupeResult, find_duplicates
@@ -155,7 +154,7 @@ def run_pipeline(roots: Sequence[Path], options: RunOptions, progress: Progress 
     leaders = [r for r in records if not _follows_a_raw(r)]
     crops = _propose_crops(leaders, config, options, progress)
     crop_of = {o.path: o for o in crops}
-    faces = _face_sharpness(leaders, crop_of)
+    faces = {path: c.face_sharpness for path, c in crop_of.items() if c.ok and c.face_sharpness is not None}
     quality = score_quality(records, bursts, faces, config.quality)
 
     result = RunResult(analysis=analysis, dupes=dupes, bursts=bursts)
@@ -200,8 +199,8 @@ def run_pipeline(roots: Sequence[Path], options: RunOptions, progress: Progress 
     else:
         for outcome in result.outcomes:
             _settle_crop(outcome, None, written=False)
+    result.elapsed = time.monotonic() - started  # before the report, whose summary records it
     _write_reports(result, roots, options)
-    result.elapsed = time.monotonic() - started
     return result
 
 
@@ -216,6 +215,7 @@ def _propose_crops(
         apply_threshold=config.crops.apply_min_confidence,
         jobs=options.jobs,
         progress=progress,
+        cache_path=options.cache_path,
     )
     if config.crops.apply:
         return outcomes
@@ -284,28 +284,6 @@ def _burst_fields(bursts: Sequence[Burst]) -> dict[Path, BurstFields]:
             for path in (shot.path, *shot.companions):
                 fields[Path(path)] = value
     return fields
-
-
-def _face_sharpness(records: Sequence[ImageRecord], crops: dict[Path, CropOutcome]) -> dict[Path, float | None]:
-    """Sharpness inside the faces the crop stage found (only those images are decoded again)."""
-    import numpy as np
-
-    out: dict[Path, float | None] = {}
-    for record in records:
-        crop = crops.get(record.file.path)
-        if crop is None or not crop.ok or not crop.faces or crop.display_size is None:
-            continue
-        try:
-            decoded = decode(
-                Job(record.file.path, record.file.format, record.metadata.orientation, record.metadata.display_size)
-            )
-        except XmpcullError:
-            continue
-        grey = np.asarray(decoded.image.convert("L"))
-        scale = grey.shape[1] / crop.display_size[0]
-        boxes = [(b.x0 * scale, b.y0 * scale, b.x1 * scale, b.y1 * scale) for b in crop.faces]
-        out[record.file.path] = face_sharpness(grey, boxes)
-    return out
 
 
 def _settle_crop(outcome: ImageOutcome, write: WriteResult | None, written: bool) -> None:

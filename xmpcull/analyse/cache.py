@@ -40,6 +40,12 @@ CREATE TABLE IF NOT EXISTS files (
     error_stage TEXT
 );
 CREATE INDEX IF NOT EXISTS files_by_digest ON files (digest, size);
+CREATE TABLE IF NOT EXISTS derived (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (kind, key)
+);
 """
 
 
@@ -157,6 +163,22 @@ class AnalysisCache:
             (digest, size, FEATURE_VERSION),
         ).fetchone()
         return features_from_json(row[0]) if row else None
+
+    def get_derived(self, kind: str, keys: Iterable[str]) -> dict[str, Any]:
+        """Later-stage results (e.g. crop proposals) stored as JSON under content-derived keys."""
+        found: dict[str, Any] = {}
+        for key in keys:
+            row = self._db.execute("SELECT value FROM derived WHERE kind = ? AND key = ?", (kind, key)).fetchone()
+            if row is not None:
+                found[key] = json.loads(row[0])
+        return found
+
+    def put_derived(self, kind: str, items: Iterable[tuple[str, Any]]) -> None:
+        with self._db:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO derived VALUES (?,?,?)",
+                [(kind, key, json.dumps(value, sort_keys=True)) for key, value in items],
+            )
 
     def store(self, rows: Iterable[tuple[Path, int, int, str | None, Metadata | None, Features | None, str | None, str | None]]) -> None:
         """Rows of (path, size, mtime_ns, sidecar_sig, metadata, features, error, error_stage)."""

@@ -16,6 +16,7 @@ from xmpcull.cli.common import (
     make_progress,
     output_options,
     print_failures,
+    resolve_cache,
     roots_argument,
 )
 from xmpcull.crop.geometry import parse_aspect
@@ -152,6 +153,7 @@ def crops(
     outcomes = propose_for_records(
         records, aspects, apply_aspect=apply, apply_threshold=apply_threshold, jobs=jobs,
         progress=make_progress(as_json, quiet), preview_dir=preview_dir,
+        cache_path=resolve_cache(cache_path, no_cache),
     )
     failures = list(analysis.failures)
     analysed = {f.path for f in failures}

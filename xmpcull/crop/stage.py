@@ -27,6 +27,8 @@ from xmpcull.crop.cues import compute_cues
 from xmpcull.crop.geometry import Box, display_box_to_crs, parse_aspect
 from xmpcull.crop.preview import write_preview
 from xmpcull.crop.proposer import propose_crops
+from xmpcull.analyse.cache import AnalysisCache
+from xmpcull.decide.quality import face_sharpness
 from xmpcull.errors import XmpcullError
 from xmpcull.models import CropEdges, ImageRecord
 from xmpcull.progress import NullProgress, Progress
@@ -80,6 +82,7 @@ class CropOutcome:
     display_size: tuple[int, int] | None = None  # (w, h) of the full displayed image
     proposals: tuple[ProposalOutcome, ...] = ()
     faces: tuple[Box, ...] = ()  # head boxes, displayed full-resolution pixels
+    face_sharpness: float | None = None  # 0..1, of the sharpest face (xmpcull.decide.quality.face_sharpness)
     preview: Path | None = None
     error: str | None = None
 
@@ -187,6 +190,8 @@ def propose_one(job: _CropJob) -> CropOutcome:
             proposals.append(ProposalOutcome(p.aspect, box, crs, p.confidence))
         sx, sy = display_w / rgb.shape[1], display_h / rgb.shape[0]
         faces = tuple(_scale_box(f, sx, sy, display_w, display_h) for f in cues.faces)
+        # Measured here, on the pixels already decoded, so the quality stage needs no second decode.
+        sharp_face = face_sharpness(rgb, cues.faces) if cues.faces else None
         preview = write_preview(rgb, raw_proposals, job.preview) if job.preview is not None else None
         return CropOutcome(
             path=path,
@@ -194,6 +199,7 @@ def propose_one(job: _CropJob) -> CropOutcome:
             display_size=(display_w, display_h),
             proposals=choose_applied(proposals, job.apply_aspect, job.apply_threshold),
             faces=faces,
+            face_sharpness=sharp_face,
             preview=preview,
         )
     except XmpcullError as exc:
@@ -254,10 +260,14 @@ def propose_for_records(
     jobs: int | None = None,
     progress: Progress | None = None,
     preview_dir: Path | None = None,
+    cache_path: Path | None = None,
 ) -> list[CropOutcome]:
     """One ``CropOutcome`` per record, in order; records that failed analysis come back as errors.
 
     ``apply_aspect`` defaults to the first aspect; it must be one of ``aspects``.
+    With ``cache_path``, proposals are kept in the analysis cache by content digest,
+    orientation and aspects, so a re-run on unchanged files decodes nothing
+    (previews still need the pixels, so ``preview_dir`` bypasses the cache).
     """
     if not aspects:
         raise ValueError("at least one aspect is needed")
@@ -270,12 +280,17 @@ def propose_for_records(
     progress = progress or NullProgress()
     previews: list[Path | None] = list(preview_paths(records, preview_dir)) if preview_dir else [None] * len(records)
     outcomes: list[CropOutcome | None] = [None] * len(records)
+    keys = [_cache_key(r, canonical) for r in records]
+    use_cache = cache_path is not None and preview_dir is None
+    cached = _load_cached(cache_path, [k for k in keys if k]) if use_cache else {}
     todo: list[int] = []
     for i, record in enumerate(records):
-        if record.ok:
-            todo.append(i)
-        else:
+        if not record.ok:
             outcomes[i] = CropOutcome(path=record.file.path, orientation=record.metadata.orientation, error=record.error or "not analysed")
+        elif keys[i] in cached:
+            outcomes[i] = _outcome_from_cache(record, cached[keys[i]], apply, apply_threshold)
+        else:
+            todo.append(i)
     progress.start(len(records), "Proposing crops")
     progress.advance(len(records) - len(todo))
     chunks = [todo[c : c + CHUNK] for c in range(0, len(todo), CHUNK)]
@@ -291,7 +306,69 @@ def propose_for_records(
             for chunk, result in zip(chunks, pool.map(_propose_chunk, job_chunks)):
                 _place(outcomes, chunk, result, progress)
     progress.finish()
+    if use_cache and todo:
+        _save_cached(cache_path, [(keys[i], outcomes[i]) for i in todo])
     return [o for o in outcomes if o is not None]
+
+
+CROP_CACHE_KIND = "crop-proposals-1"  # bump when proposals change meaning
+
+
+def _cache_key(record: ImageRecord, aspects: tuple[str, ...]) -> str | None:
+    if record.features is None:
+        return None
+    meta = record.metadata
+    return f"{record.features.digest}|o{meta.orientation}|{meta.stored_width}x{meta.stored_height}|{','.join(aspects)}"
+
+
+def _load_cached(cache_path: Path | None, keys: list[str]) -> dict[str, dict[str, object]]:
+    if cache_path is None or not cache_path.exists():
+        return {}
+    try:
+        with AnalysisCache(cache_path) as cache:
+            return cache.get_derived(CROP_CACHE_KIND, keys)
+    except XmpcullError:
+        return {}  # a cache problem costs time, never results
+
+
+def _save_cached(cache_path: Path | None, items: list[tuple[str | None, CropOutcome | None]]) -> None:
+    rows = [(key, _outcome_to_cache(o)) for key, o in items if key and o is not None and o.ok]
+    if cache_path is None or not rows:
+        return
+    try:
+        with AnalysisCache(cache_path) as cache:
+            cache.put_derived(CROP_CACHE_KIND, rows)
+    except XmpcullError:
+        pass
+
+
+def _outcome_to_cache(outcome: CropOutcome) -> dict[str, object]:
+    return {
+        "orientation": outcome.orientation,
+        "display_size": list(outcome.display_size) if outcome.display_size else None,
+        "proposals": [
+            {"aspect": p.aspect, "box": p.box.to_list(), "crs": [p.crs.left, p.crs.top, p.crs.right, p.crs.bottom], "confidence": p.confidence}
+            for p in outcome.proposals
+        ],
+        "faces": [f.to_list() for f in outcome.faces],
+        "face_sharpness": outcome.face_sharpness,
+    }
+
+
+def _outcome_from_cache(record: ImageRecord, data: dict[str, object], apply_aspect: str, apply_threshold: float) -> CropOutcome:
+    proposals = tuple(
+        ProposalOutcome(p["aspect"], Box(*p["box"]), CropEdges(*p["crs"]), p["confidence"])  # type: ignore[index]
+        for p in data["proposals"]  # type: ignore[union-attr]
+    )
+    size = data["display_size"]
+    return CropOutcome(
+        path=record.file.path,
+        orientation=int(data["orientation"]),  # type: ignore[arg-type]
+        display_size=(int(size[0]), int(size[1])) if size else None,  # type: ignore[index]
+        proposals=choose_applied(proposals, apply_aspect, apply_threshold),
+        faces=tuple(Box(*f) for f in data["faces"]),  # type: ignore[union-attr]
+        face_sharpness=data["face_sharpness"],  # type: ignore[arg-type]
+    )
 
 
 def _place(outcomes: list[CropOutcome | None], chunk: list[int], results: list[CropOutcome], progress: Progress) -> None:

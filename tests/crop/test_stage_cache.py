@@ -1,0 +1,36 @@
+"""Crop proposals are cached by content, so a re-run on unchanged files decodes nothing."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from xmpcull.analyse.pipeline import analyse_roots
+from xmpcull.crop import stage
+
+from tests.conftest import FIXTURES
+
+
+def test_second_pass_comes_from_the_cache_with_the_same_proposals(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "p"
+    root.mkdir()
+    shutil.copy(FIXTURES / "photos/astronaut.png", root / "face.png")
+    shutil.copy(FIXTURES / "orientation/Landscape_6.jpg", root / "turned.jpg")
+    cache = tmp_path / "cache.sqlite"
+    records = analyse_roots([root], jobs=1, cache_path=cache).records
+    first = stage.propose_for_records(records, ["4:5", "16:9"], jobs=1, cache_path=cache, apply_threshold=0.5)
+    assert all(o.ok for o in first)
+    assert first[0].faces and first[0].face_sharpness is not None  # the astronaut's face was measured
+
+    def no_decoding(jobs):
+        raise AssertionError("decoded again")
+
+    monkeypatch.setattr(stage, "_propose_chunk", no_decoding)
+    second = stage.propose_for_records(records, ["4:5", "16:9"], jobs=1, cache_path=cache, apply_threshold=0.5)
+    assert second == first
+    # Another threshold is applied to the cached proposals without decoding either.
+    strict = stage.propose_for_records(records, ["4:5", "16:9"], jobs=1, cache_path=cache, apply_threshold=1.0)
+    assert all(o.applied is None for o in strict)
+    # Other aspects are other work.
+    with pytest.raises(AssertionError, match="decoded again"):
+        stage.propose_for_records(records, ["1:1"], jobs=1, cache_path=cache)
