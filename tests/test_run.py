@@ -9,10 +9,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from xmpcull.sidecar import exiftool_config_path
-
 from tests.cli.helpers import run_cli, run_json
 from tests.conftest import FIXTURES
+from xmpcull.sidecar import exiftool_config_path
 
 
 @pytest.fixture

@@ -1,17 +1,14 @@
-import io
-import shutil
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from tests.conftest import FIXTURES
 from xmpcull.analyse import decode as decode_mod
 from xmpcull.analyse.decode import ANALYSIS_SIZE, decode_rendered
 from xmpcull.analyse.hashes import compute_hashes, hamming
 from xmpcull.analyse.worker import Job, analyse_file
 from xmpcull.errors import DecodeError
-
-from tests.conftest import FIXTURES
 
 
 def test_all_eight_orientations_hash_as_the_same_displayed_picture() -> None:

@@ -5,11 +5,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import FIXTURES
 from xmpcull.analyse import worker
 from xmpcull.analyse.cache import AnalysisCache
 from xmpcull.analyse.pipeline import analyse_roots
-
-from tests.conftest import FIXTURES
 
 
 def _by_name(result):

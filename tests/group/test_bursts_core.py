@@ -21,9 +21,9 @@ from xmpcull.group.bursts import (
     parse_clock_offset,
     parse_clock_offsets,
     parse_duration,
+    short_camera_name,
     shot_from_record,
     shots_from_records,
-    short_camera_name,
 )
 from xmpcull.models import CaptureTime, Features, ImageFile, ImageRecord, Metadata
 

@@ -74,7 +74,9 @@ def test_resume_finishes_an_interrupted_run(tmp_path: Path) -> None:
     class Crash(BaseException):
         pass
 
-    def crash_on_fourth(step: str, calls: list[str] = []) -> None:
+    calls: list[str] = []
+
+    def crash_on_fourth(step: str) -> None:
         calls.append(step)
         if len(calls) == 4:
             raise Crash

@@ -10,10 +10,19 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from tests.move.movekit import (
-    BASE_MTIME_NS, JPEGS, SHOOT_MOVED, build_shoot, contents, put, review_files, snapshot, write_csv, write_report,
-)
 
+from tests.move.movekit import (
+    BASE_MTIME_NS,
+    JPEGS,
+    SHOOT_MOVED,
+    build_shoot,
+    contents,
+    put,
+    review_files,
+    snapshot,
+    write_csv,
+    write_report,
+)
 from xmpcull.move import fsops, latest_journal, move_from_report, read_journal, undo_moves
 
 

@@ -7,11 +7,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.conftest import FIXTURES
 from xmpcull.scan import scan_roots
 from xmpcull.scan.exiftool import ExifTool
 from xmpcull.scan.metadata import parse_capture_time, parse_offset, read_metadata
-
-from tests.conftest import FIXTURES
 
 
 def _read(paths: list[Path]):

@@ -4,10 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import FIXTURES
 from xmpcull.errors import ScanError
 from xmpcull.scan import scan_roots
-
-from tests.conftest import FIXTURES
 
 
 def test_finds_every_supported_format_and_ignores_others(tmp_path: Path) -> None:

@@ -9,8 +9,7 @@ import pytest
 
 from tests.sidecar.sidecar_helpers import XMP, clock, place_sidecar
 from xmpcull.errors import SidecarError
-from xmpcull.sidecar import DupeFields, SidecarItem, SidecarUpdate, read_sidecar, write_sidecar, write_sidecars
-from xmpcull.sidecar import atomic
+from xmpcull.sidecar import DupeFields, SidecarItem, SidecarUpdate, atomic, read_sidecar, write_sidecar, write_sidecars
 
 UPDATE = SidecarUpdate(dupes=DupeFields("d-1", "near", "keeper", 1))
 REAL = (XMP / "lightroom/IMG_5910.xmp").read_bytes()

@@ -18,9 +18,8 @@ from xmpcull.sidecar import (
     read_sidecar,
     write_sidecar,
 )
-from xmpcull.sidecar.packet import NS_CRS, NS_XMP
+from xmpcull.sidecar.packet import NS_CRS, NS_XMP, get, parse
 from xmpcull.sidecar.safety import load_packet
-from xmpcull.sidecar.packet import get, parse
 
 
 def _raw(tmp_path: Path, name: str = "IMG_0001.CR2") -> Path:

@@ -21,10 +21,10 @@ from xmpcull.sidecar import (
     DupeFields,
     QualityFields,
     SidecarUpdate,
+    engine,
     read_sidecar,
     write_sidecar,
 )
-from xmpcull.sidecar import engine
 from xmpcull.sidecar.packet import NS_XMPCULL
 
 ident = st.text(alphabet="abcdef0123456789-", min_size=1, max_size=10)

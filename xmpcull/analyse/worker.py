@@ -13,6 +13,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from xmpcull.analyse.cache import AnalysisCache
 from xmpcull.analyse.decode import (
     RAW_PREVIEW_TAGS,
     Decoded,
@@ -20,7 +21,6 @@ from xmpcull.analyse.decode import (
     decode_rendered,
     largest_preview_tag,
 )
-from xmpcull.analyse.cache import AnalysisCache
 from xmpcull.analyse.features import compute_features, file_digest
 from xmpcull.errors import DecodeError, XmpcullError
 from xmpcull.models import Features, ImageFile, Metadata

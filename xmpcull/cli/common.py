@@ -58,7 +58,8 @@ class RichProgress:
     """A progress bar with ETA on stderr (only used on a terminal)."""
 
     def __init__(self) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress as _Bar, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+        from rich.progress import Progress as _Bar
 
         self._bar = _Bar(
             TextColumn("{task.description}"),

@@ -424,11 +424,15 @@ def _undo_one(runner: _Runner, state: JournalState, op_id: str) -> MoveOutcome:
     undo = state.ops.get(undo_id)
     if undo is not None and undo.status == "done":
         return MoveOutcome(op_id, str(dst), str(src), kind, "restored", "before")
-    if undo is not None and undo.intent is not None and undo.status != "done":
-        if _settle(undo, prefer_applied=True) == "applied":
-            runner.record("done", op=undo_id)
-            _restore_mtime(src, intent)
-            return MoveOutcome(op_id, str(dst), str(src), kind, "restored")
+    if (
+        undo is not None
+        and undo.intent is not None
+        and undo.status != "done"
+        and _settle(undo, prefer_applied=True) == "applied"
+    ):
+        runner.record("done", op=undo_id)
+        _restore_mtime(src, intent)
+        return MoveOutcome(op_id, str(dst), str(src), kind, "restored")
     if op.status == "done":
         applied = "applied" if os.path.lexists(dst) else ("not-applied" if os.path.lexists(src) else "missing")
     else:

@@ -137,9 +137,8 @@ def load_move_selection(report_path: Path, csv_path: Path | None = None,
             except (KeyError, TypeError, ValueError) as exc:
                 selection.failures.append(FileFailure(str(member.get("path", "?")), "move",
                                                       f"malformed report member ({exc!r})"))
-        if group.get("keeper"):
-            if csv_roles is None or csv_roles.get(Path(group["keeper"])) != "duplicate":
-                staying.append(Path(group["keeper"]))
+        if group.get("keeper") and (csv_roles is None or csv_roles.get(Path(group["keeper"])) != "duplicate"):
+            staying.append(Path(group["keeper"]))
         protected.update(staying)
         selection.staying_by_group[group_id] = staying
         selection.candidates.extend(wanted)

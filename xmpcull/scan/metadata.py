@@ -260,7 +260,7 @@ def read_metadata(files: Sequence[ImageFile], exiftool: ExifTool) -> list[Metada
     sidecar_paths = sorted({s for s in sidecars if s is not None})
     sidecar_tags = dict(zip(sidecar_paths, exiftool.read_tags(sidecar_paths, XMP_DECISION_TAGS)))
     out: list[Metadata | str] = []
-    for file, tags, sidecar in zip(files, image_tags, sidecars):
+    for tags, sidecar in zip(image_tags, sidecars):
         error = tags.get("ExifTool:Error")
         if error:
             out.append(f"exiftool: {error}")
