@@ -178,3 +178,24 @@ def test_report_says_the_users_crop_was_kept(tmp_path: Path) -> None:
     assert summary["crops_applied"] == 1
     crop = exiftool_tags(root / "IMG_5910.xmp", "XMP-crs:CropTop")
     assert crop["XMP-crs:CropTop"] == 0.231776  # Lightroom's crop, untouched
+
+
+def test_raw_jpeg_pair_shares_one_sidecar_and_a_broken_raw_lets_the_jpeg_lead(tmp_path: Path) -> None:
+    root = tmp_path / "pairs"
+    root.mkdir()
+    # A real CR3 with its own JPEG beside it: one shot.
+    shutil.copy(FIXTURES / "raw/Canon-R6-pruned.CR3", root / "R6.CR3")
+    preview = subprocess.run(["exiftool", "-b", "-PreviewImage", str(root / "R6.CR3")], capture_output=True, check=True).stdout
+    (root / "R6.JPG").write_bytes(preview)
+    # A RAW without a usable preview: its JPEG must still get a decision.
+    shutil.copy(FIXTURES / "raw/stub_exiftool_Nikon.nef", root / "D70.NEF")
+    shutil.copy(FIXTURES / "photos/mongolels.jpg", root / "D70.JPG")
+    for p in root.iterdir():
+        p.chmod(0o644)
+    code, summary = run_json("run", root, "--cache", tmp_path / "c.sqlite")
+    assert code == 1  # the NEF stub is reported
+    assert sorted(p.name for p in root.glob("*.xmp")) == ["D70.xmp", "R6.xmp"]
+    r6 = exiftool_tags(root / "R6.xmp", "XMP-photoshop:SidecarForExtension", "XMP-xmpcull:Decision")
+    assert r6["XMP-photoshop:SidecarForExtension"] == "CR3" and r6["XMP-xmpcull:Decision"]
+    assert exiftool_tags(root / "D70.xmp", "XMP-xmpcull:Decision")["XMP-xmpcull:Decision"]
+    assert summary["shots"] == 2

@@ -151,7 +151,8 @@ def run_pipeline(roots: Sequence[Path], options: RunOptions, progress: Progress 
         gap_seconds=config.bursts.gap_seconds,
         scene_split_threshold=config.bursts.scene_threshold if config.bursts.split_on_scene_change else None,
     )
-    leaders = [r for r in records if not _follows_a_raw(r)]
+    analysed_raws = {r.file.path for r in records if r.file.is_raw}
+    leaders = [r for r in records if not _follows_a_raw(r, analysed_raws)]
     crops = _propose_crops(leaders, config, options, progress)
     crop_of = {o.path: o for o in crops}
     faces = {path: c.face_sharpness for path, c in crop_of.items() if c.ok and c.face_sharpness is not None}
@@ -240,11 +241,13 @@ def _timestamp(record: ImageRecord) -> float | None:
     return capture.timestamp() if capture else None
 
 
-def _follows_a_raw(record: ImageRecord) -> bool:
-    """A rendered file whose RAW companion leads the shot (and owns the shared sidecar)."""
-    from xmpcull.models import format_for_extension
+def _follows_a_raw(record: ImageRecord, analysed_raws: set[Path]) -> bool:
+    """A rendered file whose RAW companion leads the shot (and owns the shared sidecar).
 
-    return not record.file.is_raw and any(format_for_extension(c.suffix) == "raw" for c in record.file.companions)
+    When the RAW could not be analysed (no usable preview), the JPEG leads instead,
+    so the shot still gets its decisions.
+    """
+    return not record.file.is_raw and any(c in analysed_raws for c in record.file.companions)
 
 
 def _previous_state(record: ImageRecord, failures: list[FileFailure]) -> SidecarState | None:
