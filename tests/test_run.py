@@ -199,3 +199,30 @@ def test_raw_jpeg_pair_shares_one_sidecar_and_a_broken_raw_lets_the_jpeg_lead(tm
     assert r6["XMP-photoshop:SidecarForExtension"] == "CR3" and r6["XMP-xmpcull:Decision"]
     assert exiftool_tags(root / "D70.xmp", "XMP-xmpcull:Decision")["XMP-xmpcull:Decision"]
     assert summary["shots"] == 2
+
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+<rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:Label="&lol3;"/></rdf:RDF></x:xmpmeta>"""
+
+
+def test_a_hostile_messy_tree_is_reported_and_nothing_is_lost(tmp_path: Path) -> None:
+    root = tmp_path / "messy"
+    (root / "sub").mkdir(parents=True)
+    shutil.copy(FIXTURES / "photos/mongolels.jpg", root / "dunes.jpg")
+    (root / "dunes.xmp").write_bytes(BILLION_LAUGHS)  # hostile sidecar next to a good photo
+    shutil.copy(FIXTURES / "photos/T-45A_Goshawk_03_1600px.jpg", root / "sub" / "jet\nnew line ünï.jpg")
+    (root / "empty.jpg").write_bytes(b"")
+    (root / "sub" / "loop").symlink_to(root)
+    for p in [root / "dunes.jpg", root / "sub" / "jet\nnew line ünï.jpg"]:
+        p.chmod(0o644)
+    code, summary = run_json("run", root, "--cache", tmp_path / "c.sqlite")
+    assert code == 1
+    failed = {(Path(e["path"]).name, e["stage"]) for e in summary["errors"]}
+    assert ("empty.jpg", "metadata") in failed
+    assert any(name == "dunes.jpg" and stage == "sidecar" for name, stage in failed)
+    assert (root / "dunes.xmp").read_bytes() == BILLION_LAUGHS  # reported, never overwritten
+    assert (root / "sub" / "jet\nnew line ünï.xmp").exists()  # the odd name went through
+    assert summary["analysed"] == 2
