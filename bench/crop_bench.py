@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -38,6 +39,7 @@ class Case:
     rgb: np.ndarray
     subject: Box  # in rgb pixels
     synthetic: bool
+    kind: str = "real"  # real, synthetic (rectangular patches), or a scene kind: tall, wide, edge
 
 
 def _frac_box(frac: list[float], w: int, h: int) -> Box:
@@ -69,7 +71,84 @@ def load_cases(labels: dict) -> list[Case]:
         small = np.asarray(Image.fromarray(patch).resize((pw, ph), Image.Resampling.LANCZOS))
         x, y = int(rng.integers(0, bw - pw + 1)), int(rng.integers(0, bh - ph + 1))
         bg[y : y + ph, x : x + pw] = small
-        cases.append(Case(f"syn{i:02d}-{name}", bg, Box(x, y, x + pw, y + ph), True))
+        cases.append(Case(f"syn{i:02d}-{name}", bg, Box(x, y, x + pw, y + ph), True, "synthetic"))
+    if "scenes" in labels:
+        cases += scene_cases(labels["scenes"])
+    return cases
+
+
+@dataclass
+class Cutout:
+    name: str
+    path: str
+    shape: str
+    rgb: np.ndarray  # the subject's bounding box
+    alpha: np.ndarray  # float32 in [0, 1], same size
+
+
+def cut_out(path: str, frac: list[float]) -> tuple[np.ndarray, np.ndarray]:
+    """A subject cut out of a fixture photo: GrabCut inside the hint rectangle, with a sure spine.
+
+    The spine (a strip along the rectangle's long axis) stops GrabCut from dropping a
+    head or a tail; the largest component is kept, its holes filled, its edge feathered.
+    """
+    rgb, _ = load_analysis_rgb(ROOT / path)
+    h, w = rgb.shape[:2]
+    b = _frac_box(frac, w, h)
+    mask = np.full((h, w), cv2.GC_BGD, np.uint8)
+    mask[b.y0 : b.y1, b.x0 : b.x1] = cv2.GC_PR_FGD
+    if b.height >= b.width:
+        mask[b.y0 + b.height * 6 // 100 : b.y1 - b.height * 6 // 100, b.x0 + b.width * 45 // 100 : b.x1 - b.width * 45 // 100] = cv2.GC_FGD
+    else:
+        mask[b.y0 + b.height * 40 // 100 : b.y1 - b.height * 40 // 100, b.x0 + b.width * 8 // 100 : b.x1 - b.width * 8 // 100] = cv2.GC_FGD
+    cv2.grabCut(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), mask, None, np.zeros((1, 65)), np.zeros((1, 65)), 5, cv2.GC_INIT_WITH_MASK)
+    fg = ((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)).astype(np.uint8)
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(fg, connectivity=8)
+    fg = (lab == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))).astype(np.uint8) if n > 1 else fg
+    # Fill holes: everything the outside cannot reach by flood fill is subject.
+    outside = np.pad(1 - fg, 1, constant_values=1)
+    cv2.floodFill(outside, None, (0, 0), 2)
+    fg = (outside[1:-1, 1:-1] != 2).astype(np.uint8)
+    ys, xs = np.nonzero(fg)
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    alpha = cv2.GaussianBlur(fg.astype(np.float32), (3, 3), 0) * fg  # soft inside edge, nothing outside the mask
+    return rgb[y0:y1, x0:x1], alpha[y0:y1, x0:x1]
+
+
+def scene_cases(spec: dict) -> list[Case]:
+    """Cut-out subjects pasted onto other fixtures' backgrounds (see "scenes" in crop_labels.json)."""
+    rng = np.random.default_rng(spec["seed"])
+    cutouts = [Cutout(c["name"], c["path"], c["shape"], *cut_out(c["path"], c["box"])) for c in spec["cutouts"]]
+    backgrounds = [(b, load_analysis_rgb(ROOT / b)[0]) for b in spec["backgrounds"]]
+    cases = []
+    for kind in spec["kinds"]:
+        pool = [c for c in cutouts if kind["shape"] in ("any", c.shape)]
+        bgs = [b for b in backgrounds if not kind["landscape_only"] or b[1].shape[1] > b[1].shape[0]]
+        for i in range(kind["count"]):
+            cut = pool[int(rng.integers(len(pool)))]
+            bg_path, bg = bgs[int(rng.integers(len(bgs)))]
+            if bg_path == cut.path:  # never pasted back onto its own photo
+                bg_path, bg = next(b for b in bgs if b[0] != cut.path)
+            bh, bw = bg.shape[:2]
+            ch, cw = cut.rgb.shape[:2]
+            share = rng.uniform(*kind["share"])
+            scale = {"height": share * bh / ch, "width": share * bw / cw, "long": share * min(bh, bw) / max(ch, cw)}[kind["size"]]
+            scale = min(scale, 0.95 * bw / cw, 0.95 * bh / ch)
+            pw, ph = max(8, round(cw * scale)), max(8, round(ch * scale))
+            patch = cv2.resize(cut.rgb, (pw, ph), interpolation=cv2.INTER_AREA).astype(np.float32)
+            alpha = cv2.resize(cut.alpha, (pw, ph), interpolation=cv2.INTER_AREA)[..., None]
+            x, y = int(rng.integers(0, bw - pw + 1)), int(rng.integers(0, bh - ph + 1))
+            if kind["place"] == "centred":
+                x = int(np.clip(round((bw - pw) / 2 + rng.normal(0, 0.08) * bw), 0, bw - pw))
+                y = int(np.clip(round((bh - ph) / 2 + rng.normal(0, 0.08) * bh), 0, bh - ph))
+            if kind["place"] == "edge":
+                side = int(rng.integers(4))
+                x = 0 if side == 0 else bw - pw if side == 1 else x
+                y = 0 if side == 2 else bh - ph if side == 3 else y
+            out = bg.astype(np.float32)
+            out[y : y + ph, x : x + pw] = alpha * patch + (1 - alpha) * out[y : y + ph, x : x + pw]
+            rgb = np.clip(out + 0.5, 0, 255).astype(np.uint8)
+            cases.append(Case(f"{kind['kind']}{i:02d}-{cut.name}@{Path(bg_path).stem}", rgb, Box(x, y, x + pw, y + ph), True, kind["kind"]))
     return cases
 
 
@@ -126,6 +205,7 @@ def run(aspects: list[str]) -> dict:
                 {
                     "case": case.name,
                     "synthetic": case.synthetic,
+                    "kind": case.kind,
                     "aspect": p.aspect,
                     "fits": fits(case.subject, p.aspect, w, h),
                     "confidence": p.confidence,
@@ -146,7 +226,9 @@ def summarise(result: dict, aspects: list[str]) -> list[str]:
         "| set | aspect | n | subject fits | xmpcull mean / whole | smartcrop.py mean / whole | centre mean / whole |",
         "|---|---|---|---|---|---|---|",
     ]
-    for label, pick in (("real", lambda r: not r["synthetic"]), ("synthetic", lambda r: r["synthetic"]), ("all", lambda r: True)):
+    kinds = list(dict.fromkeys(r["kind"] for r in rows))
+    sets = [(k, lambda r, k=k: r["kind"] == k) for k in kinds] + [("all", lambda r: True)]
+    for label, pick in sets:
         for aspect in [*aspects, "all"]:
             sel = [r for r in rows if pick(r) and (aspect == "all" or r["aspect"] == aspect)]
             if not sel:
