@@ -16,8 +16,10 @@ xmpcull.find_duplicates and for imagededup's PHash at its default threshold 10.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import itertools
 import json
+import random
 import shutil
 import subprocess
 import sys
@@ -103,6 +105,14 @@ def make_family(src: Path, out: Path, stem: str) -> dict[str, Path]:
     files["crop_centre_5"] = _save(_crop(shown, 0.025, 0.025, 0.025, 0.025), out / f"{stem}__crop_centre_5.jpg", quality=90)
     files["crop_10"] = _save(_crop(shown, 0.05, 0.05, 0.0, 0.0), out / f"{stem}__crop_10.jpg", quality=90)
     files["crop_15_hard"] = _save(_crop(shown, 0.10, 0.0, 0.0, 0.05), out / f"{stem}__crop_15_hard.jpg", quality=90)
+    # Random asymmetric crops, 0-10 % off each side (seeded by the name: the corpus is reproducible).
+    rng = random.Random(hashlib.sha256(stem.encode()).hexdigest())
+    for k in range(3):
+        sides = [rng.uniform(0, 0.10) for _ in range(4)]
+        if k == 0:  # one or two sides only, the common case
+            for i in rng.sample(range(4), rng.choice((2, 3))):
+                sides[i] = 0.0
+        files[f"crop_random_{k}"] = _save(_crop(shown, *sides), out / f"{stem}__crop_random_{k}.jpg", quality=90)
     files["brightness"] = _save(ImageEnhance.Brightness(shown).enhance(1.25), out / f"{stem}__brightness.jpg", quality=90)
     files["contrast"] = _save(ImageEnhance.Contrast(shown).enhance(1.3), out / f"{stem}__contrast.jpg", quality=90)
     files["grayscale"] = _save(ImageOps.grayscale(shown), out / f"{stem}__grayscale.jpg", quality=90)
@@ -194,8 +204,8 @@ def score(predicted: set[frozenset[Path]], labels: dict[Path, tuple[str, str]], 
     return out
 
 
-def run_xmpcull(records: list[ImageRecord], rotation_invariant: bool) -> set[frozenset[Path]]:
-    result = find_duplicates(records, rotation_invariant=rotation_invariant)
+def run_xmpcull(records: list[ImageRecord], rotation_invariant: bool, crop_tolerant: bool = False) -> set[frozenset[Path]]:
+    result = find_duplicates(records, rotation_invariant=rotation_invariant, crop_tolerant=crop_tolerant)
     return pairs_from_groups([[m.record.file.path for m in g.members] for g in result.groups])
 
 
@@ -255,6 +265,7 @@ def main() -> None:
         "analyse_seconds": round(analyse_s, 1),
         "hard_negatives_phash_dhash": hard_negative_distances(records),
         "xmpcull_edit": score(run_xmpcull(records, False), labels, edit),
+        "xmpcull_edit_crop_tolerant": score(run_xmpcull(records, False, crop_tolerant=True), labels, edit),
         "xmpcull_rotation_invariant_all": score(run_xmpcull(records, True), labels, everything),
     }
     idd = run_imagededup(paths, out)

@@ -3,7 +3,7 @@ import pytest
 from PIL import Image
 
 from xmpcull.analyse.decode import decode_rendered
-from xmpcull.analyse.hashes import compute_hashes, hamming
+from xmpcull.analyse.hashes import WINDOWS, compute_hashes, hamming
 
 from tests.conftest import FIXTURES
 
@@ -33,3 +33,15 @@ def test_each_variant_is_the_hash_of_the_transposed_picture(index: int) -> None:
     turned = image if PIL_ORDER[index] is None else image.transpose(PIL_ORDER[index])
     # Resizing then transposing equals transposing then resizing, up to float rounding.
     assert hamming(compute_hashes(image).phash_variants[index], compute_hashes(turned).phash) <= 2
+
+
+@pytest.mark.parametrize("window", range(len(WINDOWS)))
+def test_a_cropped_copy_hashes_like_the_matching_window_of_its_original(window: int) -> None:
+    image = decode_rendered(FIXTURES / "photos/mongolels.jpg").image
+    left, top, right, bottom = WINDOWS[window]
+    w, h = image.size
+    cropped = image.crop((round(w * left), round(h * top), round(w * (1 - right)), round(h * (1 - bottom))))
+    original, copy = compute_hashes(image), compute_hashes(cropped)
+    assert hamming(copy.phash, original.window_phashes[window]) <= 6
+    assert hamming(copy.dhash, original.window_dhashes[window]) <= 8
+    assert hamming(copy.phash, original.phash) > hamming(copy.phash, original.window_phashes[window])

@@ -6,6 +6,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from xmpcull.decide.keeper import DEFAULT_CHAIN, choose_keeper, parse_chain, parse_metadata_date
 from xmpcull.errors import ConfigError
@@ -41,8 +43,36 @@ def test_edited_then_metadata_date_then_mtime() -> None:
     assert choose_keeper([plain, developed])[0] is developed
     keeper, reason = choose_keeper([plain, developed, later])
     assert keeper is later and reason.startswith("most recently edited (develop settings, metadata 2021-06-19 12:22")
-    same_date = [rec("d.jpg", developed=True, mdate="2021-01-01", mtime=5), rec("e.jpg", developed=True, mdate="2021-01-01", mtime=7)]
+    same_date = [rec("d.jpg", developed=True, mdate="2021-01-01", mtime=5 * 10**9),
+                 rec("e.jpg", developed=True, mdate="2021-01-01", mtime=9 * 10**9)]
     assert choose_keeper(same_date)[0].file.path.name == "e.jpg"
+
+
+T0 = 1_700_000_000 * 10**9  # 2023-11-14 22:13:20 UTC
+
+
+@given(st.lists(st.integers(0, 1_999_999_999), min_size=2, max_size=5), st.randoms())
+def test_mtimes_within_two_seconds_tie_and_the_next_rule_decides(offsets: list[int], rnd) -> None:
+    # Copies made by cp/rsync/FAT differ by nanoseconds to under 2 s: that is no evidence of an edit.
+    members = [rec(f"copy{k}.jpg", mtime=T0 + off, sharp=10.0 + k) for k, off in enumerate(offsets)]
+    sharpest = members[-1]
+    rnd.shuffle(members)
+    keeper, reason = choose_keeper(members)
+    assert keeper is sharpest
+    assert reason.startswith("sharpest (") and "mtime" not in reason
+
+
+def test_an_mtime_two_seconds_later_wins_and_the_reason_shows_different_values() -> None:
+    old, new = rec("a.jpg", mtime=T0, sharp=999), rec("b.jpg", mtime=T0 + 2 * 10**9)
+    keeper, reason = choose_keeper([old, new])
+    assert keeper is new
+    assert reason == "most recently edited (no develop settings, mtime 2023-11-14 22:13:22 vs no develop settings, mtime 2023-11-14 22:13:20)"
+
+
+def test_a_reason_never_shows_two_equal_values_as_if_one_won() -> None:
+    keeper, reason = choose_keeper([rec("a.jpg", sharp=100.2), rec("b.jpg", sharp=100.1)])
+    assert keeper.file.path.name == "a.jpg"
+    assert reason == "sharpest (sharpness 100, by a fraction)"
 
 
 def test_sharpness_then_rating_then_shortest_path() -> None:

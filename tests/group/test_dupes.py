@@ -148,3 +148,17 @@ def test_raw_and_jpeg_companions_are_one_shot_not_duplicates(tmp_path: Path) -> 
     groups = find_duplicates(_analyse(tmp_path)).groups
     assert any("copy.jpg" in _names(g) for g in groups)
     assert not any({"IMG_1.CR3", "IMG_1.JPG"} <= _names(g) for g in groups)
+
+
+def test_crop_tolerant_option_finds_a_copy_cropped_on_two_sides(tmp_path: Path) -> None:
+    shown = _shown(FIXTURES / "photos" / "mongolels.jpg")
+    w, h = shown.size
+    shown.save(tmp_path / "dunes.jpg", quality=90)
+    shown.crop((int(w * 0.06), 0, w, int(h * 0.95))).save(tmp_path / "dunes_cropped.jpg", quality=85)
+    shutil.copy2(FIXTURES / "photos" / "portrait.jpg", tmp_path / "portrait.jpg")
+    records = _analyse(tmp_path)
+    assert find_duplicates(records).groups == []  # plain pHash loses this crop
+    groups = find_duplicates(records, crop_tolerant=True).groups
+    assert [_names(g) for g in groups] == [{"dunes.jpg", "dunes_cropped.jpg"}]
+    assert groups[0].keeper.file.path.name == "dunes.jpg"  # more pixels
+    assert groups[0].members[1].distance <= 10  # measured against the matching window, not the full hash

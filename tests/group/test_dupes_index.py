@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xmpcull.group.hamming_index import choose_substrings, radius_pairs
+from xmpcull.group.hamming_index import choose_substrings, radius_pairs, radius_pairs_between
 
 hash64 = st.integers(min_value=0, max_value=2**64 - 1)
 
@@ -68,3 +68,15 @@ def test_larger_random_set_with_planted_pairs_is_exact() -> None:
 def test_substring_choice_grows_with_collection_size() -> None:
     # Longer substrings (fewer of them) pay off only once buckets would be crowded.
     assert choose_substrings(100_000, 10) >= choose_substrings(1_000_000, 10)
+
+
+@settings(max_examples=60, deadline=None)
+@given(queries=clustered_hashes(), data=clustered_hashes(), radius=st.integers(0, 12), shared=st.booleans())
+def test_query_against_data_search_equals_brute_force(queries: list[int], data: list[int], radius: int, shared: bool) -> None:
+    if shared:  # data holds near copies of the queries, as window hashes of a cropped original do
+        data = data + [q ^ (1 << (k % 64)) for k, q in enumerate(queries)]
+    truth = {(i, j, (a ^ b).bit_count()) for i, a in enumerate(queries) for j, b in enumerate(data)
+             if (a ^ b).bit_count() <= radius}
+    found = radius_pairs_between(np.array(queries, dtype=np.uint64), np.array(data, dtype=np.uint64), radius, method="mih")
+    assert as_set(found) == truth
+    assert len(found) == len(truth)  # each pair exactly once

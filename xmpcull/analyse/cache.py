@@ -24,7 +24,7 @@ import platformdirs
 from xmpcull.errors import XmpcullError
 from xmpcull.models import CaptureTime, CropEdges, Features, Metadata
 
-FEATURE_VERSION = 1
+FEATURE_VERSION = 2  # 2: window pHash/dHash for crop tolerance
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -86,7 +86,8 @@ def features_to_json(features: Features) -> str:
     # 64-bit hashes as hex: JSON readers elsewhere lose precision above 2**53.
     for name in ("phash", "dhash"):
         data[name] = f"{data[name]:016x}"
-    data["phash_variants"] = [f"{v:016x}" for v in features.phash_variants]
+    for name in ("phash_variants", "window_phashes", "window_dhashes"):
+        data[name] = [f"{v:016x}" for v in getattr(features, name)]
     return json.dumps(data, sort_keys=True)
 
 
@@ -94,7 +95,8 @@ def features_from_json(text: str) -> Features:
     data = json.loads(text)
     data["phash"] = int(data["phash"], 16)
     data["dhash"] = int(data["dhash"], 16)
-    data["phash_variants"] = tuple(int(v, 16) for v in data["phash_variants"])
+    for name in ("phash_variants", "window_phashes", "window_dhashes"):
+        data[name] = tuple(int(v, 16) for v in data.get(name, ()))
     return Features(**data)
 
 

@@ -6,8 +6,14 @@ gradients, 64 bits) is a second, independent opinion used to verify
 near-duplicate candidates. The pHash of all 8 dihedral transforms (rotations
 and mirrors) is kept so rotation/flip-invariant matching needs no re-decode.
 
+Crops: pHash does not survive trimming 5 % off a side (the DCT grid moves).
+So the pHash and dHash of a few sub-windows of the picture are kept too
+(``WINDOWS``: the four corner-anchored 95 % windows and the central 90 %):
+a cropped copy's full hash lands near one window hash of its original.
+
 Speed matters here (it runs once per image): the grey image is shrunk once to
-32x32 and the 8 variants are array transposes of that, not 8 resizes.
+32x32 and the 8 variants are array transposes of that, not 8 resizes; the
+windows are resampled from one 128 px grey copy, not from the 512 px image.
 """
 
 from __future__ import annotations
@@ -35,6 +41,16 @@ DIHEDRAL: tuple[Callable[[np.ndarray], np.ndarray], ...] = (
     lambda a: a.T,
     lambda a: np.rot90(a, 2).T,
 )
+# Sub-windows as fractions trimmed off (left, top, right, bottom), chosen by measuring
+# random crops of up to 10 % per side (bench/RESULTS.md, Duplicates).
+WINDOWS: tuple[tuple[float, float, float, float], ...] = (
+    (0.05, 0.05, 0.0, 0.0),
+    (0.0, 0.05, 0.05, 0.0),
+    (0.05, 0.0, 0.0, 0.05),
+    (0.0, 0.0, 0.05, 0.05),
+    (0.05, 0.05, 0.05, 0.05),
+)
+_WINDOW_SOURCE_SIDE = 128  # long side of the grey copy the windows are cut from
 _BIT_WEIGHTS = 1 << np.arange(HASH_SIZE * HASH_SIZE - 1, -1, -1, dtype=np.uint64)
 
 
@@ -43,6 +59,8 @@ class ImageHashes:
     phash: int
     dhash: int
     phash_variants: tuple[int, ...]
+    window_phashes: tuple[int, ...] = ()  # pHash of each of WINDOWS
+    window_dhashes: tuple[int, ...] = ()  # dHash of each of WINDOWS
 
 
 def _bits_to_int(bits: np.ndarray) -> int:
@@ -56,9 +74,33 @@ def phash_of_array(grey32: np.ndarray) -> int:
     return _bits_to_int(low > np.median(low))
 
 
-def dhash_of(grey: Image.Image) -> int:
-    pixels = np.asarray(grey.resize((HASH_SIZE + 1, HASH_SIZE), Image.Resampling.LANCZOS), dtype=np.float64)
+def dhash_of(grey: Image.Image, box: tuple[float, float, float, float] | None = None) -> int:
+    pixels = np.asarray(grey.resize((HASH_SIZE + 1, HASH_SIZE), Image.Resampling.LANCZOS, box=box), dtype=np.float64)
     return _bits_to_int(pixels[:, 1:] > pixels[:, :-1])
+
+
+def window_hashes(grey: Image.Image) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(pHashes, dHashes) of ``WINDOWS`` of a grey image."""
+    scale = _WINDOW_SOURCE_SIDE / max(grey.size)
+    small = grey.resize((max(1, round(grey.width * scale)), max(1, round(grey.height * scale))), Image.Resampling.BOX) if scale < 1 else grey
+    w, h = small.size
+    phashes, dhashes = [], []
+    for left, top, right, bottom in WINDOWS:
+        box = (w * left, h * top, w * (1 - right), h * (1 - bottom))
+        grey32 = np.asarray(small.resize((_PHASH_SIDE, _PHASH_SIDE), Image.Resampling.LANCZOS, box=box), dtype=np.float64)
+        phashes.append(phash_of_array(grey32))
+        dhashes.append(dhash_of(small, box))
+    return tuple(phashes), tuple(dhashes)
+
+
+def is_informative(phash: int, dhash: int) -> bool:
+    """False for hashes of a flat or featureless picture, which match each other whatever the picture.
+
+    A median split gives exactly 32 ones unless DCT coefficients tie, which only
+    happens on flat images (a uniform image sets the DC bit alone); a flat
+    image has no increasing gradient either, so its dHash is (nearly) 0.
+    """
+    return abs(phash.bit_count() - 32) <= 4 and dhash.bit_count() >= 4
 
 
 def compute_hashes(image: Image.Image) -> ImageHashes:
@@ -66,7 +108,8 @@ def compute_hashes(image: Image.Image) -> ImageHashes:
     grey = image.convert("L")
     grey32 = np.asarray(grey.resize((_PHASH_SIDE, _PHASH_SIDE), Image.Resampling.LANCZOS), dtype=np.float64)
     variants = tuple(phash_of_array(np.ascontiguousarray(t(grey32))) for t in DIHEDRAL)
-    return ImageHashes(phash=variants[0], dhash=dhash_of(grey), phash_variants=variants)
+    windows = window_hashes(grey)
+    return ImageHashes(variants[0], dhash_of(grey), variants, windows[0], windows[1])
 
 
 def hamming(a: int, b: int) -> int:

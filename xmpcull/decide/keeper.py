@@ -51,14 +51,29 @@ def parse_metadata_date(text: str | None) -> float | None:
     return parsed.timestamp()
 
 
+MTIME_TOLERANCE_S = 2.0  # FAT stores mtimes in 2 s steps; copies differ by less than that by accident
+
+
 def _edited(r: ImageRecord) -> tuple[float, ...]:
     # Develop settings first: an edited file beats an untouched one whatever the clocks say.
     date = parse_metadata_date(r.metadata.metadata_date)
     return (
         1.0 if r.metadata.has_develop_settings else 0.0,
         date if date is not None else float("-inf"),
-        float(r.file.mtime_ns),
+        r.file.mtime_ns / 1e9,
     )
+
+
+def _edited_survivors(field: Sequence[ImageRecord], scores: list[tuple[float, ...]]) -> list[int]:
+    """Indices of the most recently edited; mtimes within MTIME_TOLERANCE_S of the latest count as equal.
+
+    The tolerance is measured from the latest mtime (not chained), so the
+    outcome does not depend on member order.
+    """
+    head = max(s[:2] for s in scores)
+    tied = [i for i, s in enumerate(scores) if s[:2] == head]
+    latest = max(scores[i][2] for i in tied)
+    return [i for i in tied if latest - scores[i][2] < MTIME_TOLERANCE_S]
 
 
 def _sharpness(r: ImageRecord) -> tuple[float, ...]:
@@ -78,7 +93,7 @@ def _show_edited(score: tuple[float, ...]) -> str:
     parts = ["develop settings" if developed else "no develop settings"]
     if date != float("-inf"):
         parts.append("metadata " + dt.datetime.fromtimestamp(date, dt.timezone.utc).strftime("%Y-%m-%d %H:%M"))
-    parts.append("mtime " + dt.datetime.fromtimestamp(mtime / 1e9, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S"))
+    parts.append("mtime " + dt.datetime.fromtimestamp(mtime, dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S"))
     return ", ".join(parts)
 
 
@@ -132,15 +147,21 @@ def choose_keeper(
     reasons: list[str] = []
     for rule in rules:
         scores = [rule.score(r) for r in field]
-        best = max(scores)
-        survivors = [r for r, s in zip(field, scores, strict=True) if s == best]
-        if len(survivors) < len(field):
-            runner_up = max(s for s in scores if s != best)
+        if rule.name == "most_recently_edited":
+            keep = _edited_survivors(field, scores)
+        else:
+            keep = [i for i, s in enumerate(scores) if s == max(scores)]
+        if len(keep) < len(field):
+            best = max(scores[i] for i in keep)
+            runner_up = max(s for i, s in enumerate(scores) if i not in keep)
+            shown_best, shown_other = (rule.show(best), rule.show(runner_up)) if rule.show else ("", "")
             if rule.show is None:
                 reasons.append(rule.label)
+            elif shown_best == shown_other:  # the values differ below the shown precision: say so, not "a vs a"
+                reasons.append(f"{rule.label} ({shown_best}, by a fraction)")
             else:
-                reasons.append(f"{rule.label} ({rule.show(best)} vs {rule.show(runner_up)})")
-            field = survivors
+                reasons.append(f"{rule.label} ({shown_best} vs {shown_other})")
+            field = [field[i] for i in keep]
         if len(field) == 1:
             break
     if len(field) > 1:

@@ -16,6 +16,13 @@ Why this shape:
   every run, unchanged when lesser copies are added; they change only when a
   new file becomes the keeper. Similar-set IDs use the smallest member digest.
 * RAW+JPEG companions of one shot are one shot: never duplicates of each other.
+* Small crops: a cropped copy's full pHash lands near the pHash of one stored
+  sub-window of its original (``analyse.hashes.WINDOWS``). Full hashes are
+  searched against window hashes (a bipartite multi-index join), and each hit
+  is confirmed by the dHash of the same full/window pair.
+* Flat or featureless pictures (blown-out frames, grey stubs) have degenerate
+  hashes that match each other whatever the picture: they are never near
+  duplicates, only exact ones (same bytes).
 """
 
 from __future__ import annotations
@@ -26,9 +33,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from xmpcull.analyse.hashes import hamming
+from xmpcull.analyse.hashes import WINDOWS, hamming, is_informative
 from xmpcull.decide.keeper import DEFAULT_CHAIN, choose_keeper
-from xmpcull.group.hamming_index import radius_pairs
+from xmpcull.group.hamming_index import radius_pairs, radius_pairs_between
 from xmpcull.models import ImageRecord
 
 # Thresholds (bits out of 64), justified in docs/dupes.md and measured in bench/RESULTS.md:
@@ -37,6 +44,7 @@ DEFAULT_THRESHOLD = 10  # pHash, same value as imagededup's default
 DEFAULT_DHASH_THRESHOLD = 12  # dHash confirmation
 ROTATED_THRESHOLD_MARGIN = 2  # rotated matches have no dHash opinion: ask more of pHash
 DEFAULT_SIMILAR_THRESHOLD = 18  # pHash, the looser same-scene tier
+DEFAULT_CROP_DHASH_THRESHOLD = 10  # dHash confirmation of a full/window (crop) match
 
 
 @dataclass(frozen=True)
@@ -95,6 +103,11 @@ class _Unit:
     def digest(self) -> str:
         return self.rep.features.digest  # type: ignore[union-attr]
 
+    @property
+    def informative(self) -> bool:
+        f = self.rep.features
+        return f is not None and is_informative(f.phash, f.dhash)
+
 
 class _UnionFind:
     def __init__(self, n: int) -> None:
@@ -130,37 +143,66 @@ def _are_companions(a: _Unit, b: _Unit) -> bool:
 
 
 def _near_edges(
-    units: Sequence[_Unit], threshold: int, dhash_threshold: int, rotation_invariant: bool
+    units: Sequence[_Unit], threshold: int, dhash_threshold: int, rotation_invariant: bool,
+    crop_dhash_threshold: int | None = DEFAULT_CROP_DHASH_THRESHOLD,
 ) -> dict[tuple[int, int], int]:
-    """Confirmed near-duplicate pairs (i < j) -> pHash distance."""
-    n = len(units)
+    """Confirmed near-duplicate pairs (i < j) -> pHash distance.
+
+    ``crop_dhash_threshold=None`` turns the crop (full/window) search off.
+    """
+    idx = [i for i, u in enumerate(units) if u.informative]  # flat pictures only match by bytes
+    n = len(idx)
     if n < 2:
         return {}
+    feats = [units[i].rep.features for i in idx]
     edges: dict[tuple[int, int], int] = {}
+
+    def add(a: int, b: int, d: int) -> None:
+        key = (min(idx[a], idx[b]), max(idx[a], idx[b]))
+        if a != b and d < edges.get(key, 99):
+            edges[key] = d
+
     if not rotation_invariant:
-        ph = np.array([u.rep.features.phash for u in units], dtype=np.uint64)  # type: ignore[union-attr]
+        ph = np.array([f.phash for f in feats], dtype=np.uint64)  # type: ignore[union-attr]
         pairs = radius_pairs(ph, threshold)
         for i, j, d in zip(pairs.left.tolist(), pairs.right.tolist(), pairs.distance.tolist(), strict=True):
-            if hamming(units[i].rep.features.dhash, units[j].rep.features.dhash) <= dhash_threshold:  # type: ignore[union-attr]
-                edges[(i, j)] = d
+            if hamming(feats[i].dhash, feats[j].dhash) <= dhash_threshold:  # type: ignore[union-attr]
+                add(i, j, d)
     else:
         # Stack all 8 dihedral variants; a pair counts when one side is an untransformed pHash.
-        stacked = np.array(
-            [u.rep.features.phash_variants[k] for k in range(8) for u in units], dtype=np.uint64  # type: ignore[union-attr]
-        )
+        stacked = np.array([f.phash_variants[k] for k in range(8) for f in feats], dtype=np.uint64)  # type: ignore[union-attr]
         pairs = radius_pairs(stacked, threshold)
         for a, b, d in zip(pairs.left.tolist(), pairs.right.tolist(), pairs.distance.tolist(), strict=True):
             (va, i), (vb, j) = divmod(a, n), divmod(b, n)
             if i == j or (va and vb):
                 continue
-            key = (min(i, j), max(i, j))
             if va == 0 and vb == 0:
-                ok = hamming(units[i].rep.features.dhash, units[j].rep.features.dhash) <= dhash_threshold  # type: ignore[union-attr]
+                ok = hamming(feats[i].dhash, feats[j].dhash) <= dhash_threshold  # type: ignore[union-attr]
             else:
                 ok = d <= threshold - ROTATED_THRESHOLD_MARGIN
-            if ok and d < edges.get(key, 99):
-                edges[key] = d
+            if ok:
+                add(i, j, d)
+    if crop_dhash_threshold is not None:
+        for i, j, d in _crop_matches(feats, threshold, crop_dhash_threshold):
+            add(i, j, d)
     return {k: d for k, d in edges.items() if not _are_companions(units[k[0]], units[k[1]])}
+
+
+def _crop_matches(feats: Sequence, threshold: int, dhash_threshold: int) -> list[tuple[int, int, int]]:
+    """(i, j, pHash distance) where the full picture i matches a sub-window of picture j on both hashes."""
+    k = len(WINDOWS)
+    owners = [j for j, f in enumerate(feats) if len(f.window_phashes) == k]
+    if not owners:
+        return []
+    full = np.array([f.phash for f in feats], dtype=np.uint64)
+    windows = np.array([h for j in owners for h in feats[j].window_phashes], dtype=np.uint64)
+    pairs = radius_pairs_between(full, windows, threshold)
+    out = []
+    for i, w, d in zip(pairs.left.tolist(), pairs.right.tolist(), pairs.distance.tolist(), strict=True):
+        j, slot = owners[w // k], w % k
+        if i != j and hamming(feats[i].dhash, feats[j].window_dhashes[slot]) <= dhash_threshold:
+            out.append((i, j, d))
+    return out
 
 
 def _rank(neighbours: dict[int, int], remaining: set[int], node: int) -> tuple[int, int, int]:
@@ -206,14 +248,15 @@ def complete_linkage_clusters(n: int, edges: dict[tuple[int, int], int]) -> list
     return clusters
 
 
-def _distance(a: ImageRecord, b: ImageRecord, rotation_invariant: bool) -> int:
+def _distance(a: ImageRecord, b: ImageRecord, rotation_invariant: bool, windows: bool = True) -> int:
     fa, fb = a.features, b.features
     assert fa is not None and fb is not None
     if fa.digest == fb.digest:
         return 0
-    if rotation_invariant:
-        return min(hamming(v, fb.phash) for v in fa.phash_variants)
-    return hamming(fa.phash, fb.phash)
+    variants = fa.phash_variants if rotation_invariant else (fa.phash,)
+    # A cropped copy is near a sub-window of the other picture, not its full hash.
+    crops = [hamming(fa.phash, w) for w in fb.window_phashes] + [hamming(fb.phash, w) for w in fa.window_phashes]
+    return min([hamming(v, fb.phash) for v in variants] + (crops if windows else []))
 
 
 def _short_ids(prefix: str, digests: Sequence[str]) -> list[str]:
@@ -244,14 +287,21 @@ def find_duplicates(
     *,
     dhash_threshold: int = DEFAULT_DHASH_THRESHOLD,
     keeper_chain: Sequence[str] = DEFAULT_CHAIN,
+    crop_tolerant: bool = False,
+    crop_dhash_threshold: int = DEFAULT_CROP_DHASH_THRESHOLD,
 ) -> DupeResult:
     """Duplicate groups (exact and near) and similar sets among analysed records.
 
     Records that failed analysis are ignored. ``similar_threshold=None`` skips
-    the similar tier. Output order is stable: groups by ID.
+    the similar tier. ``crop_tolerant`` also matches small crops (full hash of
+    one picture against sub-window hashes of the other). Output order is
+    stable: groups by ID.
     """
     units = _units(records)
-    clusters = complete_linkage_clusters(len(units), _near_edges(units, threshold, dhash_threshold, rotation_invariant))
+    edges = _near_edges(
+        units, threshold, dhash_threshold, rotation_invariant, crop_dhash_threshold if crop_tolerant else None
+    )
+    clusters = complete_linkage_clusters(len(units), edges)
     clustered = {i for c in clusters for i in c}
     clusters += [[i] for i, u in enumerate(units) if i not in clustered and len(u.records) > 1]
 
@@ -289,6 +339,7 @@ def _similar_sets(
         leaders.append((keeper, gid, unit))
         grouped.update(cluster)
     leaders += [(u.rep, None, u) for i, u in enumerate(units) if i not in grouped]
+    leaders = [leader for leader in leaders if leader[2].informative]  # flat pictures are alike by accident
     if len(leaders) < 2:
         return []
     ph = np.array([r.features.phash for r, _, _ in leaders], dtype=np.uint64)  # type: ignore[union-attr]
@@ -303,7 +354,7 @@ def _similar_sets(
         medoid = leaders[min(cluster, key=lambda i: (sum(edges.get((min(i, j), max(i, j)), 0) for j in cluster), i))][0]
         members = tuple(
             sorted(
-                (SimilarMember(leaders[i][0], _distance(medoid, leaders[i][0], False), leaders[i][1]) for i in cluster),
+                (SimilarMember(leaders[i][0], _distance(medoid, leaders[i][0], False, windows=False), leaders[i][1]) for i in cluster),
                 key=lambda m: (m.distance, str(m.record.file.path)),
             )
         )

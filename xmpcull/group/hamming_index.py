@@ -219,3 +219,90 @@ def _cross(
             rep, ia, ib = rep[keep], ia[keep], ib[keep]
         yield order[start[a[rep]] + ia], order[start[b[rep]] + ib]
         lo = hi
+
+
+def brute_force_between(queries: np.ndarray, data: np.ndarray, radius: int, block: int = 1024) -> Pairs:
+    """O(Q x D) reference for ``radius_pairs_between``."""
+    q, d_all = as_hash_array(queries), as_hash_array(data)
+    lefts, rights, dists = [], [], []
+    for start in range(0, q.size, block):
+        d = popcount(q[start : start + block, None] ^ d_all[None, :])
+        i, j = np.nonzero(d <= radius)
+        lefts.append(i + start)
+        rights.append(j)
+        dists.append(d[i, j].astype(np.uint8))
+    return _concat(lefts, rights, dists)
+
+
+def radius_pairs_between(queries: object, data: object, radius: int, method: str = "auto") -> Pairs:
+    """Every (query i, data j) with hamming(queries[i], data[j]) <= radius, exactly once.
+
+    ``left`` indexes ``queries``, ``right`` indexes ``data`` (no ``left < right``
+    order here). Same multi-index hashing as ``radius_pairs``, but buckets of the
+    queries are joined with buckets of the data in both mask directions.
+    """
+    if not 0 <= radius <= MAX_RADIUS:
+        raise ValueError(f"radius must be in 0..{MAX_RADIUS}, got {radius}")
+    q, d_all = as_hash_array(queries), as_hash_array(data)
+    if method == "brute" or (method == "auto" and q.size * d_all.size < _BRUTE_FORCE_BELOW**2):
+        return brute_force_between(q, d_all, radius)
+    if method not in ("auto", "mih"):
+        raise ValueError(f"unknown method {method!r}")
+    # Cost of a Q x D join is about that of a self-join of sqrt(2 Q D) hashes.
+    m = max(3, choose_substrings(max(int(math.sqrt(2.0 * q.size * d_all.size)), 2), radius))
+    subs = _split(m, radius)
+    lefts, rights, dists = [], [], []
+    for index, sub in enumerate(subs):
+        if sub.threshold < 0:
+            continue
+        for i, j in _candidates_between(q, d_all, sub):
+            x = q[i] ^ d_all[j]
+            d = popcount(x)
+            ok = d <= radius
+            for prev in subs[:index]:  # found already in an earlier substring
+                if prev.threshold >= 0:
+                    ok &= popcount(x & np.uint64(prev.mask)) > prev.threshold
+            lefts.append(i[ok])
+            rights.append(j[ok])
+            dists.append(d[ok])
+    return _concat(lefts, rights, dists)
+
+
+def _buckets(h: np.ndarray, sub: _Substring) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    keys = ((h >> np.uint64(sub.shift)) & np.uint64((1 << sub.bits) - 1)).astype(np.int64)
+    order = np.argsort(keys, kind="stable")
+    uniq, start, count = np.unique(keys[order], return_index=True, return_counts=True)
+    return order, uniq, start, count
+
+
+def _candidates_between(q: np.ndarray, d: np.ndarray, sub: _Substring) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    q_order, q_uniq, q_start, q_count = _buckets(q, sub)
+    d_order, d_uniq, d_start, d_count = _buckets(d, sub)
+    slot = np.full(1 << sub.bits, -1, dtype=np.int32)  # data key -> position in d_uniq
+    slot[d_uniq] = np.arange(d_uniq.size, dtype=np.int32)
+    for e in _masks(sub.bits, sub.threshold):
+        found = slot[q_uniq ^ e]
+        a = np.nonzero(found >= 0)[0]
+        if a.size:
+            b = found[a].astype(np.int64)
+            yield from _cross_between(q_order, q_start, q_count, a, d_order, d_start, d_count, b)
+
+
+def _cross_between(
+    q_order: np.ndarray, q_start: np.ndarray, q_count: np.ndarray, a: np.ndarray,
+    d_order: np.ndarray, d_start: np.ndarray, d_count: np.ndarray, b: np.ndarray,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """All (query in bucket a[k], datum in bucket b[k]) pairs, in bounded chunks."""
+    ca, cb = q_count[a].astype(np.int64), d_count[b].astype(np.int64)
+    sizes = ca * cb
+    ends = np.cumsum(sizes)
+    lo = 0
+    while lo < a.size:
+        base = ends[lo - 1] if lo else 0
+        hi = max(int(np.searchsorted(ends, base + _CHUNK_PAIRS, side="right")), lo + 1)
+        k = np.arange(lo, hi)
+        n = sizes[k]
+        rep = np.repeat(k, n)
+        within = np.arange(int(n.sum()), dtype=np.int64) - np.repeat(np.cumsum(n) - n, n)
+        yield q_order[q_start[a[rep]] + within // cb[rep]], d_order[d_start[b[rep]] + within % cb[rep]]
+        lo = hi
