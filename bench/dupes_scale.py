@@ -5,7 +5,7 @@ random original). Each size runs in a fresh process so peak RSS is its own.
 Recall is checked against faiss IndexBinaryFlat range_search (brute force) on
 the 100,000 set.
 
-    /work/venv/bin/python bench/dupes_scale.py [--sizes 100000 1000000] [--radius 10]
+    /work/venv/bin/python bench/dupes_scale.py [--sizes 100000 1000000] [--radius 10] [--windows 5]
 """
 
 from __future__ import annotations
@@ -50,18 +50,33 @@ def faiss_pairs(hashes: np.ndarray, radius: int) -> set[tuple[int, int]]:
     return pairs
 
 
-def one_run(n: int, radius: int, check: bool) -> dict[str, object]:
-    from xmpcull.group.hamming_index import choose_substrings, radius_pairs
+def windows_of(hashes: np.ndarray, k: int, seed: int = 2) -> np.ndarray:
+    """k window hashes per hash: the hash with 4-12 bits flipped (measured range of real sub-windows)."""
+    rng = np.random.default_rng(seed)
+    out = np.repeat(hashes, k)
+    for _ in range(12):
+        bits = rng.integers(0, 64, out.size).astype(np.uint64)
+        out ^= np.where(rng.random(out.size) < 0.6, np.uint64(1) << bits, np.uint64(0))
+    return out
+
+
+def one_run(n: int, radius: int, check: bool, windows: int = 0) -> dict[str, object]:
+    from xmpcull.group.hamming_index import choose_substrings, radius_pairs, radius_pairs_between
 
     hashes = synthetic(n, radius)
     start = time.perf_counter()
     found = radius_pairs(hashes, radius)
+    if windows:  # the --crop-tolerant search: every full hash against every window hash
+        crop_pairs = len(radius_pairs_between(hashes, windows_of(hashes, windows), radius))
     seconds = time.perf_counter() - start
     out: dict[str, object] = {
         "n": n, "radius": radius, "pairs": len(found), "seconds": round(seconds, 2),
         "substrings": choose_substrings(n, radius),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
+    if windows:
+        out["windows_per_hash"] = windows
+        out["crop_pairs"] = crop_pairs
     if check:
         start = time.perf_counter()
         truth = faiss_pairs(hashes, radius)
@@ -76,15 +91,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--radius", type=int, default=10)
+    parser.add_argument("--windows", type=int, default=0, help="also time the crop search with this many window hashes per hash")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--check", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(one_run(args.one, args.radius, args.check)))
+        print(json.dumps(one_run(args.one, args.radius, args.check, args.windows)))
         return
     for n in args.sizes:
-        cmd = [sys.executable, __file__, "--one", str(n), "--radius", str(args.radius)]
-        if n <= 100_000:
+        cmd = [sys.executable, __file__, "--one", str(n), "--radius", str(args.radius), "--windows", str(args.windows)]
+        if n <= 100_000 and not args.windows:
             cmd.append("--check")
         print(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip(), flush=True)
 

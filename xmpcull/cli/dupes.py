@@ -54,7 +54,6 @@ def sidecar_items(result: DupeResult, records: Sequence[ImageRecord], label: str
 @click.option("--threshold", type=click.IntRange(0, 16), default=None, help="pHash bits (of 64) for a near duplicate [config: 10].")
 @click.option("--similar-threshold", type=click.IntRange(0, 24), default=None, help="pHash bits for a similar set [config: 18].")
 @click.option("--rotation-invariant", is_flag=True, help="Also match copies turned 90/180 degrees or mirrored in their pixels.")
-@click.option("--crop-tolerant", is_flag=True, help="Also match copies cropped a little (about 5 % a side); may pair two shots of one scene (docs/dupes.md).")
 @click.option("--format", "extra_format", type=click.Choice(["imagededup"]), default=None, help="Also write imagededup's {file: [duplicates]} mapping beside the report.")
 @click.option("--label", default=None, help="Colour label for non-keepers (default: the config's duplicate outcome, Red); '' for none.")
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Your TOML config.")
@@ -68,7 +67,6 @@ def dupes(
     threshold: int | None,
     similar_threshold: int | None,
     rotation_invariant: bool,
-    crop_tolerant: bool,
     extra_format: str | None,
     label: str | None,
     config_path: Path | None,
@@ -82,7 +80,7 @@ def dupes(
     """Find exact and near-duplicate pictures under ROOTS and pick a keeper in each group.
 
     Near duplicates survive resizing, recompression, format changes, EXIF
-    stripping and light edits (small crops with --crop-tolerant). Nothing is moved: see `xmpcull move`.
+    stripping, small crops and light edits. Nothing is moved: see `xmpcull move`.
     Sidecars get DupGroup, DupRole, DupDistance, KeeperReason, the keyword
     xmpcull|dupes|<id> and, on non-keepers, a colour label (never over yours).
     """
@@ -91,7 +89,7 @@ def dupes(
     settings = config.dupes
     result = find_duplicates(
         analysis.records, settings.threshold, settings.similar_threshold, rotation_invariant,
-        dhash_threshold=settings.dhash_threshold, keeper_chain=settings.keeper_chain, crop_tolerant=crop_tolerant,
+        dhash_threshold=settings.dhash_threshold, keeper_chain=settings.keeper_chain,
     )
     idd_path = report_path.with_name(report_path.stem + ".imagededup.json") if extra_format == "imagededup" else None
     write_dupe_report(result, analysis.roots, report_path, csv_path, idd_path, analysis.records)

@@ -51,7 +51,7 @@ def parse_metadata_date(text: str | None) -> float | None:
     return parsed.timestamp()
 
 
-MTIME_TOLERANCE_S = 2.0  # FAT stores mtimes in 2 s steps; copies differ by less than that by accident
+MTIME_TOLERANCE_NS = 2 * 10**9  # FAT stores mtimes in 2 s steps; copies differ by less than that by accident
 
 
 def _edited(r: ImageRecord) -> tuple[float, ...]:
@@ -65,15 +65,15 @@ def _edited(r: ImageRecord) -> tuple[float, ...]:
 
 
 def _edited_survivors(field: Sequence[ImageRecord], scores: list[tuple[float, ...]]) -> list[int]:
-    """Indices of the most recently edited; mtimes within MTIME_TOLERANCE_S of the latest count as equal.
+    """Indices of the most recently edited; mtimes within MTIME_TOLERANCE_NS of the latest count as equal.
 
     The tolerance is measured from the latest mtime (not chained), so the
     outcome does not depend on member order.
     """
     head = max(s[:2] for s in scores)
     tied = [i for i, s in enumerate(scores) if s[:2] == head]
-    latest = max(scores[i][2] for i in tied)
-    return [i for i in tied if latest - scores[i][2] < MTIME_TOLERANCE_S]
+    latest = max(field[i].file.mtime_ns for i in tied)  # integers: floats blur nanoseconds at this size
+    return [i for i in tied if latest - field[i].file.mtime_ns < MTIME_TOLERANCE_NS]
 
 
 def _sharpness(r: ImageRecord) -> tuple[float, ...]:
