@@ -196,30 +196,31 @@ def _candidates(h: np.ndarray, sub: _Substring) -> Iterator[tuple[np.ndarray, np
             yield from _cross(order, start, count, a, b, same=(e == 0))
 
 
+def _chunks(sizes: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(bucket pair k, position within its sizes[k] products) for every product, in bounded chunks."""
+    ends = np.cumsum(sizes)
+    lo = 0
+    while lo < sizes.size:
+        base = ends[lo - 1] if lo else 0
+        hi = max(int(np.searchsorted(ends, base + _CHUNK_PAIRS, side="right")), lo + 1)
+        k = np.arange(lo, hi)
+        n = sizes[k]
+        yield np.repeat(k, n), np.arange(int(n.sum()), dtype=np.int64) - np.repeat(np.cumsum(n) - n, n)
+        lo = hi
+
+
 def _cross(
     order: np.ndarray, start: np.ndarray, count: np.ndarray, a: np.ndarray, b: np.ndarray, same: bool
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """All (member of bucket a[k], member of bucket b[k]) pairs, in bounded chunks."""
     ca, cb = count[a].astype(np.int64), count[b].astype(np.int64)
-    sizes = ca * cb
-    ends = np.cumsum(sizes)
-    lo = 0
-    while lo < a.size:
-        base = ends[lo - 1] if lo else 0
-        hi = int(np.searchsorted(ends, base + _CHUNK_PAIRS, side="right"))
-        hi = max(hi, lo + 1)
-        k = np.arange(lo, hi)
-        n = sizes[k]
-        rep = np.repeat(k, n)
-        within = np.arange(int(n.sum()), dtype=np.int64) - np.repeat(np.cumsum(n) - n, n)
+    for rep, within in _chunks(ca * cb):
         ia = within // cb[rep]
         ib = within % cb[rep]
         if same:
             keep = ia < ib
             rep, ia, ib = rep[keep], ia[keep], ib[keep]
         yield order[start[a[rep]] + ia], order[start[b[rep]] + ib]
-        lo = hi
-
 
 def brute_force_between(queries: np.ndarray, data: np.ndarray, radius: int, block: int = 1024) -> Pairs:
     """O(Q x D) reference for ``radius_pairs_between``."""
@@ -294,15 +295,5 @@ def _cross_between(
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """All (query in bucket a[k], datum in bucket b[k]) pairs, in bounded chunks."""
     ca, cb = q_count[a].astype(np.int64), d_count[b].astype(np.int64)
-    sizes = ca * cb
-    ends = np.cumsum(sizes)
-    lo = 0
-    while lo < a.size:
-        base = ends[lo - 1] if lo else 0
-        hi = max(int(np.searchsorted(ends, base + _CHUNK_PAIRS, side="right")), lo + 1)
-        k = np.arange(lo, hi)
-        n = sizes[k]
-        rep = np.repeat(k, n)
-        within = np.arange(int(n.sum()), dtype=np.int64) - np.repeat(np.cumsum(n) - n, n)
+    for rep, within in _chunks(ca * cb):
         yield q_order[q_start[a[rep]] + within // cb[rep]], d_order[d_start[b[rep]] + within % cb[rep]]
-        lo = hi
