@@ -226,3 +226,28 @@ def test_a_hostile_messy_tree_is_reported_and_nothing_is_lost(tmp_path: Path) ->
     assert (root / "dunes.xmp").read_bytes() == BILLION_LAUGHS  # reported, never overwritten
     assert (root / "sub" / "jet\nnew line ünï.xmp").exists()  # the odd name went through
     assert summary["analysed"] == 2
+
+
+def test_rerun_with_nothing_new_parses_no_xmp(shoot: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from xmpcull import run as run_module
+    from xmpcull.config import load_config
+
+    config = load_config()
+    options = run_module.RunOptions(config=config, write_options=config.write_options, cache_path=tmp_path / "c.sqlite", jobs=1)
+    run_module.run_pipeline([shoot], options)
+    run_module.run_pipeline([shoot], options)  # sidecars now exist: metadata is read again once
+    before = snapshot(shoot)
+    calls: list[str] = []
+    real_write_each, real_read = run_module.write_each, run_module.read_sidecar
+    monkeypatch.setattr(run_module, "write_each", lambda items, opts: calls.append("write") or real_write_each(items, opts))
+    monkeypatch.setattr(run_module, "read_sidecar", lambda *a, **k: calls.append("read") or real_read(*a, **k))
+    result = run_module.run_pipeline([shoot], options)
+    assert calls == ["write"]  # called with nothing to write
+    assert snapshot(shoot) == before and result.summary()["sidecars_changed"] == 0
+    # A sidecar edited behind our back is merged again, the rest still skipped.
+    sidecar = shoot / "a/jet.xmp"
+    subprocess.run(["exiftool", "-q", "-overwrite_original", "-XMP:Label=Blue", str(sidecar)], check=True)
+    calls.clear()
+    result = run_module.run_pipeline([shoot], options)
+    assert calls == ["read", "write", "read"]  # its previous decision, the merge, the read-back for the memo
+    assert exiftool_tags(sidecar, "XMP:Label")["XMP-xmp:Label"] == "Blue"

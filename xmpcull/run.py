@@ -33,6 +33,7 @@ from xmpcull.report.writers import CsvWriter, write_json
 from xmpcull.sidecar import (
     CLEAR,
     BurstFields,
+    DecisionFields,
     DupeFields,
     SidecarItem,
     SidecarState,
@@ -42,6 +43,7 @@ from xmpcull.sidecar import (
     read_sidecar,
     write_each,
 )
+from xmpcull.sidecar.memo import WriteMemo
 
 REPORT_VERSION = 1
 REPORT_DIR_NAME = ".xmpcull"
@@ -160,12 +162,13 @@ def run_pipeline(roots: Sequence[Path], options: RunOptions, progress: Progress 
 
     result = RunResult(analysis=analysis, dupes=dupes, bursts=bursts)
     result.failures.extend(analysis.failures)
+    memo = _memo_for(options, leaders)
     dupe_fields = _dupe_fields(dupes)
     burst_fields = _burst_fields(bursts)
     for record in leaders:
         path = record.file.path
         crop = crop_of.get(path)
-        previous = _previous_state(record, result.failures)
+        previous = _previous_decision(record, memo, options.write_options, result.failures)
         dupe = dupe_fields.get(path)
         burst = burst_fields.get(path)
         inputs = DecisionInputs(
@@ -180,23 +183,14 @@ def run_pipeline(roots: Sequence[Path], options: RunOptions, progress: Progress 
             crop_confidence=crop.confidence if config.crops.apply and crop is not None and crop.ok else None,
             current_rating=record.metadata.rating,
             current_label=record.metadata.label,
-            previous=previous.decision if previous else None,
+            previous=previous,
         )
         result.outcomes.append(
             ImageOutcome(record, decide(inputs, config.policy), quality.get(path), dupe, burst, crop)
         )
 
-    written = options.write_sidecars and not options.write_options.dry_run
     if options.write_sidecars:
-        for outcome, write in zip(
-            result.outcomes, write_each([_sidecar_item(o) for o in result.outcomes], options.write_options)
-        ):
-            if isinstance(write, WriteResult):
-                result.sidecar_results.append(write)
-                _settle_crop(outcome, write, written)
-            else:
-                result.failures.append(write)
-                _settle_crop(outcome, None, written)
+        _write_sidecars(result, options, memo)
     else:
         for outcome in result.outcomes:
             _settle_crop(outcome, None, written=False)
@@ -250,12 +244,26 @@ def _follows_a_raw(record: ImageRecord, analysed_raws: set[Path]) -> bool:
     return not record.file.is_raw and any(c in analysed_raws for c in record.file.companions)
 
 
-def _previous_state(record: ImageRecord, failures: list[FileFailure]) -> SidecarState | None:
-    """What the sidecar says now: our last decision, to tell our rating/label from the user's."""
+def _previous_decision(
+    record: ImageRecord, memo: WriteMemo | None, options: WriteOptions, failures: list[FileFailure]
+) -> DecisionFields | None:
+    """Our last decision as the sidecar holds it, to tell our rating/label from the user's."""
+    if memo is not None:
+        known = memo.previous_decision(record.file.path, record.file.companions, options.naming)
+        if known is not False:
+            return known  # type: ignore[return-value]
     try:
-        return read_sidecar(record.file.path, record.file.companions, include_embedded=False)
+        state = read_sidecar(record.file.path, record.file.companions, options.naming, include_embedded=False)
     except XmpcullError as exc:
         failures.append(FileFailure(str(record.file.path), "sidecar", exc.reason))
+        return None
+    return state.decision
+
+
+def _read_state(image: Path, companions: tuple[Path, ...], naming: str) -> SidecarState | None:
+    try:
+        return read_sidecar(image, companions, naming, include_embedded=False)  # type: ignore[arg-type]
+    except XmpcullError:
         return None
 
 
@@ -287,6 +295,41 @@ def _burst_fields(bursts: Sequence[Burst]) -> dict[Path, BurstFields]:
             for path in (shot.path, *shot.companions):
                 fields[Path(path)] = value
     return fields
+
+
+def _memo_for(options: RunOptions, leaders: Sequence[ImageRecord]) -> WriteMemo | None:
+    write_options = options.write_options
+    if options.cache_path is None or write_options.dry_run or write_options.embed or not options.write_sidecars:
+        return None
+    memo = WriteMemo(options.cache_path)
+    memo.load(r.file.path for r in leaders)
+    return memo
+
+
+def _write_sidecars(result: RunResult, options: RunOptions, memo: WriteMemo | None) -> None:
+    """Write every shot's sidecar; skip those whose file and update are exactly as we left them."""
+    write_options = options.write_options
+    items = [_sidecar_item(o) for o in result.outcomes]
+    remembered = {
+        i: memo.unchanged(item.image, item.companions, item.update, write_options) if memo else None
+        for i, item in enumerate(items)
+    }
+    pending = [i for i in range(len(items)) if remembered[i] is None]
+    writes: dict[int, WriteResult | FileFailure] = dict(zip(pending, write_each([items[i] for i in pending], write_options)))
+    for i, outcome in enumerate(result.outcomes):
+        write = writes.get(i) or remembered[i]
+        if isinstance(write, FileFailure):
+            result.failures.append(write)
+            _settle_crop(outcome, None, written=True)
+            continue
+        assert write is not None
+        result.sidecar_results.append(write)
+        _settle_crop(outcome, write, written=not write_options.dry_run)
+        if memo is not None and i in writes:
+            after = _read_state(items[i].image, items[i].companions, write_options.naming)
+            memo.record(items[i].image, write, items[i].update, write_options, after.decision if after else None)
+    if memo is not None:
+        memo.save()
 
 
 def _settle_crop(outcome: ImageOutcome, write: WriteResult | None, written: bool) -> None:
