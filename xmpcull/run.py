@@ -10,9 +10,12 @@ RAW+JPEG pairs are one shot: the RAW leads, and the pair shares one sidecar
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -106,6 +109,7 @@ class RunResult:
     report_json: Path | None = None
     report_csv: Path | None = None
     elapsed: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
 
     def summary(self) -> dict[str, Any]:
         decisions = [o.decision for o in self.outcomes]
@@ -132,45 +136,89 @@ class RunResult:
             "report": str(self.report_json) if self.report_json else None,
             "report_csv": str(self.report_csv) if self.report_csv else None,
             "seconds": round(self.elapsed, 3),
+            "seconds_by_stage": {k: round(v, 3) for k, v in self.timings.items()},
         }
+
+
+class _StageClock:
+    """Seconds spent in each named stage, for the summary (where does a slow run spend its time?)."""
+
+    def __init__(self) -> None:
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.timings[name] = self.timings.get(name, 0.0) + time.monotonic() - started
 
 
 def run_pipeline(roots: Sequence[Path], options: RunOptions, progress: Progress | None = None) -> RunResult:
     started = time.monotonic()
     progress = progress or NullProgress()
     config = options.config
-    analysis = analyse_roots(roots, jobs=options.jobs, cache_path=options.cache_path, progress=progress)
+    clock = _StageClock()
+    with clock.stage("analyse"):
+        analysis = analyse_roots(roots, jobs=options.jobs, cache_path=options.cache_path, progress=progress)
     records = analysis.ok_records
-    dupes = find_duplicates(
-        records,
-        threshold=config.dupes.threshold,
-        similar_threshold=config.dupes.similar_threshold,
-        dhash_threshold=config.dupes.dhash_threshold,
-        keeper_chain=config.dupes.keeper_chain,
-    )
-    bursts = cluster_bursts(
-        shots_from_records(_distinct_frames(records, dupes)),
-        gap_seconds=config.bursts.gap_seconds,
-        scene_split_threshold=config.bursts.scene_threshold if config.bursts.split_on_scene_change else None,
-    )
+    with clock.stage("dupes"):
+        dupes = find_duplicates(
+            records,
+            threshold=config.dupes.threshold,
+            similar_threshold=config.dupes.similar_threshold,
+            dhash_threshold=config.dupes.dhash_threshold,
+            keeper_chain=config.dupes.keeper_chain,
+        )
+    with clock.stage("bursts"):
+        bursts = cluster_bursts(
+            shots_from_records(_distinct_frames(records, dupes)),
+            gap_seconds=config.bursts.gap_seconds,
+            scene_split_threshold=config.bursts.scene_threshold if config.bursts.split_on_scene_change else None,
+        )
     analysed_raws = {r.file.path for r in records if r.file.is_raw}
     leaders = [r for r in records if not _follows_a_raw(r, analysed_raws)]
-    crops = _propose_crops(leaders, config, options, progress)
-    crop_of = {o.path: o for o in crops}
-    faces = {path: c.face_sharpness for path, c in crop_of.items() if c.ok and c.face_sharpness is not None}
-    quality = score_quality(records, bursts, faces, config.quality)
+    with clock.stage("crops"):
+        crops = {o.path: o for o in _propose_crops(leaders, config, options, progress)}
+    with clock.stage("quality"):
+        faces = {path: c.face_sharpness for path, c in crops.items() if c.ok and c.face_sharpness is not None}
+        quality = score_quality(records, bursts, faces, config.quality)
 
-    result = RunResult(analysis=analysis, dupes=dupes, bursts=bursts)
+    result = RunResult(analysis=analysis, dupes=dupes, bursts=bursts, timings=clock.timings)
     result.failures.extend(analysis.failures)
-    memo = _memo_for(options, leaders)
+    with clock.stage("decide"):
+        memo = _memo_for(options, leaders)
+        result.outcomes = _decide_all(leaders, dupes, bursts, crops, quality, memo, options, result.failures)
+    with clock.stage("sidecars"):
+        if options.write_sidecars:
+            _write_sidecars(result, options, memo)
+        else:
+            for outcome in result.outcomes:
+                _settle_crop(outcome, None, written=False)
+    result.elapsed = time.monotonic() - started  # before the report, whose summary records it
+    with clock.stage("report"):
+        _write_reports(result, roots, options)
+    return result
+
+
+def _decide_all(
+    leaders: Sequence[ImageRecord],
+    dupes: DupeResult,
+    bursts: Sequence[Burst],
+    crops: dict[Path, CropOutcome],
+    quality: dict[Path, QualityScores],
+    memo: WriteMemo | None,
+    options: RunOptions,
+    failures: list[FileFailure],
+) -> list[ImageOutcome]:
+    config = options.config
     dupe_fields = _dupe_fields(dupes)
     burst_fields = _burst_fields(bursts)
+    outcomes = []
     for record in leaders:
         path = record.file.path
-        crop = crop_of.get(path)
-        previous = _previous_decision(record, memo, options.write_options, result.failures)
-        dupe = dupe_fields.get(path)
-        burst = burst_fields.get(path)
+        crop, dupe, burst = crops.get(path), dupe_fields.get(path), burst_fields.get(path)
         inputs = DecisionInputs(
             dupe_role=dupe.role if dupe else None,
             dupe_distance=dupe.distance if dupe else None,
@@ -183,20 +231,10 @@ def run_pipeline(roots: Sequence[Path], options: RunOptions, progress: Progress 
             crop_confidence=crop.confidence if config.crops.apply and crop is not None and crop.ok else None,
             current_rating=record.metadata.rating,
             current_label=record.metadata.label,
-            previous=previous,
+            previous=_previous_decision(record, memo, options.write_options, failures),
         )
-        result.outcomes.append(
-            ImageOutcome(record, decide(inputs, config.policy), quality.get(path), dupe, burst, crop)
-        )
-
-    if options.write_sidecars:
-        _write_sidecars(result, options, memo)
-    else:
-        for outcome in result.outcomes:
-            _settle_crop(outcome, None, written=False)
-    result.elapsed = time.monotonic() - started  # before the report, whose summary records it
-    _write_reports(result, roots, options)
-    return result
+        outcomes.append(ImageOutcome(record, decide(inputs, config.policy), quality.get(path), dupe, burst, crop))
+    return outcomes
 
 
 def _propose_crops(
@@ -315,9 +353,10 @@ def _write_sidecars(result: RunResult, options: RunOptions, memo: WriteMemo | No
         for i, item in enumerate(items)
     }
     pending = [i for i in range(len(items)) if remembered[i] is None]
-    writes: dict[int, WriteResult | FileFailure] = dict(zip(pending, write_each([items[i] for i in pending], write_options)))
+    written = _write_in_parallel([items[i] for i in pending], write_options, options.jobs, read_back=memo is not None)
+    writes = dict(zip(pending, written))
     for i, outcome in enumerate(result.outcomes):
-        write = writes.get(i) or remembered[i]
+        write, after = writes.get(i, (remembered[i], None))
         if isinstance(write, FileFailure):
             result.failures.append(write)
             _settle_crop(outcome, None, written=True)
@@ -326,10 +365,38 @@ def _write_sidecars(result: RunResult, options: RunOptions, memo: WriteMemo | No
         result.sidecar_results.append(write)
         _settle_crop(outcome, write, written=not write_options.dry_run)
         if memo is not None and i in writes:
-            after = _read_state(items[i].image, items[i].companions, write_options.naming)
-            memo.record(items[i].image, write, items[i].update, write_options, after.decision if after else None)
+            memo.record(items[i].image, write, items[i].update, write_options, after)
     if memo is not None:
         memo.save()
+
+
+WriteOutcome = tuple[WriteResult | FileFailure, DecisionFields | None]
+PARALLEL_WRITES_FROM = 64  # below this a process pool costs more than it saves
+
+
+def _write_in_parallel(
+    items: list[SidecarItem], options: WriteOptions, jobs: int | None, *, read_back: bool
+) -> list[WriteOutcome]:
+    """Merging XMP is CPU work in Exempi and Python: spread it over the cores, keep the order."""
+    workers = max(1, jobs or os.cpu_count() or 1)
+    if workers == 1 or len(items) < PARALLEL_WRITES_FROM:
+        return _write_chunk(items, options, read_back)
+    size = max(16, len(items) // (workers * 4))
+    chunks = [items[c : c + size] for c in range(0, len(items), size)]
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        done = pool.map(_write_chunk, chunks, [options] * len(chunks), [read_back] * len(chunks))
+        return [outcome for chunk in done for outcome in chunk]
+
+
+def _write_chunk(items: list[SidecarItem], options: WriteOptions, read_back: bool) -> list[WriteOutcome]:
+    out: list[WriteOutcome] = []
+    for item, write in zip(items, write_each(items, options)):
+        after = None
+        if read_back and isinstance(write, WriteResult):
+            state = _read_state(item.image, item.companions, options.naming)
+            after = state.decision if state else None
+        out.append((write, after))
+    return out
 
 
 def _settle_crop(outcome: ImageOutcome, write: WriteResult | None, written: bool) -> None:

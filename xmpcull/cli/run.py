@@ -100,7 +100,8 @@ def run(
 def _print_summary(summary: dict[str, Any], dry_run: bool) -> None:
     decisions = ", ".join(f"{n} {d}" for d, n in summary["decisions"].items()) or "none"
     lines = [
-        f"{summary['images']} images, {summary['analysed']} analysed, {summary['errors']} errors, in {summary['seconds']:.1f} s",
+        f"{summary['images']} images, {summary['analysed']} analysed, {summary['errors']} errors, in {summary['seconds']:.1f} s"
+        + " (" + ", ".join(f"{k} {v:.1f}" for k, v in summary["seconds_by_stage"].items()) + ")",
         f"duplicates: {summary['duplicate_groups']} groups ({summary['duplicates']} non-keepers); similar sets: {summary['similar_sets']}",
         f"bursts: {summary['bursts']} ({summary['frames_in_bursts']} frames)",
         f"crops: {summary['crops_proposed']} proposed, {summary['crops_applied']} applied",
