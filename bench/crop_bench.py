@@ -242,7 +242,7 @@ def summarise(result: dict, aspects: list[str]) -> list[str]:
     lines += ["", "Confidence vs outcome (xmpcull, all cases where the subject fits the window):", ""]
     lines += ["| confidence | n | mean containment | whole |", "|---|---|---|---|"]
     fit_rows = [r for r in rows if r["fits"]]
-    for label, pick in (("≥ 0.8", lambda c: c >= 0.8), ("0.5–0.8", lambda c: 0.5 <= c < 0.8), ("< 0.5", lambda c: c < 0.5), ("< 0.8", lambda c: c < 0.8)):
+    for label, pick in (("≥ 0.8", lambda c: c >= 0.8), ("0.5–0.8", lambda c: 0.5 <= c < 0.8), ("0.3–0.5", lambda c: 0.3 <= c < 0.5), ("< 0.3", lambda c: c < 0.3), ("< 0.8", lambda c: c < 0.8)):
         sel = [r["xmpcull"] for r in fit_rows if pick(r["confidence"])]
         if sel:
             lines.append(f"| {label} | {len(sel)} | {statistics.mean(sel):.3f} | {sum(v >= FULL for v in sel) / len(sel):.0%} |")

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from xmpcull.crop.cues import compute_cues
 from xmpcull.crop.geometry import Box, aspect_error_px, crs_to_display_box, parse_aspect
 from xmpcull.crop.io import load_analysis_rgb
 from xmpcull.crop.preview import write_preview
@@ -127,3 +128,60 @@ def test_write_preview(tmp_path: Path) -> None:
         drawn = np.asarray(img.convert("RGB")).astype(int)
     # The source is black and white; the coloured outlines must be there.
     assert np.max(np.abs(drawn[..., 0] - drawn[..., 2])) > 100
+
+
+# --- The main subject (issue #7): kept whole where it fits, cut evenly where it cannot. ---
+
+JET = _background("photos/T-45A_Goshawk_03_1600px.jpg")  # 512x383; the jet spans most of the width
+
+
+def _plain_with(patch: np.ndarray, size: tuple[int, int], x: int, y: int) -> tuple[np.ndarray, Box]:
+    plain = np.full((size[1], size[0], 3), (205, 198, 186), np.uint8)
+    return _paste(plain, patch, x, y)
+
+
+def test_subject_estimate_covers_a_pasted_subject() -> None:
+    rgb, box = _plain_with(HEAD, (512, 342), 300, 120)
+    cues = compute_cues(rgb, detect=False)  # the estimate alone, not the face detector
+    assert cues.subject is not None
+    assert cues.subject.extent.contains(box) or box.intersection(cues.subject.extent) >= 0.95 * box.area
+    assert cues.subject.certainty > 0.5
+
+
+@pytest.mark.parametrize("x", [40, 180, 330])
+def test_tall_subject_whole_in_a_16_9_crop_of_a_3_2_frame(x: int) -> None:
+    # A head-and-shoulders patch 250 px tall in a 342 px frame: the 16:9 window (288 px) holds it.
+    tall = np.asarray(Image.fromarray(HEAD).resize((150, 250)))
+    rgb, box = _paste(DUNES, tall, x, 50)
+    (p,) = propose_crops(rgb, ["16:9"])
+    assert p.box.contains(box), (p.box, box)
+
+
+def test_subject_wider_than_the_window_is_cut_evenly() -> None:
+    # A 400 px wide jet strip on a plain 512x342 frame: no 4:5 window (273 px) holds it.
+    strip = JET[150:260, 40:440]
+    rgb, box = _plain_with(strip, (512, 342), 56, 116)
+    (p,) = propose_crops(rgb, ["4:5"])
+    cut_left, cut_right = p.box.x0 - box.x0, box.x1 - p.box.x1
+    assert cut_left > 0 and cut_right > 0  # both ends lose something, not one end everything
+    assert abs(cut_left - cut_right) < 0.25 * (cut_left + cut_right), (cut_left, cut_right)
+    assert p.subject_whole is False and p.confidence < 0.5
+
+
+def test_confidence_lower_when_the_subject_cannot_fit_than_when_it_is_whole() -> None:
+    small = np.asarray(Image.fromarray(JET[150:260, 40:440]).resize((200, 55)))
+    fits_rgb, fits_box = _plain_with(small, (512, 342), 156, 140)
+    wide_rgb, _ = _plain_with(JET[150:260, 40:440], (512, 342), 56, 116)
+    (whole,) = propose_crops(fits_rgb, ["4:5"])
+    (cut,) = propose_crops(wide_rgb, ["4:5"])
+    assert whole.box.contains(fits_box)
+    assert whole.confidence > cut.confidence + 0.2, (whole.confidence, cut.confidence)
+
+
+def test_a_rival_blob_lowers_certainty() -> None:
+    one, _ = _plain_with(HEAD, (512, 342), 40, 100)
+    two, _ = _paste(one, HEAD, 320, 100)
+    s_one = compute_cues(one, detect=False).subject
+    s_two = compute_cues(two, detect=False).subject
+    assert s_one is not None and s_two is not None
+    assert s_two.certainty < s_one.certainty

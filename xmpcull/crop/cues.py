@@ -35,6 +35,36 @@ FACE_MIN_NEIGHBORS = 4
 CENTER_PRIOR_FLOOR = 0.6  # weight of importance at the frame corners relative to the centre
 
 
+# The main subject's estimate, on the importance map blurred wide (3 % of the diagonal):
+SUBJECT_CORE_LEVEL = 0.35  # the core: the blob at >= 35 % of the peak (what surely belongs to it)
+SUBJECT_EXTENT_LEVEL = 0.18  # the extent: the peak's blob at >= 18 % of the peak (thin ends: heads, wheels, spires)
+SUBJECT_MERGE_MASS = 0.5  # another blob with at least half the peak blob's mass is part of the subject
+SUBJECT_GROW = 0.04  # the extent grows by this share of its size each side: saliency fades before the outline
+SUBJECT_MIN_PEAK = 4.0  # the peak must stand this many times above the mean, or nothing stands out
+SUBJECT_MAX_AREA = 0.6  # an "extent" over this share of the frame is the whole picture, not a subject
+
+
+@dataclass(frozen=True)
+class Subject:
+    """The main subject as the crop search sees it (boxes in analysis pixels)."""
+
+    core: Box  # the surely-subject blob around the importance peak, joined with faces
+    extent: Box  # how far it may reach: a lower level, comparable blobs merged, grown a little, with faces
+    centre: tuple[float, float]  # centre of the importance mass inside the extent
+    concentration: float  # share of all importance mass inside the extent / share of the frame it covers
+    rivalry: float  # mass of the strongest blob left out / mass of the subject (0 = no competitor)
+
+    @property
+    def certainty(self) -> float:
+        """How sure the estimate is, in [0, 1]: mass packed into the extent, and no rival blob.
+
+        Concentration 1 is "no denser than the picture" (0), 3 or more is clearly a
+        thing (1); a rival blob with half the subject's mass or more leaves it at 0.
+        """
+        packed = min(1.0, max(0.0, (self.concentration - 1.0) / 2.0))
+        return packed * max(0.0, 1.0 - 2.0 * self.rivalry)
+
+
 @dataclass(frozen=True)
 class Cues:
     """All cue maps for one analysis image (H x W, float32, each summing to 1 or 0)."""
@@ -44,7 +74,7 @@ class Cues:
     skin: np.ndarray
     faces: tuple[Box, ...]
     importance: np.ndarray  # weighted mix of the above
-    subject: Box | None  # the main subject's box, if one stands out
+    subject: Subject | None  # the main subject, if one stands out
     weights: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -201,29 +231,63 @@ def face_map(shape: tuple[int, int], faces: Sequence[Box]) -> np.ndarray:
     return m / total if total > 0 else m
 
 
-def subject_box(importance: np.ndarray, faces: Sequence[Box]) -> Box | None:
-    """The main subject: the blob around the importance peak, joined with any faces.
+def estimate_subject(importance: np.ndarray, faces: Sequence[Box]) -> Subject | None:
+    """The main subject: the blob around the importance peak, at two levels, joined with any faces.
 
-    None when nothing stands out (the peak is not clearly above the rest), so the
-    search does not chase a subject that is not there.
+    None when nothing stands out (the peak is not clearly above the rest, or the blob is
+    most of the frame) and no face was found, so the search does not chase a subject
+    that is not there. The core is what a crop should surely keep; the extent is the
+    subject's likely outline, larger because saliency fades towards thin ends.
     """
     h, w = importance.shape
     blurred = _wide_blur(importance, _sigma(importance.shape, 0.03))
     peak = float(blurred.max())
-    if peak <= 0:
-        return _union(faces)
-    # A subject is a blob whose peak stands well above the typical level.
-    if peak < 4.0 * float(blurred.mean()):
-        return _union(faces)
-    mask = (blurred >= 0.35 * peak).astype(np.uint8)
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if peak <= 0 or peak < SUBJECT_MIN_PEAK * float(blurred.mean()):
+        return _face_subject(importance, faces)
     py, px = np.unravel_index(int(np.argmax(blurred)), blurred.shape)
-    label = labels[py, px]
-    x, y, bw, bh = (int(v) for v in stats[label, :4])
-    blob = Box(x, y, x + bw, y + bh)
-    if blob.area > 0.6 * w * h:  # the "subject" is most of the frame: no single subject
-        return _union(faces)
-    return _union([blob, *faces])
+    core = _blob(blurred >= SUBJECT_CORE_LEVEL * peak, px, py, importance)[0]
+    if core.area > SUBJECT_MAX_AREA * w * h:
+        return _face_subject(importance, faces)
+    extent, mass, rival = _blob(blurred >= SUBJECT_EXTENT_LEVEL * peak, px, py, importance, merge=SUBJECT_MERGE_MASS)
+    gx, gy = round(SUBJECT_GROW * extent.width), round(SUBJECT_GROW * extent.height)
+    extent = Box(extent.x0 - gx, extent.y0 - gy, extent.x1 + gx, extent.y1 + gy).clip(w, h)
+    if extent.area > SUBJECT_MAX_AREA * w * h:
+        extent = core  # the lower level spread over the picture: keep to what surely is the subject
+    return _subject(importance, _union([core, *faces]), _union([extent, *faces]), rival / max(mass, 1e-12))
+
+
+def _blob(mask: np.ndarray, px: int, py: int, importance: np.ndarray, merge: float | None = None) -> tuple[Box, float, float]:
+    """Bounding box of the component at (px, py), plus components of comparable mass when `merge` is set.
+
+    Also returns the mass taken and the mass of the strongest component left out.
+    """
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    masses = np.bincount(labels.ravel(), weights=importance.ravel(), minlength=n)
+    masses[0] = 0.0  # the background label
+    main = int(labels[py, px])
+    taken = [main] + ([j for j in range(1, n) if j != main and masses[j] >= merge * masses[main]] if merge else [])
+    left = np.delete(masses, [0, *taken])
+    boxes = [Box(int(stats[j, 0]), int(stats[j, 1]), int(stats[j, 0] + stats[j, 2]), int(stats[j, 1] + stats[j, 3])) for j in taken]
+    return _union(boxes), float(masses[taken].sum()), float(left.max()) if left.size else 0.0  # type: ignore[return-value]
+
+
+def _face_subject(importance: np.ndarray, faces: Sequence[Box]) -> Subject | None:
+    box = _union(faces)
+    return None if box is None else _subject(importance, box, box, 0.0)
+
+
+def _subject(importance: np.ndarray, core: Box, extent: Box, rivalry: float) -> Subject:
+    h, w = importance.shape
+    part = importance[extent.y0 : extent.y1, extent.x0 : extent.x1]
+    mass = float(part.sum())
+    if mass > 0:
+        cx = extent.x0 + float((part.sum(axis=0) * np.arange(extent.width)).sum()) / mass + 0.5
+        cy = extent.y0 + float((part.sum(axis=1) * np.arange(extent.height)).sum()) / mass + 0.5
+    else:
+        cx, cy = (extent.x0 + extent.x1) / 2, (extent.y0 + extent.y1) / 2
+    share = extent.area / max(1, w * h)
+    concentration = (mass / max(1e-12, float(importance.sum()))) / max(share, 1e-6)
+    return Subject(core, extent, (cx, cy), concentration, rivalry)
 
 
 def _union(boxes: Sequence[Box]) -> Box | None:
@@ -259,6 +323,6 @@ def compute_cues(rgb: np.ndarray, *, detect: bool = True) -> Cues:
         skin=skin,
         faces=faces,
         importance=importance,
-        subject=subject_box(importance, faces),
+        subject=estimate_subject(importance, faces),
         weights=weights,
     )

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from xmpcull.crop.cues import Cues, compute_cues
+from xmpcull.crop.cues import Cues, Subject, compute_cues
 from xmpcull.crop.geometry import Box, crs_to_display_box, display_box_to_crs, parse_aspect, window_for_scale
 from xmpcull.models import CropEdges
 
@@ -27,6 +27,9 @@ THIRDS_BONUS = 0.03  # tie-breaker only: subject centre near a rule-of-thirds po
 CUT_BAND = 0.03  # half-width of the band around a cut edge, as a share of the window's short side
 DISTINCT_IOU = 0.5  # a runner-up window "differs substantially" below this overlap
 MARGIN_FULL = 0.15  # a runner-up this much importance mass behind counts as a clear win
+NO_SUBJECT_FACTOR = 0.6  # nothing stands out: a crop is a guess, however empty its margins
+GAP_FULL = 0.05  # room (share of the window's short side) between subject and a cut edge that counts as ample
+OFF_CENTRE_TOLERANCE = 0.04  # a subject that overflows: window centre within 4 % of its size of the subject's
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,10 @@ class _Candidates:
     kept: np.ndarray
     score: np.ndarray
     faces_cut: np.ndarray
-    subject_whole: np.ndarray
+    core_whole: np.ndarray  # the subject's core is inside
+    subject_whole: np.ndarray  # the subject's extent is inside
+    off_centre: np.ndarray  # how far the window's centre is from the subject's, on axes where the subject overflows
+    gap: np.ndarray  # smallest room between the subject's extent and a cut window edge, / window short side
 
 
 def _thirds(cx: np.ndarray, cy: np.ndarray) -> np.ndarray:
@@ -164,24 +170,60 @@ def _candidates(cues: Cues, tables: _Tables, aspect_text: str) -> _Candidates:
             inside = (X <= f.x0) & (Y <= f.y0) & (X1 >= f.x1) & (Y1 >= f.y1)
             touches = (X < f.x1) & (X1 > f.x0) & (Y < f.y1) & (Y1 > f.y0)
             faces_cut += touches & ~inside
-        if cues.subject is not None:
-            sb = cues.subject
-            subject_whole = (X <= sb.x0) & (Y <= sb.y0) & (X1 >= sb.x1) & (Y1 >= sb.y1)
-        else:
-            subject_whole = np.ones(X.shape, bool)
+        flags = _subject_flags(cues.subject, X, Y, X1, Y1, W, H)
         for k, v in (
             ("x0", X), ("y0", Y), ("x1", X1), ("y1", Y1), ("scale", np.full(X.shape, s)), ("kept", kept),
-            ("score", score), ("faces_cut", faces_cut), ("subject_whole", subject_whole),
+            ("score", score), ("faces_cut", faces_cut), *flags.items(),
         ):
             parts[k].append(v)
     return _Candidates(**{k: np.concatenate(v) for k, v in parts.items()})
 
 
+def _subject_flags(
+    subject: Subject | None, X: np.ndarray, Y: np.ndarray, X1: np.ndarray, Y1: np.ndarray, W: int, H: int
+) -> dict[str, np.ndarray]:
+    """Per window: is the subject's core / extent inside, how far off its centre, how much room around it."""
+    if subject is None:
+        ones = np.ones(X.shape, bool)
+        return {"core_whole": ones, "subject_whole": ones, "off_centre": np.zeros(X.shape), "gap": np.ones(X.shape)}
+    co, ex = subject.core, subject.extent
+    w, h = X1 - X, Y1 - Y
+    off = np.zeros(X.shape)
+    # Along an axis where the extent is larger than the window, the cut should fall on both
+    # ends alike: the window centred on the subject's mass, not flush with one end.
+    if ex.width > w[0]:
+        off = np.maximum(off, np.abs((X + X1) / 2 - subject.centre[0]) / w)
+    if ex.height > h[0]:
+        off = np.maximum(off, np.abs((Y + Y1) / 2 - subject.centre[1]) / h)
+    big = float(max(W, H))
+    room = np.minimum.reduce([
+        np.where(X > 0, ex.x0 - X, big), np.where(X1 < W, X1 - ex.x1, big),
+        np.where(Y > 0, ex.y0 - Y, big), np.where(Y1 < H, Y1 - ex.y1, big),
+    ])
+    return {
+        "core_whole": (X <= co.x0) & (Y <= co.y0) & (X1 >= co.x1) & (Y1 >= co.y1),
+        "subject_whole": (X <= ex.x0) & (Y <= ex.y0) & (X1 >= ex.x1) & (Y1 >= ex.y1),
+        "off_centre": off,
+        "gap": room / np.minimum(w, h),
+    }
+
+
 def _choose(c: _Candidates) -> tuple[int, np.ndarray]:
-    """Index of the winner and the mask of windows that satisfy the same constraints."""
+    """Index of the winner and the mask of windows that satisfy the same constraints.
+
+    In order: fewest faces cut; the subject's whole extent inside; else, where the subject
+    overflows the window, the window centred on its mass (within OFF_CENTRE_TOLERANCE), with
+    its core inside if possible; then the best score.
+    """
     ok = c.faces_cut == c.faces_cut.min()
     if np.any(ok & c.subject_whole):
         ok &= c.subject_whole
+    else:
+        # The subject cannot be whole: cut it evenly about its mass centre (not one end away),
+        # keeping its core whole if such a window also does that.
+        ok &= c.off_centre <= c.off_centre[ok].min() + OFF_CENTRE_TOLERANCE
+        if np.any(ok & c.core_whole):
+            ok &= c.core_whole
     idx = np.flatnonzero(ok)
     return int(idx[np.argmax(c.score[idx])]), ok
 
@@ -214,17 +256,32 @@ def confidence_terms(c: _Candidates, best: int, allowed: np.ndarray, image_area:
     return terms
 
 
-def _confidence(terms: dict[str, float], faces_whole: bool, subject_whole: bool | None) -> float:
+def _confidence(terms: dict[str, float], faces_whole: bool) -> float:
+    """See docs/crops.md: how empty the cut-away part is, how clear the win, how sure and how whole the subject."""
     # A runner-up only makes the choice doubtful if it is behind by less than what the
     # winner itself throws away: two windows that both keep everything are not a dilemma.
     needed = max(1e-6, min(MARGIN_FULL, 1.0 - terms["kept"]))
     decisive = min(1.0, terms["margin"] / needed)
     conf = (1.0 - terms["removed_density"]) * (0.5 + 0.5 * decisive)
+    conf *= terms["subject_factor"]
     if not faces_whole:
         conf *= 0.5
-    if subject_whole is False:
-        conf *= 0.7
     return float(min(1.0, max(0.0, conf)))
+
+
+def subject_factor(subject: Subject | None, c: _Candidates, best: int) -> float:
+    """The subject part of the confidence: is there one we trust, and is it inside with room to spare."""
+    if subject is None:
+        return NO_SUBJECT_FACTOR
+    sure = 0.5 + 0.5 * subject.certainty
+    if c.subject_whole[best]:
+        # Whole with room: a crop edge right against the estimated outline may still clip a thin end.
+        fit = 0.8 + 0.2 * min(1.0, float(c.gap[best]) / GAP_FULL)
+    elif c.core_whole[best]:
+        fit = 0.6
+    else:
+        fit = 0.4
+    return sure * fit
 
 
 def propose_crops(rgb: np.ndarray, aspects: Sequence[str], *, cues: Cues | None = None) -> list[CropProposal]:
@@ -241,6 +298,8 @@ def propose_crops(rgb: np.ndarray, aspects: Sequence[str], *, cues: Cues | None 
         faces_whole = bool(c.faces_cut[best] == 0)
         subject_whole = None if cues.subject is None else bool(c.subject_whole[best])
         terms = confidence_terms(c, best, allowed, W * H)
+        terms["subject_factor"] = subject_factor(cues.subject, c, best)
+        terms["certainty"] = 0.0 if cues.subject is None else cues.subject.certainty
         proposals.append(
             CropProposal(
                 aspect=aspect,
@@ -248,7 +307,7 @@ def propose_crops(rgb: np.ndarray, aspects: Sequence[str], *, cues: Cues | None 
                 image_size=(W, H),
                 scale=float(c.scale[best]),
                 score=float(c.score[best]),
-                confidence=_confidence(terms, faces_whole, subject_whole),
+                confidence=_confidence(terms, faces_whole),
                 faces_whole=faces_whole,
                 subject_whole=subject_whole,
                 details={**terms, "faces": float(len(cues.faces))},
