@@ -48,8 +48,9 @@ def test_run_writes_sidecars_exiftool_reads_and_reports(shoot: Path, tmp_path: P
     assert code == 1  # broken.jpg was reported, the rest went on
     assert summary["errors"] and Path(summary["errors"][0]["path"]).name == "broken.jpg"
     assert summary["images"] == 7 and summary["analysed"] == 6
-    # The dunes trio, and the iPhone frame with its HDR merge of the same instant (4 bits apart).
-    assert summary["duplicate_groups"] == 2 and summary["duplicates"] == 3
+    # The dunes trio. The two iPhone frames look alike (4 bits) but the camera recorded two
+    # exposures half a second apart: a burst, not a duplicate.
+    assert summary["duplicate_groups"] == 1 and summary["duplicates"] == 2
     assert summary["bursts"] == 1 and summary["frames_in_bursts"] == 2
 
     report = json.loads((shoot / ".xmpcull/report.json").read_text())
@@ -74,7 +75,9 @@ def test_run_writes_sidecars_exiftool_reads_and_reports(shoot: Path, tmp_path: P
 
     rows = list(csv.DictReader((shoot / ".xmpcull/report.csv").open()))
     assert {r["relpath"] for r in rows} == {"a/dunes.jpg", "b/dunes-web.jpg", "b/dunes-copy.jpg", "a/IMG_0001.jpg", "a/IMG_0002.jpg", "a/jet.jpg"}
-    assert sum(r["decision"] == "duplicate" for r in rows) == 3
+    assert sum(r["decision"] == "duplicate" for r in rows) == 2
+    assert {r["relpath"]: r["decision"] for r in rows if "IMG_000" in r["relpath"]} == {
+        "a/IMG_0001.jpg": "ok", "a/IMG_0002.jpg": "best-frame"}
     assert not (shoot / "b/broken.xmp").exists()
 
 
@@ -134,7 +137,7 @@ def test_run_report_drives_move_and_undo(shoot: Path, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     moved = {str(p.relative_to(shoot / "_review_dupes")) for p in (shoot / "_review_dupes").rglob("*") if p.is_file() and ".xmpcull-journal" not in str(p)}
     assert {Path(m).name for m in moved if m.endswith(".jpg")} <= {"dunes-web.jpg", "dunes-copy.jpg", "dunes.jpg"}
-    assert len([m for m in moved if m.endswith(".jpg")]) == 2  # the iPhone duplicate is a burst frame: it stays
+    assert len([m for m in moved if m.endswith(".jpg")]) == 2
     assert (shoot / "a/IMG_0001.jpg").exists() and (shoot / "a/IMG_0002.jpg").exists()  # burst frames never move
     assert run_cli("undo", "--root", shoot).returncode == 0
     after = {str(p.relative_to(shoot)) for p in shoot.rglob("*") if p.is_file() and ".xmpcull" not in p.parts and "_review_dupes" not in p.parts}

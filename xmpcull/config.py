@@ -48,6 +48,8 @@ class DupesSettings:
     dhash_threshold: int
     similar_threshold: int
     keeper_chain: tuple[str, ...]
+    crop_tolerant: bool = False
+    rotation_invariant: bool = False
 
 
 @dataclass(frozen=True)
@@ -263,6 +265,8 @@ def _dupes(r: _Reader) -> DupesSettings:
         dhash_threshold=int(r.number("dupes.dhash_threshold", 0, 64)),
         similar_threshold=int(r.number("dupes.similar_threshold", 0, 64)),
         keeper_chain=tuple(rule.name for rule in rules),
+        crop_tolerant=r.get("dupes.crop_tolerant"),
+        rotation_invariant=r.get("dupes.rotation_invariant"),
     )
 
 

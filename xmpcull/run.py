@@ -168,8 +168,10 @@ def run_pipeline(roots: Sequence[Path], options: RunOptions, progress: Progress 
             records,
             threshold=config.dupes.threshold,
             similar_threshold=config.dupes.similar_threshold,
+            rotation_invariant=config.dupes.rotation_invariant,
             dhash_threshold=config.dupes.dhash_threshold,
             keeper_chain=config.dupes.keeper_chain,
+            crop_tolerant=config.dupes.crop_tolerant,
         )
     with clock.stage("bursts"):
         bursts = cluster_bursts(

@@ -53,7 +53,8 @@ def sidecar_items(result: DupeResult, records: Sequence[ImageRecord], label: str
 @click.option("--csv", "csv_path", type=_file, default=None, help="Also write a CSV, one row per group member (edit it to keep files out of a move).")
 @click.option("--threshold", type=click.IntRange(0, 16), default=None, help="pHash bits (of 64) for a near duplicate [config: 10].")
 @click.option("--similar-threshold", type=click.IntRange(0, 24), default=None, help="pHash bits for a similar set [config: 18].")
-@click.option("--rotation-invariant", is_flag=True, help="Also match copies turned 90/180 degrees or mirrored in their pixels.")
+@click.option("--rotation-invariant", is_flag=True, default=None, help="Also match copies turned 90/180 degrees or mirrored in their pixels.")
+@click.option("--crop-tolerant", is_flag=True, default=None, help="Also match copies cropped a little; may pair two shots of one scene.")
 @click.option("--format", "extra_format", type=click.Choice(["imagededup"]), default=None, help="Also write imagededup's {file: [duplicates]} mapping beside the report.")
 @click.option("--label", default=None, help="Colour label for non-keepers (default: the config's duplicate outcome, Red); '' for none.")
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Your TOML config.")
@@ -66,7 +67,8 @@ def dupes(
     csv_path: Path | None,
     threshold: int | None,
     similar_threshold: int | None,
-    rotation_invariant: bool,
+    rotation_invariant: bool | None,
+    crop_tolerant: bool | None,
     extra_format: str | None,
     label: str | None,
     config_path: Path | None,
@@ -84,12 +86,21 @@ def dupes(
     Sidecars get DupGroup, DupRole, DupDistance, KeeperReason, the keyword
     xmpcull|dupes|<id> and, on non-keepers, a colour label (never over yours).
     """
-    config = load_config(config_path, {"dupes.threshold": threshold, "dupes.similar_threshold": similar_threshold})
+    config = load_config(
+        config_path,
+        {
+            "dupes.threshold": threshold,
+            "dupes.similar_threshold": similar_threshold,
+            "dupes.rotation_invariant": rotation_invariant,
+            "dupes.crop_tolerant": crop_tolerant,
+        },
+    )
     analysis = run_analysis(roots, jobs, cache_path, no_cache, as_json, quiet)
     settings = config.dupes
     result = find_duplicates(
-        analysis.records, settings.threshold, settings.similar_threshold, rotation_invariant,
+        analysis.records, settings.threshold, settings.similar_threshold, settings.rotation_invariant,
         dhash_threshold=settings.dhash_threshold, keeper_chain=settings.keeper_chain,
+        crop_tolerant=settings.crop_tolerant,
     )
     idd_path = report_path.with_name(report_path.stem + ".imagededup.json") if extra_format == "imagededup" else None
     write_dupe_report(result, analysis.roots, report_path, csv_path, idd_path, analysis.records)

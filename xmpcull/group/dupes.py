@@ -185,7 +185,33 @@ def _near_edges(
     if crop_dhash_threshold is not None:
         for i, j, d in _crop_matches(feats, threshold, crop_dhash_threshold):
             add(i, j, d)
-    return {k: d for k, d in edges.items() if not _are_companions(units[k[0]], units[k[1]])}
+    return {
+        k: d for k, d in edges.items()
+        if not _are_companions(units[k[0]], units[k[1]]) and not different_shots(units[k[0]].rep, units[k[1]].rep)
+    }
+
+
+SUBSECOND = 0.001  # two recorded sub-second times further apart than this are two exposures
+
+
+def different_shots(a: ImageRecord, b: ImageRecord) -> bool:
+    """True when the cameras' own records say these are two exposures, however alike they look.
+
+    A burst on a tripod gives near-identical frames that are not copies of each
+    other: they are for the burst stage (best frame) and the similar tier, never
+    for moving. Evidence: two different camera bodies, or one body with capture
+    times that differ (by more than a millisecond when both record sub-seconds,
+    else by a second or more: an export that dropped SubSecTime is still the
+    same shot). Files without camera or time (EXIF stripped) give no evidence.
+    """
+    ma, mb = a.metadata, b.metadata
+    if ma.camera_body is None or mb.camera_body is None or ma.capture_time is None or mb.capture_time is None:
+        return False
+    if ma.camera_body != mb.camera_body:
+        return True
+    gap = abs(ma.capture_time.timestamp() - mb.capture_time.timestamp())
+    both_subsecond = ma.capture_time.local.microsecond and mb.capture_time.local.microsecond
+    return gap > SUBSECOND if both_subsecond else gap >= 1.0
 
 
 def _crop_matches(feats: Sequence, threshold: int, dhash_threshold: int) -> list[tuple[int, int, int]]:
