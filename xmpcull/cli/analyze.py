@@ -12,11 +12,11 @@ import click
 from xmpcull.analyse.pipeline import AnalysisResult, analyse_roots
 from xmpcull.cli.common import (
     analysis_options,
+    conclude,
     emit_json,
     finish,
     make_progress,
     output_options,
-    print_failures,
     resolve_cache,
     roots_argument,
 )
@@ -53,16 +53,12 @@ def analyze(roots: tuple[Path, ...], jobs: int | None, cache_path: Path | None, 
     """Scan and analyse ROOTS, fill the cache and print a summary."""
     result = run_analysis(roots, jobs, cache_path, no_cache, as_json, quiet)
     summary = analysis_summary(result)
-    if as_json:
-        emit_json(summary)
-    else:
-        formats = ", ".join(f"{n} {fmt}" for fmt, n in summary["by_format"].items()) or "none"
-        click.echo(
-            f"{summary['images']} images ({formats}); {summary['analysed']} analysed, "
-            f"{len(result.failures)} failed, {summary['cache_hits']} from cache, in {summary['seconds']:.2f} s"
-        )
-        print_failures(result.failures)
-    finish(result.failures)
+    formats = ", ".join(f"{n} {fmt}" for fmt, n in summary["by_format"].items()) or "none"
+    line = (
+        f"{summary['images']} images ({formats}); {summary['analysed']} analysed, "
+        f"{len(result.failures)} failed, {summary['cache_hits']} from cache, in {summary['seconds']:.2f} s"
+    )
+    conclude(summary, line, result.failures, as_json)
 
 
 def record_as_dict(record: ImageRecord) -> dict[str, Any]:

@@ -11,10 +11,8 @@ import click
 from xmpcull.cli.analyze import run_analysis
 from xmpcull.cli.common import (
     analysis_options,
-    emit_json,
-    finish,
+    conclude,
     output_options,
-    print_failures,
     roots_argument,
 )
 from xmpcull.errors import ConfigError, FileFailure
@@ -151,13 +149,9 @@ def bursts(
         "sidecars_changed": written,
         "errors": [f.to_dict() for f in failures],
     }
-    if as_json:
-        emit_json(summary)
-    else:
-        click.echo(
-            f"{summary['bursts']} bursts ({summary['frames_in_bursts']} frames), {summary['single_frames']} single frames, "
-            f"{summary['no_time']} without capture time; report {report_path}"
-            + ("" if no_write else f"; {written} sidecars changed")
-        )
-        print_failures(failures)
-    finish(failures)
+    line = (
+        f"{summary['bursts']} bursts ({summary['frames_in_bursts']} frames), {summary['single_frames']} single frames, "
+        f"{summary['no_time']} without capture time; report {report_path}"
+        + ("" if no_write else f"; {written} sidecars changed")
+    )
+    conclude(summary, line, failures, as_json)

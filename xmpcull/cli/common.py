@@ -114,6 +114,17 @@ def exit_code_for(failures: list[FileFailure]) -> int:
     return int(ExitCode.SOME_FILES_FAILED if failures else ExitCode.OK)
 
 
+def conclude(payload: dict[str, Any], lines: str | list[str], failures: list[FileFailure], as_json: bool) -> None:
+    """End a command: the JSON payload, or the summary lines and the failures; then the exit code."""
+    if as_json:
+        emit_json(payload)
+    else:
+        for line in [lines] if isinstance(lines, str) else lines:
+            click.echo(line)
+        print_failures(failures)
+    finish(failures)
+
+
 def finish(failures: list[FileFailure]) -> None:
     """End a command with the exit code its per-file failures call for."""
     code = exit_code_for(failures)

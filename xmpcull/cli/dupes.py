@@ -10,10 +10,8 @@ import click
 from xmpcull.cli.analyze import run_analysis
 from xmpcull.cli.common import (
     analysis_options,
-    emit_json,
-    finish,
+    conclude,
     output_options,
-    print_failures,
     roots_argument,
 )
 from xmpcull.config import load_config
@@ -124,12 +122,8 @@ def dupes(
         "sidecars_written": written,
         "errors": [f.to_dict() for f in failures],
     }
-    if as_json:
-        emit_json(summary)
-    else:
-        click.echo(
-            f"{summary['images']} images: {summary['groups']} duplicate groups ({summary['exact_groups']} exact), "
-            f"{summary['duplicates']} non-keepers, {summary['similar_sets']} similar sets; report {report_path}"
-        )
-        print_failures(failures)
-    finish(failures)
+    line = (
+        f"{summary['images']} images: {summary['groups']} duplicate groups ({summary['exact_groups']} exact), "
+        f"{summary['duplicates']} non-keepers, {summary['similar_sets']} similar sets; report {report_path}"
+    )
+    conclude(summary, line, failures, as_json)

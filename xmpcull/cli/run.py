@@ -10,11 +10,9 @@ import click
 
 from xmpcull.cli.common import (
     analysis_options,
-    emit_json,
-    finish,
+    conclude,
     make_progress,
     output_options,
-    print_failures,
     resolve_cache,
     roots_argument,
 )
@@ -88,16 +86,12 @@ def run(
         summary["would_change"] = [
             {"path": r.path, "changes": list(r.changes)} for r in result.sidecar_results if r.changes
         ]
-    if as_json:
-        summary["errors"] = [f.to_dict() for f in result.failures]
-        emit_json(summary)
-    else:
-        _print_summary(summary, dry_run)
-        print_failures(result.failures)
-    finish(result.failures)
+    lines = [] if as_json else _summary_lines(summary, dry_run)
+    summary["errors"] = [f.to_dict() for f in result.failures]
+    conclude(summary, lines, result.failures, as_json)
 
 
-def _print_summary(summary: dict[str, Any], dry_run: bool) -> None:
+def _summary_lines(summary: dict[str, Any], dry_run: bool) -> list[str]:
     decisions = ", ".join(f"{n} {d}" for d, n in summary["decisions"].items()) or "none"
     lines = [
         f"{summary['images']} images, {summary['analysed']} analysed, {summary['errors']} errors, in {summary['seconds']:.1f} s"
@@ -116,5 +110,4 @@ def _print_summary(summary: dict[str, Any], dry_run: bool) -> None:
     else:
         lines.append(f"sidecars changed: {summary['sidecars_changed']}")
     lines.append(f"report: {summary['report']}")
-    for line in lines:
-        click.echo(line)
+    return lines
