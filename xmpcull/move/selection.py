@@ -8,7 +8,6 @@ select for moving is protected, so it is never dragged along as a companion.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 from collections.abc import Iterable, Iterator
@@ -17,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from xmpcull.errors import FileFailure, ReportError
-
-REPORT_VERSION = 1
+from xmpcull.report.reading import load_report_json, read_csv_roles
 
 
 @dataclass(frozen=True)
@@ -50,18 +48,6 @@ class MoveSelection:
     failures: list[FileFailure] = field(default_factory=list)
 
 
-def _load_json(report_path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(Path(report_path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ReportError(f"cannot read the duplicate report ({exc})", [report_path]) from exc
-    if not isinstance(data, dict) or data.get("version") != REPORT_VERSION:
-        raise ReportError(f"not a version {REPORT_VERSION} duplicate report", [report_path])
-    if not isinstance(data.get("groups"), list) or not isinstance(data.get("roots"), list):
-        raise ReportError("duplicate report has no 'roots'/'groups' lists", [report_path])
-    return data
-
-
 def _paths_in(value: Any) -> Iterator[Path]:
     """Every absolute path named anywhere in a similar-set/burst structure (its exact shape may grow)."""
     if isinstance(value, dict):
@@ -78,23 +64,12 @@ def _paths_in(value: Any) -> Iterator[Path]:
                 yield from _paths_in(item)
 
 
-def _read_csv_roles(csv_path: Path) -> dict[Path, str]:
-    try:
-        with open(csv_path, newline="", encoding="utf-8-sig") as handle:  # -sig: spreadsheets add a BOM
-            reader = csv.DictReader(handle)
-            if reader.fieldnames is None or not {"path", "role"} <= set(reader.fieldnames):
-                raise ReportError("duplicate CSV needs 'path' and 'role' columns", [csv_path])
-            return {Path(row["path"]): (row.get("role") or "").strip().lower() for row in reader if row.get("path")}
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise ReportError(f"cannot read the duplicate CSV ({exc})", [csv_path]) from exc
-
-
 def _expectation(member: dict[str, Any]) -> Expectation:
     return Expectation(size=int(member["bytes"]), mtime=float(member["mtime"]), digest=str(member["digest"]))
 
 
 def report_roots(report_path: Path) -> list[Path]:
-    return [Path(r) for r in _load_json(report_path)["roots"]]
+    return [Path(r) for r in load_report_json(report_path)["roots"]]
 
 
 def _protected_by(data: dict[str, Any]) -> set[Path]:
@@ -108,8 +83,8 @@ def load_move_selection(report_path: Path, csv_path: Path | None = None,
 
     ``burst_reports`` are `xmpcull bursts` JSON reports: every frame they list is protected.
     """
-    data = _load_json(report_path)
-    csv_roles = _read_csv_roles(csv_path) if csv_path is not None else None
+    data = load_report_json(report_path)
+    csv_roles = read_csv_roles(csv_path) if csv_path is not None else None
     protected = _protected_by(data)
     for burst_path in burst_reports:
         try:

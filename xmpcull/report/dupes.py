@@ -16,8 +16,6 @@ When a CSV is given to ``read_dupe_report`` it decides which members remain.
 
 from __future__ import annotations
 
-import csv
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -26,9 +24,9 @@ from typing import Any
 from xmpcull.errors import ReportError
 from xmpcull.group.dupes import DupeResult
 from xmpcull.models import ImageRecord
+from xmpcull.report.reading import REPORT_VERSION, load_report_json, read_csv_roles
 from xmpcull.report.writers import CsvWriter, write_json
 
-REPORT_VERSION = 1
 CSV_COLUMNS = (
     "group_id", "kind", "role", "path", "relpath", "root", "distance",
     "width", "height", "bytes", "mtime", "digest", "keeper_reason",
@@ -164,31 +162,6 @@ class DupeReport:
     roots: tuple[Path, ...]
     groups: tuple[ReportGroup, ...]
     similar_sets: tuple[dict[str, Any], ...]
-
-
-def load_report_json(json_path: Path) -> dict[str, Any]:
-    """The raw JSON of a version-1 report; ReportError when it is unreadable or foreign."""
-    try:
-        data = json.loads(Path(json_path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ReportError(f"cannot read the duplicate report ({exc})", [json_path]) from exc
-    if not isinstance(data, dict) or data.get("version") != REPORT_VERSION:
-        raise ReportError(f"not a version {REPORT_VERSION} duplicate report", [json_path])
-    if not isinstance(data.get("groups"), list) or not isinstance(data.get("roots"), list):
-        raise ReportError("duplicate report has no 'roots'/'groups' lists", [json_path])
-    return data
-
-
-def read_csv_roles(csv_path: Path) -> dict[Path, str]:
-    """Path -> role from a (possibly hand-edited) duplicate CSV; rows the user deleted are absent."""
-    try:
-        with open(csv_path, newline="", encoding="utf-8-sig") as handle:  # -sig: spreadsheets add a BOM
-            reader = csv.DictReader(handle)
-            if reader.fieldnames is None or not {"path", "role"} <= set(reader.fieldnames):
-                raise ReportError("duplicate CSV needs 'path' and 'role' columns", [csv_path])
-            return {Path(row["path"]): (row["role"] or "").strip().lower() for row in reader if row.get("path")}
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise ReportError(f"cannot read the duplicate CSV ({exc})", [csv_path]) from exc
 
 
 def read_dupe_report(json_path: Path, csv_path: Path | None = None) -> DupeReport:
