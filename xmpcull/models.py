@@ -45,6 +45,9 @@ class ImageFile:
     size: int  # bytes
     mtime_ns: int
     companions: tuple[Path, ...] = ()  # same-stem files of the same shot (RAW+JPEG pair)
+    # XMP files in the folder named after this image (IMG_1.xmp, IMG_1.JPG.xmp), as the
+    # scan saw them; None when the file did not come from a scan (then look on disk).
+    sidecars: tuple[Path, ...] | None = None
 
     @property
     def relpath(self) -> str:

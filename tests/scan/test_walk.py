@@ -75,3 +75,12 @@ def test_unreadable_folder_is_reported_and_scan_goes_on(tmp_path: Path, monkeypa
     assert [f.path.name for f in result.files] == ["ok.jpg"]
     assert [(f.stage, Path(f.path).name) for f in result.failures] == [("scan", "locked")]
     assert "Permission denied" in result.failures[0].reason
+
+
+def test_scan_notes_each_images_sidecars_so_later_stages_need_no_stat(tmp_path: Path) -> None:
+    for name in ["IMG_1.CR2", "IMG_1.xmp", "IMG_2.JPG", "IMG_2.JPG.XMP", "IMG_3.jpg", "other.xmp"]:
+        (tmp_path / name).write_bytes(b"x")
+    files = {f.path.name: f for f in scan_roots([tmp_path]).files}
+    assert files["IMG_1.CR2"].sidecars == (tmp_path / "IMG_1.xmp",)
+    assert files["IMG_2.JPG"].sidecars == (tmp_path / "IMG_2.JPG.XMP",)
+    assert files["IMG_3.jpg"].sidecars == ()

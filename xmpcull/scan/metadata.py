@@ -241,6 +241,9 @@ def existing_sidecar(image: ImageFile) -> Path | None:
     candidates = [path.with_name(path.name + ".xmp"), path.with_name(path.name + ".XMP")]
     if image.is_raw or not has_raw_companion:
         candidates = [path.with_suffix(".xmp"), path.with_suffix(".XMP"), *candidates]
+    if image.sidecars is not None:  # the scan listed the folder already
+        present = {p.name.lower(): p for p in image.sidecars}
+        return next((present[c.name.lower()] for c in candidates if c.name.lower() in present), None)
     for candidate in candidates:
         if candidate.is_file():
             return candidate

@@ -84,6 +84,8 @@ def _walk_dir(
             result.failures.append(FileFailure(str(current), "scan", f"cannot list folder: {exc.strerror}"))
             continue
         subdirs = []
+        xmp_names = {e.name for e in entries if e.name.lower().endswith(".xmp")}
+        first_new = len(result.files)
         for entry in entries:
             if _is_hidden(entry.name):
                 continue
@@ -100,6 +102,11 @@ def _walk_dir(
                     subdirs.append(path)
             elif stat.S_ISREG(entry_st.st_mode):
                 _add_file(root, path, entry_st, result, seen_files)
+        # Record each new image's sidecars now, while the listing is at hand: later
+        # stages then need no stat calls to find them (a re-run stays near-instant).
+        for index in range(first_new, len(result.files)):
+            image = result.files[index]
+            result.files[index] = replace(image, sidecars=_sidecars_named_after(image.path, xmp_names))
         stack.extend(reversed(subdirs))
 
 
@@ -115,6 +122,12 @@ def _add_file(
         return
     seen_files.add(key)
     result.files.append(ImageFile(path=path, root=root, format=fmt, size=st.st_size, mtime_ns=st.st_mtime_ns))
+
+
+def _sidecars_named_after(image: Path, xmp_names: set[str]) -> tuple[Path, ...]:
+    stem_lower, name_lower = image.stem.lower(), image.name.lower()
+    found = [n for n in xmp_names if n.lower() in (f"{stem_lower}.xmp", f"{name_lower}.xmp")]
+    return tuple(image.with_name(n) for n in sorted(found))
 
 
 def _link_companions(files: list[ImageFile]) -> list[ImageFile]:
