@@ -31,10 +31,9 @@ from pathlib import Path
 import pillow_heif
 from PIL import Image, ImageDraw, ImageEnhance, ImageFont, ImageOps
 
-from xmpcull.analyse.decode import decode_rendered
-from xmpcull.analyse.features import compute_features, file_digest
+from xmpcull.analyse.pipeline import analyse_roots
 from xmpcull.group.dupes import find_duplicates
-from xmpcull.models import ImageFile, ImageRecord, format_for_extension
+from xmpcull.models import ImageRecord
 
 pillow_heif.register_heif_opener()
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -159,12 +158,17 @@ def build_corpus(out: Path) -> dict[Path, tuple[str, str]]:
 
 
 def analyse(paths: list[Path], root: Path) -> list[ImageRecord]:
-    records = []
-    for p in paths:
-        st = p.stat()
-        image = ImageFile(path=p, root=root, format=format_for_extension(p.suffix) or "jpeg", size=st.st_size, mtime_ns=st.st_mtime_ns)
-        records.append(ImageRecord(file=image, features=compute_features(decode_rendered(p), file_digest(p))))
-    return records
+    """The real analysis (ExifTool metadata included, as a user's run would have it), in ``paths`` order.
+
+    Metadata matters here: files whose cameras recorded two different exposures
+    are never duplicates (xmpcull.group.dupes.different_shots).
+    """
+    result = analyse_roots([root], jobs=None)
+    by_path = {r.file.path: r for r in result.records}
+    missing = [p for p in paths if p not in by_path or not by_path[p].ok]
+    if missing:
+        raise SystemExit(f"analysis failed for {missing[:3]}")
+    return [by_path[p] for p in paths]
 
 
 def pairs_from_groups(groups: list[list[Path]]) -> set[frozenset[Path]]:

@@ -16,7 +16,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, ImageOps
+from PIL import Image
 
 from xmpcull.errors import DecodeError
 
@@ -85,7 +85,10 @@ def decode_rendered(path: Path, size: int = ANALYSIS_SIZE) -> Decoded:
                     im.draft("RGB", (size, size))
                     mode = "draft" if im.size != (full_w, full_h) else "full"
                 im.load()
-                oriented = ImageOps.exif_transpose(im)
+                # Like ImageOps.exif_transpose, without its copy of the whole image when
+                # nothing needs turning (most files): that copy cost as much as hashing.
+                orientation = im.getexif().get(0x0112, 1)
+                oriented = apply_orientation(im, orientation) if orientation in ORIENTATION_TRANSPOSE else im
                 transposed = oriented.size != im.size
                 small = _shrink(oriented, size)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:

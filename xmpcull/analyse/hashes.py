@@ -79,10 +79,16 @@ def dhash_of(grey: Image.Image, box: tuple[float, float, float, float] | None = 
     return _bits_to_int(pixels[:, 1:] > pixels[:, :-1])
 
 
-def window_hashes(grey: Image.Image) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """(pHashes, dHashes) of ``WINDOWS`` of a grey image."""
+def _hash_source(grey: Image.Image) -> Image.Image:
+    """The grey picture every hash is cut from: box-reduced once to WINDOW_SOURCE_SIDE (cheap, no aliasing)."""
     scale = _WINDOW_SOURCE_SIDE / max(grey.size)
-    small = grey.resize((max(1, round(grey.width * scale)), max(1, round(grey.height * scale))), Image.Resampling.BOX) if scale < 1 else grey
+    if scale >= 1:
+        return grey
+    return grey.resize((max(1, round(grey.width * scale)), max(1, round(grey.height * scale))), Image.Resampling.BOX)
+
+
+def window_hashes(small: Image.Image) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(pHashes, dHashes) of ``WINDOWS`` of the hash source picture."""
     w, h = small.size
     phashes, dhashes = [], []
     for left, top, right, bottom in WINDOWS:
@@ -104,12 +110,16 @@ def is_informative(phash: int, dhash: int) -> bool:
 
 
 def compute_hashes(image: Image.Image) -> ImageHashes:
-    """Hashes of ``image`` as displayed (orientation already applied)."""
-    grey = image.convert("L")
-    grey32 = np.asarray(grey.resize((_PHASH_SIDE, _PHASH_SIDE), Image.Resampling.LANCZOS), dtype=np.float64)
+    """Hashes of ``image`` as displayed (orientation already applied).
+
+    Full-picture and window hashes come from one box-reduced grey copy, so a
+    cropped copy's full hash and its original's window hash are computed alike.
+    """
+    small = _hash_source(image.convert("L"))
+    grey32 = np.asarray(small.resize((_PHASH_SIDE, _PHASH_SIDE), Image.Resampling.LANCZOS), dtype=np.float64)
     variants = tuple(phash_of_array(np.ascontiguousarray(t(grey32))) for t in DIHEDRAL)
-    windows = window_hashes(grey)
-    return ImageHashes(variants[0], dhash_of(grey), variants, windows[0], windows[1])
+    windows = window_hashes(small)
+    return ImageHashes(variants[0], dhash_of(small), variants, windows[0], windows[1])
 
 
 def hamming(a: int, b: int) -> int:
