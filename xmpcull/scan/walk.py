@@ -84,7 +84,7 @@ def _walk_dir(
             result.failures.append(FileFailure(str(current), "scan", f"cannot list folder: {exc.strerror}"))
             continue
         subdirs = []
-        xmp_names = {e.name for e in entries if e.name.lower().endswith(".xmp")}
+        xmp_names = {e.name.lower(): e.name for e in entries if e.name.lower().endswith(".xmp")}
         first_new = len(result.files)
         for entry in entries:
             if _is_hidden(entry.name):
@@ -124,10 +124,10 @@ def _add_file(
     result.files.append(ImageFile(path=path, root=root, format=fmt, size=st.st_size, mtime_ns=st.st_mtime_ns))
 
 
-def _sidecars_named_after(image: Path, xmp_names: set[str]) -> tuple[Path, ...]:
-    stem_lower, name_lower = image.stem.lower(), image.name.lower()
-    found = [n for n in xmp_names if n.lower() in (f"{stem_lower}.xmp", f"{name_lower}.xmp")]
-    return tuple(image.with_name(n) for n in sorted(found))
+def _sidecars_named_after(image: Path, xmp_names: dict[str, str]) -> tuple[Path, ...]:
+    """``xmp_names``: the folder's .xmp files, lower-cased name -> real name (one lookup per candidate)."""
+    wanted = (f"{image.stem.lower()}.xmp", f"{image.name.lower()}.xmp")
+    return tuple(image.with_name(xmp_names[n]) for n in sorted(set(wanted)) if n in xmp_names)
 
 
 def _link_companions(files: list[ImageFile]) -> list[ImageFile]:
