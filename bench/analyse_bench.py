@@ -22,7 +22,6 @@ import argparse
 import multiprocessing
 import os
 import random
-import shutil
 import sys
 import threading
 import time
@@ -192,8 +191,7 @@ def main() -> None:
     lines += ["", memory_line, "", "Targets: >= 4x imagededup, within 1.5x of the floor (xmpcull/floor >= 0.67), re-run >= 50x faster."]
     replace_section(HERE / "RESULTS.md", "Analysis", "\n".join(lines))
     print("\n".join(lines))
-    if memory_dir.exists() and args.memory_files >= 50_000:
-        shutil.rmtree(memory_dir)
+    # The corpora stay in bench/out (git-ignored) so a second run skips generating them.
 
 
 if __name__ == "__main__":
