@@ -254,3 +254,24 @@ def test_rerun_with_nothing_new_parses_no_xmp(shoot: Path, tmp_path: Path, monke
     result = run_module.run_pipeline([shoot], options)
     assert calls == ["read", "write", "read"]  # its previous decision, the merge, the read-back for the memo
     assert exiftool_tags(sidecar, "XMP:Label")["XMP-xmp:Label"] == "Blue"
+
+
+def test_our_own_ratings_never_pick_the_next_runs_keeper(tmp_path: Path) -> None:
+    # A blurred copy is "failed" (1 star by policy) and a duplicate of the sharp original;
+    # on the next run its 1 star must not make it the keeper through "highest rating".
+    root = tmp_path / "k"
+    root.mkdir()
+    from PIL import ImageFilter
+
+    with Image.open(FIXTURES / "photos/T-45A_Goshawk_03_1600px.jpg") as im:
+        im.save(root / "jet.jpg", quality=90)
+        im.filter(ImageFilter.GaussianBlur(1.2)).save(root / "jet-soft.jpg", quality=90)
+    config = tmp_path / "c.toml"
+    config.write_text('[dupes]\nkeeper_chain = ["highest_rating", "sharpest", "shortest_path"]\n[outcomes.duplicate]\nrating = 1\n')
+    keepers = []
+    for _ in range(3):
+        run_cli("run", root, "--config", config, "--cache", tmp_path / "c.sqlite")
+        report = json.loads((root / ".xmpcull/report.json").read_text())
+        keepers.append([Path(g["keeper"]).name for g in report["groups"]])
+    assert keepers == [["jet.jpg"]] * 3
+    assert exiftool_tags(root / "jet-soft.xmp", "XMP:Rating")["XMP-xmp:Rating"] == 1

@@ -112,10 +112,11 @@ class Metadata:
     stored_width: int | None = None  # pixels as stored, before orientation
     stored_height: int | None = None
     rating: float | None = None  # existing xmp:Rating
+    rating_by_xmpcull: bool = False  # that rating is the one xmpcull proposed (xmpcull:RatingSet), not the user's
     label: str | None = None  # existing xmp:Label
     keywords: tuple[str, ...] = ()
     crop: CropEdges | None = None  # existing applied crop (crs:HasCrop True)
-    has_develop_settings: bool = False
+    has_develop_settings: bool = False  # edited in a raw developer (not counting a crop xmpcull applied)
     metadata_date: str | None = None  # xmp:MetadataDate (or ModifyDate) as written
     warnings: tuple[str, ...] = ()
 

@@ -81,7 +81,9 @@ def _sharpness(r: ImageRecord) -> tuple[float, ...]:
 
 
 def _rating(r: ImageRecord) -> tuple[float, ...]:
-    return (r.metadata.rating if r.metadata.rating is not None else float("-inf"),)
+    # Only the user's rating counts: one xmpcull proposed last run must not pick the keeper.
+    meta = r.metadata
+    return (meta.rating if meta.rating is not None and not meta.rating_by_xmpcull else float("-inf"),)
 
 
 def _short_path(r: ImageRecord) -> tuple[float, ...]:

@@ -71,6 +71,8 @@ XMP_DECISION_TAGS = (
     "XMP:MetadataDate",
     "XMP:ModifyDate",
     "XMP:Orientation#",
+    "XMP:RatingSet#",  # xmpcull's own record: tells our proposals from the user's decisions
+    "XMP:CropApplied",
 )
 CAPTURE_TIME_SOURCES = (
     # (date tag, sub-second tag, offset tags...)
@@ -195,6 +197,7 @@ def metadata_from_tags(tags: dict[str, Any], xmp_tags: dict[str, Any] | None = N
     if orientation not in range(1, 9):
         orientation = 1
     rating = _as_float(_first(xmp, "XMP:Rating", "EXIF:Rating"))
+    rating_set = _as_float(xmp.get("XMP:RatingSet"))
     crop = None
     if _as_bool(xmp.get("XMP:HasCrop")):
         edges = [_as_float(xmp.get(f"XMP:Crop{k}")) for k in ("Left", "Top", "Right", "Bottom")]
@@ -213,10 +216,13 @@ def metadata_from_tags(tags: dict[str, Any], xmp_tags: dict[str, Any] | None = N
         stored_width=width,
         stored_height=height,
         rating=rating,
+        rating_by_xmpcull=rating is not None and rating_set is not None and rating == rating_set,
         label=str(label) if label not in (None, "") else None,
         keywords=keywords,
         crop=crop,
-        has_develop_settings=_as_bool(xmp.get("XMP:HasSettings")) or bool(xmp.get("XMP:ProcessVersion")),
+        # HasSettings alone, next to a crop xmpcull applied, is xmpcull's doing, not an edit.
+        has_develop_settings=bool(xmp.get("XMP:ProcessVersion"))
+        or (_as_bool(xmp.get("XMP:HasSettings")) and not xmp.get("XMP:CropApplied")),
         metadata_date=_clean(_first(xmp, "XMP:MetadataDate", "XMP:ModifyDate")),
         warnings=warnings,
     )
