@@ -142,6 +142,17 @@ def peak_tree_rss(func) -> float:
     return peak / 2**20
 
 
+def _previous_memory_line() -> str | None:
+    """With --memory-files 0, keep the memory figure of the last run that measured it."""
+    results = HERE / "RESULTS.md"
+    if not results.exists():
+        return None
+    text = results.read_text()
+    section = text.split("## Analysis", 1)[1] if "## Analysis" in text else ""
+    section = section.split("\n## ", 1)[0]
+    return next((line for line in section.splitlines() if line.startswith("Peak memory analysing")), None)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--large", type=int, default=200)
@@ -175,7 +186,7 @@ def main() -> None:
             f"(main + {args.jobs} workers + exiftool): **{peak:,.0f} MiB** (target < 1 GB), in {time.perf_counter() - started:,.0f} s."
         )
     else:
-        memory_line = "Peak memory: not measured in this run (--memory-files 0)."
+        memory_line = _previous_memory_line() or "Peak memory: not measured in this run (--memory-files 0)."
 
     lines = [
         f"`bench/analyse_bench.py` ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, jobs={args.jobs}). "
