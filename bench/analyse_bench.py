@@ -113,7 +113,11 @@ def xmpcull_rates(folder: Path, count: int, jobs: int, cache: Path) -> tuple[flo
 
 
 def peak_tree_rss(func) -> float:
-    """Run ``func`` and return the peak RSS in MiB summed over this process and its children."""
+    """Run ``func``; the peak memory in MiB of this process and its children together.
+
+    Summed PSS (proportional set size), not RSS: forked workers share the parent's
+    pages copy-on-write, and summing RSS would count those shared pages once per process.
+    """
     import psutil
 
     me = psutil.Process()
@@ -126,11 +130,11 @@ def peak_tree_rss(func) -> float:
             total = 0
             for proc in [me, *me.children(recursive=True)]:
                 try:
-                    total += proc.memory_info().rss
+                    total += proc.memory_full_info().pss
                 except psutil.Error:
                     pass
             peak = max(peak, total)
-            time.sleep(0.2)
+            time.sleep(0.5)
 
     thread = threading.Thread(target=sample, daemon=True)
     thread.start()
@@ -182,7 +186,7 @@ def main() -> None:
         started = time.perf_counter()
         peak = peak_tree_rss(lambda: analyse_roots([memory_dir], jobs=args.jobs, cache_path=cache))
         memory_line = (
-            f"Peak memory analysing {args.memory_files:,} small files (160x120 JPEG), summed over the process tree "
+            f"Peak memory analysing {args.memory_files:,} small files (160x120 JPEG), PSS summed over the process tree "
             f"(main + {args.jobs} workers + exiftool): **{peak:,.0f} MiB** (target < 1 GB), in {time.perf_counter() - started:,.0f} s."
         )
     else:

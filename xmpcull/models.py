@@ -35,7 +35,7 @@ def format_for_extension(ext: str) -> str | None:
     return RENDERED_EXTENSIONS.get(ext)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ImageFile:
     """One image found by the scanner."""
 
@@ -62,7 +62,7 @@ class ImageFile:
         return self.format == "raw"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CaptureTime:
     """When the shutter fired, as the camera recorded it.
 
@@ -89,7 +89,7 @@ class CaptureTime:
         return self.local.replace(tzinfo=dt.timezone(dt.timedelta(minutes=self.offset_minutes))).isoformat()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CropEdges:
     """A crop in Camera Raw convention: fractions of the *stored* (un-oriented) frame."""
 
@@ -100,7 +100,7 @@ class CropEdges:
     angle: float = 0.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Metadata:
     """What exiftool told us about one file (and its sidecar)."""
 
@@ -141,7 +141,7 @@ class Metadata:
         return self.stored_width, self.stored_height
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Features:
     """What analysis computed from the pixels (displayed orientation) and bytes."""
 
@@ -164,7 +164,7 @@ class Features:
         return self.width * self.height
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ImageRecord:
     """One file's analysis outcome: metadata and features, or the reason it failed."""
 

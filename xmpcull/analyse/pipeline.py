@@ -8,12 +8,13 @@ process.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import time
 from collections import Counter
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from xmpcull.scan.exiftool import exiftool_executable
 from xmpcull.scan.metadata import existing_sidecar
 
 CHUNK = 16  # files per worker task: one exiftool call each; small enough to keep the bar moving
+IN_FLIGHT_PER_WORKER = 4
 
 
 @dataclass
@@ -123,22 +125,29 @@ def _analyse_missing(
     progress: Progress,
 ) -> None:
     chunks = [todo[c : c + CHUNK] for c in range(0, len(todo), CHUNK)]
-    task_chunks = [
-        [
-            FileTask(files[i], known_features[i].features if i in known_features else None, cache.path)
-            for i in chunk
-        ]
-        for chunk in chunks
-    ]
+
+    def tasks_for(chunk: list[int]) -> list[FileTask]:
+        return [FileTask(files[i], known_features[i].features if i in known_features else None, cache.path) for i in chunk]
+
     workers = max(1, min(jobs or os.cpu_count() or 1, len(chunks)))
     if workers == 1:
-        for chunk, tasks in zip(chunks, task_chunks):
-            _place(chunk, analyse_tasks(tasks), files, sigs, records, cache, progress)
+        for chunk in chunks:
+            _place(chunk, analyse_tasks(tasks_for(chunk)), files, sigs, records, cache, progress)
         return
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=init_worker) as pool:
-        # map keeps at most a few chunks per worker in flight, so memory stays flat on huge trees.
-        for chunk, results in zip(chunks, pool.map(analyse_tasks, task_chunks)):
-            _place(chunk, results, files, sigs, records, cache, progress)
+        # A few chunks per worker in flight, never the whole tree: memory stays flat on huge trees.
+        pending = iter(chunks)
+        running: dict[Future[list[FileResult]], list[int]] = {}
+        for chunk in itertools.islice(pending, workers * IN_FLIGHT_PER_WORKER):
+            running[pool.submit(analyse_tasks, tasks_for(chunk))] = chunk
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                chunk = running.pop(future)
+                _place(chunk, future.result(), files, sigs, records, cache, progress)
+                following = next(pending, None)
+                if following is not None:
+                    running[pool.submit(analyse_tasks, tasks_for(following))] = following
 
 
 def _place(
