@@ -23,7 +23,6 @@ import multiprocessing
 import os
 import random
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -112,37 +111,29 @@ def xmpcull_rates(folder: Path, count: int, jobs: int, cache: Path) -> tuple[flo
     return count / cold_s, cold_s / warm_s
 
 
-def peak_tree_rss(func) -> float:
-    """Run ``func``; the peak memory in MiB of this process and its children together.
+def peak_tree_pss(command: list[str]) -> float:
+    """Run ``command`` in a fresh process; the peak memory in MiB of it and its children together.
 
-    Summed PSS (proportional set size), not RSS: forked workers share the parent's
-    pages copy-on-write, and summing RSS would count those shared pages once per process.
+    A fresh process, so the benchmark's own baggage (corpus generation, imagededup's
+    PyTorch) is not counted. Summed PSS (proportional set size), not RSS: forked
+    workers share the parent's pages copy-on-write, and summing RSS would count those
+    shared pages once per process.
     """
     import psutil
 
-    me = psutil.Process()
+    proc = psutil.Popen(command)
     peak = 0
-    done = threading.Event()
-
-    def sample() -> None:
-        nonlocal peak
-        while not done.is_set():
-            total = 0
-            for proc in [me, *me.children(recursive=True)]:
-                try:
-                    total += proc.memory_full_info().pss
-                except psutil.Error:
-                    pass
-            peak = max(peak, total)
-            time.sleep(0.5)
-
-    thread = threading.Thread(target=sample, daemon=True)
-    thread.start()
-    try:
-        func()
-    finally:
-        done.set()
-        thread.join()
+    while proc.poll() is None:
+        total = 0
+        for member in [proc, *proc.children(recursive=True)]:
+            try:
+                total += member.memory_full_info().pss
+            except psutil.Error:
+                pass
+        peak = max(peak, total)
+        time.sleep(0.5)
+    if proc.returncode:
+        raise SystemExit(f"memory run failed with exit code {proc.returncode}")
     return peak / 2**20
 
 
@@ -184,7 +175,12 @@ def main() -> None:
         cache = args.out / "memory-cache.sqlite"
         cache.unlink(missing_ok=True)
         started = time.perf_counter()
-        peak = peak_tree_rss(lambda: analyse_roots([memory_dir], jobs=args.jobs, cache_path=cache))
+        peak = peak_tree_pss([
+            sys.executable, "-c",
+            "import sys; from pathlib import Path; from xmpcull.analyse.pipeline import analyse_roots; "
+            "analyse_roots([sys.argv[1]], jobs=int(sys.argv[2]), cache_path=Path(sys.argv[3]))",
+            str(memory_dir), str(args.jobs), str(cache),
+        ])
         memory_line = (
             f"Peak memory analysing {args.memory_files:,} small files (160x120 JPEG), PSS summed over the process tree "
             f"(main + {args.jobs} workers + exiftool): **{peak:,.0f} MiB** (target < 1 GB), in {time.perf_counter() - started:,.0f} s."

@@ -242,6 +242,8 @@ def existing_sidecar(image: ImageFile) -> Path | None:
     ``IMG_1.JPG.xmp`` is checked too. A JPEG that has a RAW companion does not
     borrow the RAW's ``IMG_1.xmp``: its own decisions are embedded.
     """
+    if image.sidecars == ():  # the scan saw none: the common case, answered without path arithmetic
+        return None
     path = image.path
     has_raw_companion = any(c.suffix.upper().lstrip(".") != image.ext and _is_raw(c) for c in image.companions)
     candidates = [path.with_name(path.name + ".xmp"), path.with_name(path.name + ".XMP")]
