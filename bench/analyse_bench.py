@@ -104,10 +104,13 @@ def xmpcull_rates(folder: Path, count: int, jobs: int, cache: Path) -> tuple[flo
     cold = analyse_roots([folder], jobs=jobs, cache_path=cache)
     cold_s = time.perf_counter() - started
     assert len(cold.ok_records) == count, cold.failures[:3]
-    started = time.perf_counter()
-    warm = analyse_roots([folder], jobs=jobs, cache_path=cache)
-    warm_s = time.perf_counter() - started
-    assert warm.cache_hits == count
+    warm_times = []
+    for _ in range(3):  # the median of three: the first may pay for SQLite's WAL checkpoint
+        started = time.perf_counter()
+        warm = analyse_roots([folder], jobs=jobs, cache_path=cache)
+        warm_times.append(time.perf_counter() - started)
+        assert warm.cache_hits == count
+    warm_s = sorted(warm_times)[1]
     return count / cold_s, cold_s / warm_s
 
 
