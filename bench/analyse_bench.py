@@ -202,7 +202,18 @@ def main() -> None:
     for label, count, rate, floor, dedup, speedup in rows:
         dedup_cells = f"{dedup:.1f} | {rate / dedup:.1f}x" if dedup else "n/a | n/a"
         lines.append(f"| {label} | {count:,} | {rate:.1f} | {floor:.1f} | {rate / floor:.2f} | {dedup_cells} | {speedup:.0f}x |")
-    lines += ["", memory_line, "", "Targets: >= 4x imagededup, within 1.5x of the floor (xmpcull/floor >= 0.67), re-run >= 50x faster."]
+    lines += [
+        "",
+        memory_line,
+        "",
+        "Targets: >= 4x imagededup, within 1.5x of the floor (xmpcull/floor >= 0.67), re-run >= 50x faster.",
+        "",
+        "Reading it: on camera-sized files decoding dominates and xmpcull runs at the floor, several times "
+        "imagededup's speed (it decodes every pixel; xmpcull uses JPEG DCT scaling). On small files the fixed "
+        "cost per file dominates: ExifTool (about 2 ms of Perl per file, for capture time, camera body, "
+        "orientation and existing decisions), the content digest, and 19 hashes instead of one; imagededup "
+        "reads no metadata at all. That is where the small-file targets are missed.",
+    ]
     replace_section(HERE / "RESULTS.md", "Analysis", "\n".join(lines))
     print("\n".join(lines))
     # The corpora stay in bench/out (git-ignored) so a second run skips generating them.
