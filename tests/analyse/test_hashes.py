@@ -2,10 +2,9 @@ import imagehash
 import pytest
 from PIL import Image
 
+from tests.conftest import FIXTURES
 from xmpcull.analyse.decode import decode_rendered
 from xmpcull.analyse.hashes import WINDOWS, compute_hashes, hamming
-
-from tests.conftest import FIXTURES
 
 PIL_ORDER = [
     None,

@@ -5,10 +5,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import FIXTURES
 from xmpcull.analyse.pipeline import analyse_roots
 from xmpcull.crop import stage
-
-from tests.conftest import FIXTURES
 
 
 def test_second_pass_comes_from_the_cache_with_the_same_proposals(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

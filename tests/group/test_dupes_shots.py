@@ -8,10 +8,9 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
+from tests.conftest import FIXTURES
 from xmpcull.analyse.pipeline import analyse_roots
 from xmpcull.group.dupes import find_duplicates
-
-from tests.conftest import FIXTURES
 
 
 def _set_time(path: Path, when: str, subsec: str | None, model: str = "EOS R5", serial: str = "031") -> None:

@@ -21,13 +21,13 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from xmpcull.analyse.cache import AnalysisCache
 from xmpcull.analyse.decode import ORIENTATION_TRANSPOSE, apply_orientation
 from xmpcull.analyse.worker import Job, decode
 from xmpcull.crop.cues import compute_cues
 from xmpcull.crop.geometry import Box, display_box_to_crs, parse_aspect
 from xmpcull.crop.preview import write_preview
 from xmpcull.crop.proposer import propose_crops
-from xmpcull.analyse.cache import AnalysisCache
 from xmpcull.decide.quality import face_sharpness
 from xmpcull.errors import XmpcullError
 from xmpcull.models import CropEdges, ImageRecord

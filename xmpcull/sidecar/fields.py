@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, fields
-from typing import Literal, Union
+from typing import Literal
 
 from xmpcull.models import CropEdges
 
@@ -166,7 +166,7 @@ class DecisionFields:
             raise ValueError("label must not be blank")
 
 
-Section = Union[DupeFields, BurstFields, QualityFields, CropFields, DecisionFields]
+Section = DupeFields | BurstFields | QualityFields | CropFields | DecisionFields
 
 
 @dataclass(frozen=True)
