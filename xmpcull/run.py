@@ -10,11 +10,9 @@ RAW+JPEG pairs are one shot: the RAW leads, and the pair shares one sidecar
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +28,7 @@ from xmpcull.errors import FileFailure, XmpcullError
 from xmpcull.group.bursts import Burst, burst_report, cluster_bursts, shots_from_records, without_copies
 from xmpcull.group.dupes import DupeResult, find_duplicates
 from xmpcull.models import ImageRecord
+from xmpcull.parallel import bounded_map, fork_pool
 from xmpcull.progress import NullProgress, Progress
 from xmpcull.report.dupes import dupe_report
 from xmpcull.report.writers import CsvWriter, write_json
@@ -385,9 +384,17 @@ def _write_in_parallel(
         return _write_chunk(items, options, read_back)
     size = max(16, len(items) // (workers * 4))
     chunks = [items[c : c + size] for c in range(0, len(items), size)]
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        done = pool.map(_write_chunk, chunks, [options] * len(chunks), [read_back] * len(chunks))
-        return [outcome for chunk in done for outcome in chunk]
+    results: dict[int, list[WriteOutcome]] = {}
+    with fork_pool(workers) as pool:
+        tasks = ((n, chunk, options, read_back) for n, chunk in enumerate(chunks))
+        for (n, *_), outcomes in bounded_map(pool, _write_numbered_chunk, tasks, workers):
+            results[n] = outcomes
+    return [outcome for n in range(len(chunks)) for outcome in results[n]]
+
+
+def _write_numbered_chunk(task: tuple[int, list[SidecarItem], WriteOptions, bool]) -> list[WriteOutcome]:
+    _, items, options, read_back = task
+    return _write_chunk(items, options, read_back)
 
 
 def _write_chunk(items: list[SidecarItem], options: WriteOptions, read_back: bool) -> list[WriteOutcome]:

@@ -8,13 +8,10 @@ process.
 
 from __future__ import annotations
 
-import itertools
-import multiprocessing
 import os
 import time
 from collections import Counter
 from collections.abc import Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,13 +19,13 @@ from xmpcull.analyse.cache import AnalysisCache, CachedEntry
 from xmpcull.analyse.worker import FileResult, FileTask, analyse_tasks, init_worker
 from xmpcull.errors import FileFailure
 from xmpcull.models import Features, ImageFile, ImageRecord, Metadata
+from xmpcull.parallel import bounded_map, fork_pool
 from xmpcull.progress import NullProgress, Progress
 from xmpcull.scan import scan_roots
 from xmpcull.scan.exiftool import exiftool_executable
 from xmpcull.scan.metadata import existing_sidecar
 
 CHUNK = 16  # files per worker task: one exiftool call each; small enough to keep the bar moving
-IN_FLIGHT_PER_WORKER = 4
 
 
 @dataclass
@@ -134,20 +131,14 @@ def _analyse_missing(
         for chunk in chunks:
             _place(chunk, analyse_tasks(tasks_for(chunk)), files, sigs, records, cache, progress)
         return
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=init_worker) as pool:
-        # A few chunks per worker in flight, never the whole tree: memory stays flat on huge trees.
-        pending = iter(chunks)
-        running: dict[Future[list[FileResult]], list[int]] = {}
-        for chunk in itertools.islice(pending, workers * IN_FLIGHT_PER_WORKER):
-            running[pool.submit(analyse_tasks, tasks_for(chunk))] = chunk
-        while running:
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                chunk = running.pop(future)
-                _place(chunk, future.result(), files, sigs, records, cache, progress)
-                following = next(pending, None)
-                if following is not None:
-                    running[pool.submit(analyse_tasks, tasks_for(following))] = following
+    with fork_pool(workers, init_worker) as pool:
+        indexed = ((chunk, tasks_for(chunk)) for chunk in chunks)
+        for (chunk, _), results in bounded_map(pool, _analyse_indexed, indexed, workers):
+            _place(chunk, results, files, sigs, records, cache, progress)
+
+
+def _analyse_indexed(item: tuple[list[int], list[FileTask]]) -> list[FileResult]:
+    return analyse_tasks(item[1])
 
 
 def _place(

@@ -10,10 +10,8 @@ converted with it, and the pixels searched are oriented with it too.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -31,6 +29,7 @@ from xmpcull.crop.proposer import propose_crops
 from xmpcull.decide.quality import face_sharpness
 from xmpcull.errors import XmpcullError
 from xmpcull.models import CropEdges, ImageRecord
+from xmpcull.parallel import bounded_map, fork_pool
 from xmpcull.progress import NullProgress, Progress
 from xmpcull.sidecar.fields import CropFields, WriteResult
 from xmpcull.sidecar.fields import CropProposal as SidecarProposal
@@ -220,6 +219,10 @@ def _propose_chunk(jobs: list[_CropJob]) -> list[CropOutcome]:
     return [propose_one(job) for job in jobs]
 
 
+def _propose_indexed(item: tuple[list[int], list[_CropJob]]) -> list[CropOutcome]:
+    return _propose_chunk(item[1])
+
+
 def _job_for(
     record: ImageRecord, aspects: tuple[str, ...], apply_aspect: str, apply_threshold: float, preview: Path | None
 ) -> _CropJob:
@@ -300,10 +303,8 @@ def propose_for_records(
         for chunk, job_list in zip(chunks, job_chunks):
             _place(outcomes, chunk, _propose_chunk(job_list), progress)
     else:
-        with ProcessPoolExecutor(
-            workers, mp_context=multiprocessing.get_context("fork"), initializer=_init_worker
-        ) as pool:
-            for chunk, result in zip(chunks, pool.map(_propose_chunk, job_chunks)):
+        with fork_pool(workers, _init_worker) as pool:
+            for (chunk, _), result in bounded_map(pool, _propose_indexed, zip(chunks, job_chunks), workers):
                 _place(outcomes, chunk, result, progress)
     progress.finish()
     if use_cache and todo:
