@@ -24,7 +24,7 @@ import platformdirs
 from xmpcull.errors import XmpcullError
 from xmpcull.models import CaptureTime, CropEdges, Features, Metadata
 
-FEATURE_VERSION = 3  # 2: window pHash/dHash for crop tolerance; 3: box pre-reduction in hashes
+FEATURE_VERSION = 4  # 2: window pHash/dHash; 3: box pre-reduction in hashes; 4: float32 Laplacian
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (

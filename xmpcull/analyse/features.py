@@ -22,17 +22,15 @@ CLIP_HIGH = 250
 CLIP_LOW = 5
 
 
-def grey_array(decoded: Decoded) -> np.ndarray:
-    return np.asarray(decoded.image.convert("L"), dtype=np.uint8)
-
-
 def sharpness_of(grey: np.ndarray) -> float:
-    return float(cv2.Laplacian(grey, cv2.CV_64F).var())
+    _, std = cv2.meanStdDev(cv2.Laplacian(grey, cv2.CV_32F))
+    return float(std[0, 0]) ** 2
 
 
 def compute_features(decoded: Decoded, digest: str) -> Features:
-    grey = grey_array(decoded)
-    hashes = compute_hashes(decoded.image)
+    grey_image = decoded.image.convert("L")  # once, for the hashes and the statistics
+    grey = np.asarray(grey_image, dtype=np.uint8)
+    hashes = compute_hashes(grey_image)
     total = grey.size or 1
     return Features(
         digest=digest,
