@@ -275,3 +275,18 @@ def test_our_own_ratings_never_pick_the_next_runs_keeper(tmp_path: Path) -> None
         keepers.append([Path(g["keeper"]).name for g in report["groups"]])
     assert keepers == [["jet.jpg"]] * 3
     assert exiftool_tags(root / "jet-soft.xmp", "XMP:Rating")["XMP-xmp:Rating"] == 1
+
+
+def test_a_read_only_photo_folder_is_left_alone_and_the_report_goes_elsewhere(tmp_path: Path) -> None:
+    root = tmp_path / "locked"
+    root.mkdir()
+    shutil.copy(FIXTURES / "photos/mongolels.jpg", root / "dunes.jpg")
+    root.chmod(0o555)  # the user locked it (root could still write: the mode bits decide)
+    try:
+        code, summary = run_json("run", root, "--cache", tmp_path / "c.sqlite", env={"XDG_DATA_HOME": str(tmp_path / "data")})
+    finally:
+        root.chmod(0o755)
+    assert sorted(p.name for p in root.iterdir()) == ["dunes.jpg"]  # no sidecar, no .xmpcull
+    assert summary["report"].startswith(str(tmp_path / "data" / "xmpcull" / "reports"))
+    assert Path(summary["report"]).is_file()
+    assert code == 1 and summary["errors"][0]["stage"] == "sidecar"

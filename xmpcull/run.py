@@ -10,6 +10,7 @@ RAW+JPEG pairs are one shot: the RAW leads, and the pair shares one sidecar
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from collections.abc import Iterator, Sequence
@@ -17,6 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import platformdirs
 
 from xmpcull import __version__
 from xmpcull.analyse.pipeline import AnalysisResult, analyse_roots
@@ -482,10 +485,31 @@ def _report(result: RunResult, roots: Sequence[Path], gap_seconds: float) -> dic
     return report
 
 
+def report_dir_for(roots: Sequence[Path], explicit: Path | None) -> Path:
+    """FIRST_ROOT/.xmpcull, or --report-dir; a read-only photo folder sends it to the user's data folder.
+
+    Read-only goes by the mode bits, as for sidecars (xmpcull/sidecar/atomic.py): even
+    root, who could write there, leaves a folder the user locked alone.
+    """
+    if explicit is not None:
+        return explicit
+    first = Path(os.path.abspath(roots[0]))
+    base = first if first.is_dir() else first.parent
+    if (base / REPORT_DIR_NAME).is_dir() or _writable(base):
+        return base / REPORT_DIR_NAME
+    tag = hashlib.blake2b(os.fsencode(base), digest_size=4).hexdigest()
+    return Path(platformdirs.user_data_dir("xmpcull")) / "reports" / f"{base.name or 'root'}-{tag}"
+
+
+def _writable(folder: Path) -> bool:
+    try:
+        return os.access(folder, os.W_OK) and bool(folder.stat().st_mode & 0o222)
+    except OSError:
+        return False
+
+
 def _write_reports(result: RunResult, roots: Sequence[Path], options: RunOptions) -> None:
-    report_dir = options.report_dir or Path(os.path.abspath(roots[0])) / REPORT_DIR_NAME
-    if not Path(roots[0]).is_dir() and options.report_dir is None:
-        report_dir = Path(os.path.abspath(roots[0])).parent / REPORT_DIR_NAME
+    report_dir = report_dir_for(roots, options.report_dir)
     try:
         report_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
