@@ -217,8 +217,8 @@ def _decide_all(
     failures: list[FileFailure],
 ) -> list[ImageOutcome]:
     config = options.config
-    dupe_fields = _dupe_fields(dupes)
-    burst_fields = _burst_fields(bursts)
+    dupe_fields = dupe_fields_by_path(dupes)
+    burst_fields = burst_fields_by_path(bursts)
     outcomes = []
     for record in leaders:
         path = record.file.path
@@ -309,7 +309,8 @@ def _read_state(image: Path, companions: tuple[Path, ...], naming: str) -> Sidec
         return None
 
 
-def _dupe_fields(dupes: DupeResult) -> dict[Path, DupeFields]:
+def dupe_fields_by_path(dupes: DupeResult) -> dict[Path, DupeFields]:
+    """The sidecar's dupes section for every member of a duplicate group (`run` and `dupes` share it)."""
     similar_of = {m.record.file.path: s.id for s in dupes.similar_sets for m in s.members}
     fields: dict[Path, DupeFields] = {}
     for group in dupes.groups:
@@ -326,7 +327,8 @@ def _dupe_fields(dupes: DupeResult) -> dict[Path, DupeFields]:
     return fields
 
 
-def _burst_fields(bursts: Sequence[Burst]) -> dict[Path, BurstFields]:
+def burst_fields_by_path(bursts: Sequence[Burst]) -> dict[Path, BurstFields]:
+    """The sidecar's burst section for every file of a real burst, companions included (`run` and `bursts`)."""
     fields: dict[Path, BurstFields] = {}
     for burst in bursts:
         if burst.burst_id is None:

@@ -31,23 +31,20 @@ from xmpcull.group.bursts import (
     without_copies,
 )
 from xmpcull.report.writers import CsvWriter, write_json
-from xmpcull.sidecar import CLEAR, BurstFields, SidecarItem, SidecarUpdate, write_sidecars
+from xmpcull.run import burst_fields_by_path
+from xmpcull.sidecar import CLEAR, SidecarItem, SidecarUpdate, write_sidecars
 
 
 def sidecar_items(bursts: Sequence[Burst]) -> list[SidecarItem]:
     """The burst section for every file: members get their fields, everything else has stale ones cleared."""
+    fields = burst_fields_by_path(bursts)
     items = []
     for burst in bursts:
-        for index, shot in enumerate(burst.shots, start=1):
-            update = SidecarUpdate(burst=CLEAR)
-            if burst.burst_id is not None:
-                best = index - 1 == burst.best
-                fields = BurstFields(burst.burst_id, index, burst.size, best, burst.best_reason if best else None)
-                update = SidecarUpdate(burst=fields)
+        for shot in burst.shots:
             files = (shot.path, *shot.companions)
             for path in files:
                 companions = tuple(Path(p) for p in files if p != path)
-                items.append(SidecarItem(Path(path), update, companions))
+                items.append(SidecarItem(Path(path), SidecarUpdate(burst=fields.get(Path(path), CLEAR)), companions))
     return items
 
 

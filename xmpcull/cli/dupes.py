@@ -18,20 +18,21 @@ from xmpcull.config import load_config
 from xmpcull.group.dupes import DupeResult, find_duplicates
 from xmpcull.models import ImageRecord
 from xmpcull.report.dupes import write_dupe_report
+from xmpcull.run import dupe_fields_by_path
 from xmpcull.sidecar import CLEAR, SidecarItem, SidecarUpdate, write_sidecars
-from xmpcull.sidecar.fields import DecisionFields, DupeFields
+from xmpcull.sidecar.fields import DecisionFields
 
 _file = click.Path(dir_okay=False, path_type=Path)
 
 
 def sidecar_items(result: DupeResult, records: Sequence[ImageRecord], label: str | None) -> list[SidecarItem]:
     """Group members get the dupes section (and non-keepers the label); everyone else has stale values cleared."""
-    similar_of = {m.record.file.path: s.id for s in result.similar_sets for m in s.members}
+    fields_of = dupe_fields_by_path(result)
     items: dict[Path, SidecarItem] = {}
     for group in result.groups:
         for member in group.members:
             path = member.record.file.path
-            fields = DupeFields(group.id, group.kind, member.role, member.distance, group.keeper_reason, similar_of.get(path))
+            fields = fields_of[path]
             decision = None
             if member.role == "duplicate" and label:
                 # The engine never writes a label over one the user set (only over its own LabelSet).

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from xmpcull.models import CaptureTime, CropEdges, ImageFile, Metadata
+from xmpcull.models import CaptureTime, CropEdges, ImageFile, Metadata, format_for_extension
 from xmpcull.scan.exiftool import ExifTool
 
 IMAGE_TAGS = (
@@ -259,8 +259,6 @@ def existing_sidecar(image: ImageFile) -> Path | None:
 
 
 def _is_raw(path: Path) -> bool:
-    from xmpcull.models import format_for_extension
-
     return format_for_extension(path.suffix) == "raw"
 
 
