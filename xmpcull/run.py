@@ -182,7 +182,7 @@ def run_pipeline(roots: Sequence[Path], options: RunOptions, progress: Progress 
             scene_split_threshold=config.bursts.scene_threshold if config.bursts.split_on_scene_change else None,
         )
     analysed_raws = {r.file.path for r in records if r.file.is_raw}
-    leaders = [r for r in records if not _follows_a_raw(r, analysed_raws)]
+    leaders = [r for r in records if not follows_a_raw(r, analysed_raws)]
     with clock.stage("crops"):
         crops = {o.path: o for o in _propose_crops(leaders, config, options, progress)}
     with clock.stage("quality"):
@@ -277,7 +277,7 @@ def _timestamp(record: ImageRecord) -> float | None:
     return capture.timestamp() if capture else None
 
 
-def _follows_a_raw(record: ImageRecord, analysed_raws: set[Path]) -> bool:
+def follows_a_raw(record: ImageRecord, analysed_raws: set[Path]) -> bool:
     """A rendered file whose RAW companion leads the shot (and owns the shared sidecar).
 
     When the RAW could not be analysed (no usable preview), the JPEG leads instead,

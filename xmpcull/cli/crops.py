@@ -24,6 +24,7 @@ from xmpcull.crop.stage import USER_CROP_KEPT, CropOutcome, crop_fields, propose
 from xmpcull.errors import ConfigError, FileFailure
 from xmpcull.models import ImageRecord
 from xmpcull.report.writers import write_json
+from xmpcull.run import follows_a_raw
 from xmpcull.sidecar import SidecarItem, SidecarUpdate, WriteOptions, WriteResult, write_each
 from xmpcull.sidecar.fields import round_real
 
@@ -53,7 +54,7 @@ def writers(records: Sequence[ImageRecord], outcomes: Sequence[CropOutcome]) -> 
     for i, (record, outcome) in enumerate(zip(records, outcomes)):
         if crop_fields(outcome) is None:
             continue
-        if not record.file.is_raw and any(c in ok_raws for c in record.file.companions):
+        if follows_a_raw(record, ok_raws):
             continue  # the pair's sidecar is the RAW's; the RAW's own proposals go there
         chosen.append(i)
     return chosen
