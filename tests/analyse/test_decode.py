@@ -107,3 +107,23 @@ def test_features_reflect_exposure() -> None:
     assert bright.clip_high > 0.9 and bright.mean_luma > 0.95
     assert normal.clip_high < 0.05 and 0.2 < normal.mean_luma < 0.8
     assert normal.sharpness > bright.sharpness
+
+
+@pytest.mark.parametrize(
+    "name", ["camera/iphone_hdr_NO.jpg", "orientation/Landscape_6.jpg", "photos/astronaut.png", "formats/IMG_2682.heic"]
+)
+def test_grey_analysis_decode_sees_the_same_picture_as_the_colour_decode(name: str) -> None:
+    # Analysis decodes JPEGs straight to grey (libjpeg skips the colour work); the
+    # result must be the picture a colour decode shows, in the same orientation and size.
+    grey = decode_rendered(FIXTURES / name, mode="L")
+    colour = decode_rendered(FIXTURES / name)
+    assert grey.image.mode == "L" and colour.image.mode == "RGB"
+    assert grey.image.size == colour.image.size
+    assert (grey.full_width, grey.full_height) == (colour.full_width, colour.full_height)
+    assert hamming(compute_hashes(grey.image).phash, compute_hashes(colour.image).phash) <= 2
+
+
+def test_transparent_png_is_flattened_onto_white_in_grey_too(tmp_path: Path) -> None:
+    path = tmp_path / "mark.png"
+    Image.new("RGBA", (64, 64), (0, 0, 0, 0)).save(path)
+    assert decode_rendered(path, mode="L").image.getextrema() == (255, 255)

@@ -24,7 +24,7 @@ import platformdirs
 from xmpcull.errors import XmpcullError
 from xmpcull.models import CaptureTime, CropEdges, Features, Metadata
 
-FEATURE_VERSION = 4  # 2: window pHash/dHash; 3: box pre-reduction in hashes; 4: float32 Laplacian
+FEATURE_VERSION = 5  # 2: window pHash/dHash; 3: box pre-reduction; 4: float32 Laplacian; 5: grey decode
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (

@@ -28,7 +28,8 @@ def sharpness_of(grey: np.ndarray) -> float:
 
 
 def compute_features(decoded: Decoded, digest: str) -> Features:
-    grey_image = decoded.image.convert("L")  # once, for the hashes and the statistics
+    # The worker decodes grey already; an RGB copy (tests, benches) is converted once here.
+    grey_image = decoded.image if decoded.image.mode == "L" else decoded.image.convert("L")
     grey = np.asarray(grey_image, dtype=np.uint8)
     hashes = compute_hashes(grey_image)
     total = grey.size or 1

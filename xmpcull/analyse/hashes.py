@@ -12,8 +12,10 @@ So the pHash and dHash of a few sub-windows of the picture are kept too
 a cropped copy's full hash lands near one window hash of its original.
 
 Speed matters here (it runs once per image): the grey image is shrunk once to
-32x32 and the 8 variants are array transposes of that, not 8 resizes; the
-windows are resampled from one 128 px grey copy, not from the 512 px image.
+32x32 and its DCT is taken once; the 8 variants come from that DCT by sign
+flips and a transpose (mirroring a signal negates its odd DCT coefficients),
+not from 8 resizes or 8 DCTs. The windows are resampled from one 128 px grey
+copy, not from the 512 px image.
 """
 
 from __future__ import annotations
@@ -68,10 +70,46 @@ def _bits_to_int(bits: np.ndarray) -> int:
     return int((bits.reshape(-1).astype(np.uint64) * _BIT_WEIGHTS).sum())
 
 
-def phash_of_array(grey32: np.ndarray) -> int:
-    coefficients = dct(dct(grey32, axis=0), axis=1)
-    low = coefficients[:HASH_SIZE, :HASH_SIZE]
+def _low_dct(grey32: np.ndarray) -> np.ndarray:
+    return dct(dct(grey32, axis=0), axis=1)[:HASH_SIZE, :HASH_SIZE]
+
+
+def _phash_of_low(low: np.ndarray) -> int:
     return _bits_to_int(low > np.median(low))
+
+
+def phash_of_array(grey32: np.ndarray) -> int:
+    return _phash_of_low(_low_dct(grey32))
+
+
+# (transpose?, negate odd rows?, negate odd columns?) for each DIHEDRAL transform,
+# applied to the identity's DCT: a flip along an axis negates that axis's odd
+# coefficients, and transposing the pixels transposes the coefficients.
+_DIHEDRAL_ON_DCT = (
+    (False, False, False),
+    (True, True, False),  # rot90 = transpose, then flip rows
+    (False, True, True),
+    (True, False, True),  # rot270 = transpose, then flip columns
+    (False, False, True),
+    (False, True, False),
+    (True, False, False),
+    (True, True, True),
+)
+_ODD = (-1.0) ** np.arange(HASH_SIZE)
+
+
+def dihedral_phashes(grey32: np.ndarray) -> tuple[int, ...]:
+    """pHash of each of the 8 ``DIHEDRAL`` transforms of ``grey32``, from one DCT."""
+    low = _low_dct(grey32)
+    out = []
+    for transpose, odd_rows, odd_columns in _DIHEDRAL_ON_DCT:
+        variant = low.T if transpose else low
+        if odd_rows:
+            variant = variant * _ODD[:, None]
+        if odd_columns:
+            variant = variant * _ODD[None, :]
+        out.append(_phash_of_low(variant))
+    return tuple(out)
 
 
 def dhash_of(grey: Image.Image, box: tuple[float, float, float, float] | None = None) -> int:
@@ -115,9 +153,9 @@ def compute_hashes(image: Image.Image) -> ImageHashes:
     Full-picture and window hashes come from one box-reduced grey copy, so a
     cropped copy's full hash and its original's window hash are computed alike.
     """
-    small = _hash_source(image.convert("L"))
+    small = _hash_source(image if image.mode == "L" else image.convert("L"))
     grey32 = np.asarray(small.resize((_PHASH_SIDE, _PHASH_SIDE), Image.Resampling.LANCZOS), dtype=np.float64)
-    variants = tuple(phash_of_array(np.ascontiguousarray(t(grey32))) for t in DIHEDRAL)
+    variants = dihedral_phashes(grey32)
     windows = window_hashes(small)
     return ImageHashes(variants[0], dhash_of(small), variants, windows[0], windows[1])
 

@@ -58,15 +58,16 @@ def _exiftool() -> ExifTool:
 
 
 def decode(job: Job) -> Decoded:
+    """The grey analysis copy of the job's file (every analysis feature is grey)."""
     if job.format != "raw":
-        return decode_rendered(job.path)
+        return decode_rendered(job.path, mode="L")
     et = _exiftool()
     listing = json.loads(et.execute("-j", "-a", "-G", *[f"-{t}" for t in RAW_PREVIEW_TAGS], str(job.path)) or "[]")
     tag = largest_preview_tag(listing[0]) if listing else None
     if tag is None:
         raise DecodeError("RAW file has no embedded preview", [job.path])
     data = et.execute_bytes("-b", "-a", f"-{tag}", str(job.path))
-    return decode_raw_preview(job.path, data, job.orientation, job.full_size)
+    return decode_raw_preview(job.path, data, job.orientation, job.full_size, mode="L")
 
 
 def _cached_by_content(job: Job, digest: str) -> Features | None:

@@ -27,6 +27,8 @@ from typing import Any
 from xmpcull.models import CaptureTime, CropEdges, ImageFile, Metadata, format_for_extension
 from xmpcull.scan.exiftool import ExifTool
 
+# What Metadata is built from. The keys are exiftool's "Group:Tag" names in its
+# ``-j -G -n`` output (-n: numbers, e.g. Orientation 6, not "Rotate 90 CW").
 IMAGE_TAGS = (
     "EXIF:DateTimeOriginal",
     "EXIF:SubSecTimeOriginal",
@@ -49,31 +51,51 @@ IMAGE_TAGS = (
     "XMP:SerialNumber",
     "QuickTime:Make",
     "QuickTime:Model",
-    "EXIF:Orientation#",
-    "Composite:ImageSize#",
-    "EXIF:Rating#",
+    "EXIF:Orientation",
+    "Composite:ImageSize",
+    "EXIF:Rating",
     "ExifTool:Warning",
     "ExifTool:Error",
 )
 XMP_DECISION_TAGS = (
-    "XMP:Rating#",
+    "XMP:Rating",
     "XMP:Label",
     "XMP:Subject",
     "XMP:HierarchicalSubject",
-    "XMP:HasCrop#",
-    "XMP:CropLeft#",
-    "XMP:CropTop#",
-    "XMP:CropRight#",
-    "XMP:CropBottom#",
-    "XMP:CropAngle#",
-    "XMP:HasSettings#",
+    "XMP:HasCrop",
+    "XMP:CropLeft",
+    "XMP:CropTop",
+    "XMP:CropRight",
+    "XMP:CropBottom",
+    "XMP:CropAngle",
+    "XMP:HasSettings",
     "XMP:ProcessVersion",
     "XMP:MetadataDate",
     "XMP:ModifyDate",
-    "XMP:Orientation#",
-    "XMP:RatingSet#",  # xmpcull's own record: tells our proposals from the user's decisions
+    "XMP:Orientation",
+    "XMP:RatingSet",  # xmpcull's own record: tells our proposals from the user's decisions
     "XMP:CropApplied",
 )
+# What exiftool is asked for. Whole groups rather than the ~40 tags above: exiftool
+# spends about 0.03 ms per requested tag name per file, so naming every tag cost
+# 1.9 ms of Perl per file and asking for the groups costs 1.1 ms (bench/RESULTS.md,
+# Analysis). The extra tags of EXIF:all and XMP:all are small and simply unused.
+_READ_PARAMS = ("-n",)
+_IMAGE_REQUEST = (
+    "EXIF:all",
+    "XMP:all",
+    "MakerNotes:SerialNumber",
+    "MakerNotes:InternalSerialNumber",
+    "QuickTime:CreationDate",
+    "QuickTime:CreateDate",
+    "QuickTime:Make",
+    "QuickTime:Model",
+    "PNG:CreationTime",
+    "Composite:ImageSize",
+    "ExifTool:Warning",
+    "ExifTool:Error",
+)
+_SIDECAR_REQUEST = ("XMP:all", "ExifTool:Warning", "ExifTool:Error")
 CAPTURE_TIME_SOURCES = (
     # (date tag, sub-second tag, offset tags...)
     ("EXIF:DateTimeOriginal", "EXIF:SubSecTimeOriginal", ("EXIF:OffsetTimeOriginal", "EXIF:OffsetTime")),
@@ -264,10 +286,10 @@ def _is_raw(path: Path) -> bool:
 
 def read_metadata(files: Sequence[ImageFile], exiftool: ExifTool) -> list[Metadata | str]:
     """Metadata for each file, or an error string for a file exiftool cannot read."""
-    image_tags = exiftool.read_tags([f.path for f in files], IMAGE_TAGS + XMP_DECISION_TAGS)
+    image_tags = exiftool.read_tags([f.path for f in files], _IMAGE_REQUEST, _READ_PARAMS)
     sidecars = [existing_sidecar(f) for f in files]
     sidecar_paths = sorted({s for s in sidecars if s is not None})
-    sidecar_tags = dict(zip(sidecar_paths, exiftool.read_tags(sidecar_paths, XMP_DECISION_TAGS)))
+    sidecar_tags = dict(zip(sidecar_paths, exiftool.read_tags(sidecar_paths, _SIDECAR_REQUEST, _READ_PARAMS)))
     out: list[Metadata | str] = []
     for tags, sidecar in zip(image_tags, sidecars):
         error = tags.get("ExifTool:Error")
