@@ -57,10 +57,18 @@ def _key(path: Path) -> bytes:
     return os.fsencode(path)
 
 
+def _shallow_dict(record: object) -> dict[str, Any]:
+    # dataclasses.asdict deep-copies every value; for these flat records that cost
+    # more than the SQLite write itself (0.4 ms per file on small images).
+    return {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}  # type: ignore[arg-type]
+
+
 def metadata_to_json(meta: Metadata) -> str:
-    data = dataclasses.asdict(meta)
+    data = _shallow_dict(meta)
     if meta.capture_time is not None:
-        data["capture_time"]["local"] = meta.capture_time.local.isoformat()
+        data["capture_time"] = {**_shallow_dict(meta.capture_time), "local": meta.capture_time.local.isoformat()}
+    if meta.crop is not None:
+        data["crop"] = _shallow_dict(meta.crop)
     return json.dumps(data, sort_keys=True)
 
 
@@ -82,7 +90,7 @@ def metadata_from_json(text: str) -> Metadata:
 
 
 def features_to_json(features: Features) -> str:
-    data = dataclasses.asdict(features)
+    data = _shallow_dict(features)
     # 64-bit hashes as hex: JSON readers elsewhere lose precision above 2**53.
     for name in ("phash", "dhash"):
         data[name] = f"{data[name]:016x}"
