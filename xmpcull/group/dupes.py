@@ -16,10 +16,17 @@ Why this shape:
   every run, unchanged when lesser copies are added; they change only when a
   new file becomes the keeper. Similar-set IDs use the smallest member digest.
 * RAW+JPEG companions of one shot are one shot: never duplicates of each other.
-* Small crops: a cropped copy's full pHash lands near the pHash of one stored
-  sub-window of its original (``analyse.hashes.WINDOWS``). Full hashes are
-  searched against window hashes (a bipartite multi-index join), and each hit
-  is confirmed by the dHash of the same full/window pair.
+* Small crops (``crop_tolerant``): a cropped copy's full pHash lands near the
+  pHash of one stored sub-window of its original (``analyse.hashes.WINDOWS``),
+  or near its full pHash. Both joins run at a looser radius, and every
+  candidate that the hashes alone do not confirm is checked on pixels
+  (``group.geometry``: one picture must be a small, unrotated sub-rectangle of
+  the other). Hashes cannot tell a crop from a re-shot frame; geometry can.
+* Grouping with crops: two crops of one photo are not crops of each other
+  (each lacks a strip the other has), so complete linkage would split them.
+  Members whose match with the group's anchor was checked on pixels are
+  compatible with each other (all are parts of the anchor); every other pair
+  of members still needs a direct match, so hash-only matches never chain.
 * Flat or featureless pictures (blown-out frames, grey stubs) have degenerate
   hashes that match each other whatever the picture: they are never near
   duplicates, only exact ones (same bytes).
@@ -28,7 +35,7 @@ Why this shape:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,6 +43,7 @@ import numpy as np
 from xmpcull.analyse.hashes import WINDOWS, hamming, is_informative
 from xmpcull.decide.keeper import DEFAULT_CHAIN, choose_keeper
 from xmpcull.group.hamming_index import radius_pairs, radius_pairs_between
+from xmpcull.group.pixels import PixelSource
 from xmpcull.models import ImageRecord
 
 # Thresholds (bits out of 64), justified in docs/dupes.md and measured in bench/RESULTS.md:
@@ -44,7 +52,9 @@ DEFAULT_THRESHOLD = 10  # pHash, same value as imagededup's default
 DEFAULT_DHASH_THRESHOLD = 12  # dHash confirmation
 ROTATED_THRESHOLD_MARGIN = 2  # rotated matches have no dHash opinion: ask more of pHash
 DEFAULT_SIMILAR_THRESHOLD = 18  # pHash, the looser same-scene tier
-DEFAULT_CROP_DHASH_THRESHOLD = 10  # dHash confirmation of a full/window (crop) match
+# Crop candidates (full/full and full/window pHash) go to the pixel check up to this radius:
+# random crops of 0-10 % per side moved the closest of them up to 14 bits (bench corpus).
+DEFAULT_CROP_THRESHOLD = 14
 
 
 @dataclass(frozen=True)
@@ -142,53 +152,76 @@ def _are_companions(a: _Unit, b: _Unit) -> bool:
     )
 
 
-def _near_edges(
-    units: Sequence[_Unit], threshold: int, dhash_threshold: int, rotation_invariant: bool,
-    crop_dhash_threshold: int | None = DEFAULT_CROP_DHASH_THRESHOLD,
-) -> dict[tuple[int, int], int]:
-    """Confirmed near-duplicate pairs (i < j) -> pHash distance.
+@dataclass
+class _Edges:
+    """Confirmed near-duplicate pairs (i < j, unit indices) -> pHash distance; ``checked``: confirmed on pixels."""
 
-    ``crop_dhash_threshold=None`` turns the crop (full/window) search off.
-    """
-    idx = [i for i, u in enumerate(units) if u.informative]  # flat pictures only match by bytes
+    distance: dict[tuple[int, int], int] = field(default_factory=dict)
+    checked: set[tuple[int, int]] = field(default_factory=set)
+
+    def add(self, i: int, j: int, d: int) -> None:
+        key = (min(i, j), max(i, j))
+        if i != j and d < self.distance.get(key, 99):
+            self.distance[key] = d
+
+
+def _hash_edges(
+    units: Sequence[_Unit], idx: Sequence[int], threshold: int, dhash_threshold: int, rotation_invariant: bool
+) -> _Edges:
+    """Pairs confirmed by hashes alone: pHash within ``threshold`` and dHash within ``dhash_threshold``."""
     n = len(idx)
-    if n < 2:
-        return {}
     feats = [units[i].rep.features for i in idx]
-    edges: dict[tuple[int, int], int] = {}
-
-    def add(a: int, b: int, d: int) -> None:
-        key = (min(idx[a], idx[b]), max(idx[a], idx[b]))
-        if a != b and d < edges.get(key, 99):
-            edges[key] = d
-
+    edges = _Edges()
     if not rotation_invariant:
         ph = np.array([f.phash for f in feats], dtype=np.uint64)  # type: ignore[union-attr]
         pairs = radius_pairs(ph, threshold)
         for i, j, d in zip(pairs.left.tolist(), pairs.right.tolist(), pairs.distance.tolist(), strict=True):
             if hamming(feats[i].dhash, feats[j].dhash) <= dhash_threshold:  # type: ignore[union-attr]
-                add(i, j, d)
-    else:
-        # Stack all 8 dihedral variants; a pair counts when one side is an untransformed pHash.
-        stacked = np.array([f.phash_variants[k] for k in range(8) for f in feats], dtype=np.uint64)  # type: ignore[union-attr]
-        pairs = radius_pairs(stacked, threshold)
-        for a, b, d in zip(pairs.left.tolist(), pairs.right.tolist(), pairs.distance.tolist(), strict=True):
-            (va, i), (vb, j) = divmod(a, n), divmod(b, n)
-            if i == j or (va and vb):
-                continue
-            if va == 0 and vb == 0:
-                ok = hamming(feats[i].dhash, feats[j].dhash) <= dhash_threshold  # type: ignore[union-attr]
-            else:
-                ok = d <= threshold - ROTATED_THRESHOLD_MARGIN
-            if ok:
-                add(i, j, d)
-    if crop_dhash_threshold is not None:
-        for i, j, d in _crop_matches(feats, threshold, crop_dhash_threshold):
-            add(i, j, d)
-    return {
-        k: d for k, d in edges.items()
-        if not _are_companions(units[k[0]], units[k[1]]) and not different_shots(units[k[0]].rep, units[k[1]].rep)
-    }
+                edges.add(idx[i], idx[j], d)
+        return edges
+    # Stack all 8 dihedral variants; a pair counts when one side is an untransformed pHash.
+    stacked = np.array([f.phash_variants[k] for k in range(8) for f in feats], dtype=np.uint64)  # type: ignore[union-attr]
+    pairs = radius_pairs(stacked, threshold)
+    for a, b, d in zip(pairs.left.tolist(), pairs.right.tolist(), pairs.distance.tolist(), strict=True):
+        (va, i), (vb, j) = divmod(a, n), divmod(b, n)
+        if i == j or (va and vb):
+            continue
+        if va == 0 and vb == 0:
+            ok = hamming(feats[i].dhash, feats[j].dhash) <= dhash_threshold  # type: ignore[union-attr]
+        else:
+            ok = d <= threshold - ROTATED_THRESHOLD_MARGIN
+        if ok:
+            edges.add(idx[i], idx[j], d)
+    return edges
+
+
+def _related(units: Sequence[_Unit], i: int, j: int) -> bool:
+    """Pairs that are never duplicates whatever the pixels: one shot's RAW+JPEG, or two exposures."""
+    return _are_companions(units[i], units[j]) or different_shots(units[i].rep, units[j].rep)
+
+
+def _near_edges(
+    units: Sequence[_Unit], threshold: int, dhash_threshold: int, rotation_invariant: bool,
+    crop_threshold: int | None = None, pixels: PixelSource | None = None,
+) -> _Edges:
+    """Confirmed near-duplicate pairs; ``crop_threshold`` (with ``pixels``) adds pixel-checked crop matches."""
+    idx = [i for i, u in enumerate(units) if u.informative]  # flat pictures only match by bytes
+    if len(idx) < 2:
+        return _Edges()
+    edges = _hash_edges(units, idx, threshold, dhash_threshold, rotation_invariant)
+    if crop_threshold is not None and pixels is not None:
+        feats = [units[i].rep.features for i in idx]
+        for (a, b), d in sorted(_crop_candidates(feats, crop_threshold).items()):
+            i, j = idx[a], idx[b]
+            if (i, j) in edges.distance or _related(units, i, j):
+                continue  # already confirmed by hashes, or never a duplicate: no decode needed
+            fit = pixels.fit(units[i].rep, units[j].rep)
+            if fit is not None and fit.is_crop:
+                edges.add(i, j, d)
+                edges.checked.add((i, j))
+    edges.distance = {k: d for k, d in edges.distance.items() if not _related(units, *k)}
+    edges.checked &= edges.distance.keys()
+    return edges
 
 
 SUBSECOND = 0.001  # two recorded sub-second times further apart than this are two exposures
@@ -214,20 +247,26 @@ def different_shots(a: ImageRecord, b: ImageRecord) -> bool:
     return gap > SUBSECOND if both_subsecond else gap >= 1.0
 
 
-def _crop_matches(feats: Sequence, threshold: int, dhash_threshold: int) -> list[tuple[int, int, int]]:
-    """(i, j, pHash distance) where the full picture i matches a sub-window of picture j on both hashes."""
+def _crop_candidates(feats: Sequence, radius: int) -> dict[tuple[int, int], int]:
+    """(i, j) with i < j -> smallest pHash distance, full against full or full against a window of the other."""
+    out: dict[tuple[int, int], int] = {}
+
+    def add(i: int, j: int, d: int) -> None:
+        key = (min(i, j), max(i, j))
+        if i != j and d < out.get(key, 99):
+            out[key] = d
+
+    full = np.array([f.phash for f in feats], dtype=np.uint64)
+    pairs = radius_pairs(full, radius)
+    for i, j, d in zip(pairs.left.tolist(), pairs.right.tolist(), pairs.distance.tolist(), strict=True):
+        add(i, j, d)
     k = len(WINDOWS)
     owners = [j for j, f in enumerate(feats) if len(f.window_phashes) == k]
-    if not owners:
-        return []
-    full = np.array([f.phash for f in feats], dtype=np.uint64)
-    windows = np.array([h for j in owners for h in feats[j].window_phashes], dtype=np.uint64)
-    pairs = radius_pairs_between(full, windows, threshold)
-    out = []
-    for i, w, d in zip(pairs.left.tolist(), pairs.right.tolist(), pairs.distance.tolist(), strict=True):
-        j, slot = owners[w // k], w % k
-        if i != j and hamming(feats[i].dhash, feats[j].window_dhashes[slot]) <= dhash_threshold:
-            out.append((i, j, d))
+    if owners:
+        windows = np.array([h for j in owners for h in feats[j].window_phashes], dtype=np.uint64)
+        pairs = radius_pairs_between(full, windows, radius)
+        for i, w, d in zip(pairs.left.tolist(), pairs.right.tolist(), pairs.distance.tolist(), strict=True):
+            add(i, owners[w // k], d)
     return out
 
 
@@ -237,12 +276,21 @@ def _rank(neighbours: dict[int, int], remaining: set[int], node: int) -> tuple[i
     return (-len(near), sum(near), node)
 
 
-def complete_linkage_clusters(n: int, edges: dict[tuple[int, int], int]) -> list[list[int]]:
-    """Split the graph into clusters in which every pair is an edge (no chaining).
+def _both_parts(part_of: Callable[[int, int], bool] | None, anchor: int, u: int, v: int) -> bool:
+    return part_of is not None and part_of(anchor, u) and part_of(anchor, v)
+
+
+def complete_linkage_clusters(
+    n: int, edges: dict[tuple[int, int], int], part_of: Callable[[int, int], bool] | None = None
+) -> list[list[int]]:
+    """Split the graph into clusters without chaining.
 
     Inside each connected component, repeatedly take the medoid (most neighbours,
-    then smallest total distance, then lowest index) and grow a clique around it,
-    nearest neighbours first.
+    then smallest total distance, then lowest index) as anchor and grow a cluster
+    of its neighbours, nearest first. A neighbour joins when it matches every
+    member already in, or when ``part_of(anchor, x)`` holds for both (pixels show
+    both are parts of the anchor; asked only when a direct match is missing).
+    Without ``part_of`` every cluster is a clique.
     """
     adjacency: dict[int, dict[int, int]] = defaultdict(dict)
     uf = _UnionFind(n)
@@ -258,12 +306,10 @@ def complete_linkage_clusters(n: int, edges: dict[tuple[int, int], int]) -> list
         remaining = set(nodes)
         while len(remaining) > 1:
             medoid = min(remaining, key=lambda v, left=remaining: _rank(adjacency[v], left, v))  # type: ignore[misc]
-            allowed = {u for u in adjacency[medoid] if u in remaining}
             cluster = [medoid]
-            for v in sorted(allowed, key=lambda u: (adjacency[medoid][u], u)):
-                if v in allowed:
+            for v in sorted((u for u in adjacency[medoid] if u in remaining), key=lambda u: (adjacency[medoid][u], u)):
+                if all(u in adjacency[v] or _both_parts(part_of, medoid, u, v) for u in cluster[1:]):
                     cluster.append(v)
-                    allowed &= adjacency[v].keys()
             remaining.difference_update(cluster)
             if len(cluster) > 1:
                 clusters.append(sorted(cluster))
@@ -272,6 +318,22 @@ def complete_linkage_clusters(n: int, edges: dict[tuple[int, int], int]) -> list
                 break
     clusters.sort()
     return clusters
+
+
+def _parts_checker(units: Sequence[_Unit], edges: _Edges, pixels: PixelSource | None) -> Callable[[int, int], bool] | None:
+    """``part_of(anchor, x)``: x was matched to the anchor on pixels, or is checked now (once per pair)."""
+    if pixels is None:
+        return None
+    known: dict[tuple[int, int], bool] = dict.fromkeys(edges.checked, True)
+
+    def part_of(anchor: int, x: int) -> bool:
+        key = (min(anchor, x), max(anchor, x))
+        if key not in known:
+            fit = pixels.fit(units[anchor].rep, units[x].rep)
+            known[key] = fit is not None and fit.is_crop
+        return known[key]
+
+    return part_of
 
 
 def _distance(a: ImageRecord, b: ImageRecord, rotation_invariant: bool, windows: bool = True) -> int:
@@ -314,20 +376,24 @@ def find_duplicates(
     dhash_threshold: int = DEFAULT_DHASH_THRESHOLD,
     keeper_chain: Sequence[str] = DEFAULT_CHAIN,
     crop_tolerant: bool = False,
-    crop_dhash_threshold: int = DEFAULT_CROP_DHASH_THRESHOLD,
+    crop_threshold: int = DEFAULT_CROP_THRESHOLD,
+    pixels: PixelSource | None = None,
 ) -> DupeResult:
     """Duplicate groups (exact and near) and similar sets among analysed records.
 
     Records that failed analysis are ignored. ``similar_threshold=None`` skips
-    the similar tier. ``crop_tolerant`` also matches small crops (full hash of
-    one picture against sub-window hashes of the other). Output order is
-    stable: groups by ID.
+    the similar tier. ``crop_tolerant`` also matches small crops: pairs within
+    ``crop_threshold`` (full or window pHash) are checked on pixels, decoded
+    on demand by ``pixels`` (default: a fresh ``PixelSource``). Output order
+    is stable: groups by ID.
     """
     units = _units(records)
+    if crop_tolerant and pixels is None:
+        pixels = PixelSource()
     edges = _near_edges(
-        units, threshold, dhash_threshold, rotation_invariant, crop_dhash_threshold if crop_tolerant else None
+        units, threshold, dhash_threshold, rotation_invariant, crop_threshold if crop_tolerant else None, pixels
     )
-    clusters = complete_linkage_clusters(len(units), edges)
+    clusters = complete_linkage_clusters(len(units), edges.distance, _parts_checker(units, edges, pixels))
     clustered = {i for c in clusters for i in c}
     clusters += [[i] for i, u in enumerate(units) if i not in clustered and len(u.records) > 1]
 
