@@ -29,7 +29,12 @@ DISTINCT_IOU = 0.5  # a runner-up window "differs substantially" below this over
 MARGIN_FULL = 0.15  # a runner-up this much importance mass behind counts as a clear win
 NO_SUBJECT_FACTOR = 0.6  # nothing stands out: a crop is a guess, however empty its margins
 GAP_FULL = 0.05  # room (share of the window's short side) between subject and a cut edge that counts as ample
-OFF_CENTRE_TOLERANCE = 0.04  # a subject that overflows: window centre within 4 % of its size of the subject's
+OFF_CENTRE_TOLERANCE = 0.04  # a subject that overflows: window within 4 % of its size of the best-placed one
+HEADROOM = 0.03  # a subject taller than the window keeps its top, with this share of the window height above it
+COMPOSE_WEIGHT = 0.15  # pull towards the frame's own centre (its composition), times the subject's uncertainty
+ROOM_WEIGHT = 0.3  # reward for room between the subject's extent and the cut edges (up to ROOM_FULL)
+TOP_ROOM_SHARE = 0.5  # room above the subject counts at this share (headroom matters more than footroom)
+ROOM_FULL = 0.25  # room, as a share of the window's short side, beyond which more does not count
 
 
 @dataclass(frozen=True)
@@ -123,10 +128,13 @@ class _Candidates:
     kept: np.ndarray
     score: np.ndarray
     faces_cut: np.ndarray
+    faces_whole: np.ndarray  # faces (those that fit a window) fully inside
     core_whole: np.ndarray  # the subject's core is inside
     subject_whole: np.ndarray  # the subject's extent is inside
-    off_centre: np.ndarray  # how far the window's centre is from the subject's, on axes where the subject overflows
+    off_centre: np.ndarray  # how far the window is from where an overflowing subject wants it (see _subject_flags)
+    centred: np.ndarray  # 1 = the window keeps the frame's centre (the photographer's composition), 0 = flush with an edge
     gap: np.ndarray  # smallest room between the subject's extent and a cut window edge, / window short side
+    room: np.ndarray  # the same with the room above counted at half: a head needs more room than feet
 
 
 def _thirds(cx: np.ndarray, cy: np.ndarray) -> np.ndarray:
@@ -140,12 +148,30 @@ def _thirds(cx: np.ndarray, cy: np.ndarray) -> np.ndarray:
     return best
 
 
+def _centredness(X: np.ndarray, Y: np.ndarray, w: int, h: int, W: int, H: int) -> np.ndarray:
+    """1 when the window's centre is the frame's, falling linearly to 0 when it is flush with an edge.
+
+    Photographers compose: the subject is where they put it in the frame, and the crop
+    that changes that least is the centred one. Axes with no room to move do not count.
+    """
+    off = np.zeros(X.shape)
+    if W > w:
+        off = np.maximum(off, np.abs(X + w / 2 - W / 2) / ((W - w) / 2))
+    if H > h:
+        off = np.maximum(off, np.abs(Y + h / 2 - H / 2) / ((H - h) / 2))
+    return 1.0 - off
+
+
 def _candidates(cues: Cues, tables: _Tables, aspect_text: str) -> _Candidates:
     H, W = cues.importance.shape
     ii, iix, iiy = tables.mass, tables.mass_x, tables.mass_y
     aspect = parse_aspect(aspect_text)
     largest = window_for_scale(aspect, W, H)
     parts: dict[str, list[np.ndarray]] = {k: [] for k in _Candidates.__dataclass_fields__}
+    # A face taller or wider than every window cannot be kept whole: the subject rules
+    # (which include it) place the window on it instead of the face rule pushing it away.
+    fitting_faces = [f for f in cues.faces if f.width <= largest[0] and f.height <= largest[1]]
+    uncertainty = 1.0 - (cues.subject.certainty if cues.subject is not None else 0.0)
     for s in SCALES:
         w, h = window_for_scale(aspect, W, H, s)
         if s < 1.0 and (w, h) == largest:
@@ -164,16 +190,27 @@ def _candidates(cues: Cues, tables: _Tables, aspect_text: str) -> _Candidates:
         cx = (_rect(iix, X, Y, X1, Y1) / safe - X) / w
         cy = (_rect(iiy, X, Y, X1, Y1) / safe - Y) / h
         area_ratio = (w * h) / (largest[0] * largest[1])
-        score = kept - CUT_PENALTY * cut - SIZE_PENALTY * (1 - area_ratio) + THIRDS_BONUS * _thirds(cx, cy)
+        centred = _centredness(X, Y, w, h, W, H)
+        flags = _subject_flags(cues.subject, X, Y, X1, Y1, W, H)
+        # The extent is often only the most salient part of the subject (a raccoon's eye mask,
+        # a squirrel's head): room around it on every cut side keeps the rest more often
+        # than windows that chase importance mass into a busy background.
+        room = np.clip(flags["room"], 0.0, ROOM_FULL) / ROOM_FULL if cues.subject is not None else np.zeros(X.shape)
+        score = (
+            kept - CUT_PENALTY * cut - SIZE_PENALTY * (1 - area_ratio) + THIRDS_BONUS * _thirds(cx, cy)
+            + COMPOSE_WEIGHT * uncertainty * centred + ROOM_WEIGHT * room
+        )
         faces_cut = np.zeros(X.shape, np.int32)
-        for f in cues.faces:
+        faces_whole = np.zeros(X.shape, np.int32)
+        for f in fitting_faces:
             inside = (X <= f.x0) & (Y <= f.y0) & (X1 >= f.x1) & (Y1 >= f.y1)
             touches = (X < f.x1) & (X1 > f.x0) & (Y < f.y1) & (Y1 > f.y0)
             faces_cut += touches & ~inside
-        flags = _subject_flags(cues.subject, X, Y, X1, Y1, W, H)
+            faces_whole += inside
         for k, v in (
             ("x0", X), ("y0", Y), ("x1", X1), ("y1", Y1), ("scale", np.full(X.shape, s)), ("kept", kept),
-            ("score", score), ("faces_cut", faces_cut), *flags.items(),
+            ("score", score), ("faces_cut", faces_cut), ("faces_whole", faces_whole), ("centred", centred),
+            *flags.items(),
         ):
             parts[k].append(v)
     return _Candidates(**{k: np.concatenate(v) for k, v in parts.items()})
@@ -185,37 +222,46 @@ def _subject_flags(
     """Per window: is the subject's core / extent inside, how far off its centre, how much room around it."""
     if subject is None:
         ones = np.ones(X.shape, bool)
-        return {"core_whole": ones, "subject_whole": ones, "off_centre": np.zeros(X.shape), "gap": np.ones(X.shape)}
+        return {
+            "core_whole": ones, "subject_whole": ones, "off_centre": np.zeros(X.shape), "gap": np.ones(X.shape),
+            "room": np.ones(X.shape),
+        }
     co, ex = subject.core, subject.extent
     w, h = X1 - X, Y1 - Y
     off = np.zeros(X.shape)
-    # Along an axis where the extent is larger than the window, the cut should fall on both
-    # ends alike: the window centred on the subject's mass, not flush with one end.
+    # Wider than the window: the cut falls on both ends alike, the window centred on the
+    # subject's mass (a motorcycle loses a bit of both wheels). Taller than the window:
+    # keep the top with a little headroom (heads, spires, ears) and cut the bottom, as
+    # photographers do.
     if ex.width > w[0]:
         off = np.maximum(off, np.abs((X + X1) / 2 - subject.centre[0]) / w)
     if ex.height > h[0]:
-        off = np.maximum(off, np.abs((Y + Y1) / 2 - subject.centre[1]) / h)
+        top = max(0.0, ex.y0 - HEADROOM * float(h[0]))
+        off = np.maximum(off, np.abs(Y - top) / h)
     big = float(max(W, H))
-    room = np.minimum.reduce([
-        np.where(X > 0, ex.x0 - X, big), np.where(X1 < W, X1 - ex.x1, big),
-        np.where(Y > 0, ex.y0 - Y, big), np.where(Y1 < H, Y1 - ex.y1, big),
-    ])
+    sides = np.minimum.reduce([np.where(X > 0, ex.x0 - X, big), np.where(X1 < W, X1 - ex.x1, big), np.where(Y1 < H, Y1 - ex.y1, big)])
+    above = np.where(Y > 0, ex.y0 - Y, big)
+    short = np.minimum(w, h)
     return {
         "core_whole": (X <= co.x0) & (Y <= co.y0) & (X1 >= co.x1) & (Y1 >= co.y1),
         "subject_whole": (X <= ex.x0) & (Y <= ex.y0) & (X1 >= ex.x1) & (Y1 >= ex.y1),
         "off_centre": off,
-        "gap": room / np.minimum(w, h),
+        "gap": np.minimum(sides, above) / short,
+        "room": np.minimum(sides, TOP_ROOM_SHARE * above) / short,
     }
 
 
 def _choose(c: _Candidates) -> tuple[int, np.ndarray]:
     """Index of the winner and the mask of windows that satisfy the same constraints.
 
-    In order: fewest faces cut; the subject's whole extent inside; else, where the subject
-    overflows the window, the window centred on its mass (within OFF_CENTRE_TOLERANCE), with
-    its core inside if possible; then the best score.
+    In order: most faces whole, then fewest cut (a face is never cut if some window keeps
+    them all; a window does not win by leaving every face out); the subject's whole extent
+    inside; else, where the subject overflows the window, the window placed as
+    _subject_flags says (within OFF_CENTRE_TOLERANCE), with its core inside if possible;
+    then the best score.
     """
-    ok = c.faces_cut == c.faces_cut.min()
+    ok = c.faces_whole == c.faces_whole.max()
+    ok &= c.faces_cut == c.faces_cut[ok].min()
     if np.any(ok & c.subject_whole):
         ok &= c.subject_whole
     else:
