@@ -52,8 +52,8 @@ DEFAULT_THRESHOLD = 10  # pHash, same value as imagededup's default
 DEFAULT_DHASH_THRESHOLD = 12  # dHash confirmation
 ROTATED_THRESHOLD_MARGIN = 2  # rotated matches have no dHash opinion: ask more of pHash
 DEFAULT_SIMILAR_THRESHOLD = 18  # pHash, the looser same-scene tier
-# Crop candidates (full/full and full/window pHash) go to the pixel check up to this radius:
-# random crops of 0-10 % per side moved the closest of them up to 14 bits (bench corpus).
+# Crop candidates go to the pixel check: full pHash pairs up to this radius (a looser join costs
+# little), full/window pairs up to ``threshold`` (that join is 5x larger, and costs ~4x more at 12).
 DEFAULT_CROP_THRESHOLD = 14
 
 
@@ -211,7 +211,7 @@ def _near_edges(
     edges = _hash_edges(units, idx, threshold, dhash_threshold, rotation_invariant)
     if crop_threshold is not None and pixels is not None:
         feats = [units[i].rep.features for i in idx]
-        for (a, b), d in sorted(_crop_candidates(feats, crop_threshold).items()):
+        for (a, b), d in sorted(_crop_candidates(feats, crop_threshold, threshold).items()):
             i, j = idx[a], idx[b]
             if (i, j) in edges.distance or _related(units, i, j):
                 continue  # already confirmed by hashes, or never a duplicate: no decode needed
@@ -247,8 +247,9 @@ def different_shots(a: ImageRecord, b: ImageRecord) -> bool:
     return gap > SUBSECOND if both_subsecond else gap >= 1.0
 
 
-def _crop_candidates(feats: Sequence, radius: int) -> dict[tuple[int, int], int]:
-    """(i, j) with i < j -> smallest pHash distance, full against full or full against a window of the other."""
+def _crop_candidates(feats: Sequence, radius: int, window_radius: int) -> dict[tuple[int, int], int]:
+    """(i, j) with i < j -> smallest pHash distance: full against full within ``radius``, or full
+    against a window of the other within ``window_radius``."""
     out: dict[tuple[int, int], int] = {}
 
     def add(i: int, j: int, d: int) -> None:
@@ -264,7 +265,7 @@ def _crop_candidates(feats: Sequence, radius: int) -> dict[tuple[int, int], int]
     owners = [j for j, f in enumerate(feats) if len(f.window_phashes) == k]
     if owners:
         windows = np.array([h for j in owners for h in feats[j].window_phashes], dtype=np.uint64)
-        pairs = radius_pairs_between(full, windows, radius)
+        pairs = radius_pairs_between(full, windows, window_radius)
         for i, w, d in zip(pairs.left.tolist(), pairs.right.tolist(), pairs.distance.tolist(), strict=True):
             add(i, owners[w // k], d)
     return out
@@ -383,7 +384,8 @@ def find_duplicates(
 
     Records that failed analysis are ignored. ``similar_threshold=None`` skips
     the similar tier. ``crop_tolerant`` also matches small crops: pairs within
-    ``crop_threshold`` (full or window pHash) are checked on pixels, decoded
+    ``crop_threshold`` on full pHash, or within ``threshold`` between one's
+    full pHash and a window pHash of the other, are checked on pixels, decoded
     on demand by ``pixels`` (default: a fresh ``PixelSource``). Output order
     is stable: groups by ID.
     """

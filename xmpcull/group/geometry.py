@@ -15,7 +15,7 @@ Pure: numpy arrays in, a ``CropFit`` out. Decoding lives in ``group.pixels``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -51,17 +51,15 @@ class CropFit:
     angle: float  # degrees
     inner: str  # "a" (a lies inside b), "b", or "" (neither: partial overlap)
     share: float  # smallest side share of the inner picture in the outer one (0 when no inner)
-    correlation: float  # Pearson correlation of aligned grey pixels
+    correlation: float  # Pearson correlation of aligned grey pixels (0.0: not measured, the geometry failed)
+
+    @property
+    def is_crop_geometry(self) -> bool:
+        return self.inliers >= MIN_INLIERS and abs(self.angle) <= MAX_ANGLE_DEG and self.inner != "" and self.share >= MIN_SHARE
 
     @property
     def is_crop(self) -> bool:
-        return (
-            self.inliers >= MIN_INLIERS
-            and abs(self.angle) <= MAX_ANGLE_DEG
-            and self.inner != ""
-            and self.share >= MIN_SHARE
-            and self.correlation >= MIN_CORRELATION
-        )
+        return self.is_crop_geometry and self.correlation >= MIN_CORRELATION
 
 
 def thumbnail(grey: np.ndarray) -> np.ndarray:
@@ -132,4 +130,7 @@ def fit_crop(a: Keypoints, b: Keypoints) -> CropFit | None:
     inverse = cv2.invertAffineTransform(matrix)
     b_in_a, b_share = _inside(_corners(b.grey.shape) @ inverse[:, :2].T + inverse[:, 2], a.grey.shape)
     inner, share = ("a", a_share) if a_in_b else ("b", b_share) if b_in_a else ("", 0.0)
-    return CropFit(int(mask.sum()), scale, angle, inner, share, _correlation(a.grey, b.grey, matrix))
+    fit = CropFit(int(mask.sum()), scale, angle, inner, share, 0.0)
+    if not fit.is_crop_geometry:
+        return fit  # the pixel comparison costs as much as the fit: only for crops
+    return replace(fit, correlation=_correlation(a.grey, b.grey, matrix))
