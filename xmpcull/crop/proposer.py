@@ -25,8 +25,6 @@ SIZE_PENALTY = 0.10  # score lost by shrinking to zero area: a smaller crop must
 CUT_PENALTY = 1.0  # importance mass straddling a cut edge counts against the window
 THIRDS_BONUS = 0.03  # tie-breaker only: subject centre near a rule-of-thirds point or the centre
 CUT_BAND = 0.03  # half-width of the band around a cut edge, as a share of the window's short side
-DISTINCT_IOU = 0.5  # a runner-up window "differs substantially" below this overlap
-MARGIN_FULL = 0.15  # a runner-up this much importance mass behind counts as a clear win
 NO_SUBJECT_FACTOR = 0.6  # nothing stands out: a crop is a guess, however empty its margins
 GAP_FULL = 0.05  # room (share of the window's short side) between subject and a cut edge that counts as ample
 OFF_CENTRE_TOLERANCE = 0.04  # a subject that overflows: window within 4 % of its size of the best-placed one
@@ -251,8 +249,8 @@ def _subject_flags(
     }
 
 
-def _choose(c: _Candidates) -> tuple[int, np.ndarray]:
-    """Index of the winner and the mask of windows that satisfy the same constraints.
+def _choose(c: _Candidates) -> int:
+    """Index of the winner.
 
     In order: most faces whole, then fewest cut (a face is never cut if some window keeps
     them all; a window does not win by leaving every face out); the subject's whole extent
@@ -271,45 +269,61 @@ def _choose(c: _Candidates) -> tuple[int, np.ndarray]:
         if np.any(ok & c.core_whole):
             ok &= c.core_whole
     idx = np.flatnonzero(ok)
-    return int(idx[np.argmax(c.score[idx])]), ok
+    return int(idx[np.argmax(c.score[idx])])
 
 
-def _iou_with(c: _Candidates, i: int) -> np.ndarray:
-    iw = np.clip(np.minimum(c.x1, c.x1[i]) - np.maximum(c.x0, c.x0[i]), 0, None)
-    ih = np.clip(np.minimum(c.y1, c.y1[i]) - np.maximum(c.y0, c.y0[i]), 0, None)
-    inter = iw * ih
-    areas = (c.x1 - c.x0) * (c.y1 - c.y0)
-    return inter / (areas + areas[i] - inter)
+def _cut_density(ii: np.ndarray, box: Box, W: int, H: int) -> float:
+    """Importance density in the band straddling each edge that cuts, at its busiest edge, / the picture's mean.
+
+    0: every cut runs through empty background; 1: a cut runs through the picture's
+    average busyness; above 1, through something that stands out.
+    """
+    b = max(1, round(CUT_BAND * min(box.width, box.height)))
+    bands = []
+    if box.x0 > 0:
+        bands.append((box.x0 - b, box.y0, box.x0 + b, box.y1))
+    if box.x1 < W:
+        bands.append((box.x1 - b, box.y0, box.x1 + b, box.y1))
+    if box.y0 > 0:
+        bands.append((box.x0, box.y0 - b, box.x1, box.y0 + b))
+    if box.y1 < H:
+        bands.append((box.x0, box.y1 - b, box.x1, box.y1 + b))
+    worst = 0.0
+    for x0, y0, x1, y1 in bands:
+        x0, y0, x1, y1 = max(0, x0), max(0, y0), min(W, x1), min(H, y1)
+        area = max(1, (x1 - x0) * (y1 - y0))
+        mass = float(_rect(ii, np.array(x0), np.array(y0), np.array(x1), np.array(y1)))
+        worst = max(worst, mass / area * (W * H))  # the map sums to 1: mean density is 1 / (W * H)
+    return worst
 
 
-def confidence_terms(c: _Candidates, best: int, allowed: np.ndarray, image_area: int) -> dict[str, float]:
-    """The parts the confidence is made of (documented in docs/crops.md).
+def confidence_terms(c: _Candidates, best: int, ii: np.ndarray, W: int, H: int) -> dict[str, float]:
+    """The measurable parts of the confidence (documented in docs/crops.md).
 
-    kept: share of the importance mass inside the window. removed_density: mass
-    removed per share of area removed (0 = only empty background was cut away,
-    1 = what was cut away is as busy as the picture on average). margin: how much
-    more mass the window keeps than the best window that differs substantially.
+    kept: share of the importance mass inside the window. removed_density: mass removed
+    per share of area removed (0 = only empty background was cut away, 1 = what was cut
+    away is as busy as the picture on average). cut_density: how busy the picture is
+    right where the crop edges cut (see _cut_density).
     """
     kept = float(c.kept[best])
-    area = float((c.x1[best] - c.x0[best]) * (c.y1[best] - c.y0[best])) / image_area
+    area = float((c.x1[best] - c.x0[best]) * (c.y1[best] - c.y0[best])) / (W * H)
     removed_area = 1.0 - area
     removed_density = min(1.0, max(0.0, (1.0 - kept) / removed_area)) if removed_area > 0.01 else 0.0
-    terms = {"kept": kept, "area": area, "removed_density": removed_density, "margin": MARGIN_FULL}
-    distinct = allowed & (_iou_with(c, best) < DISTINCT_IOU)
-    if np.any(distinct):  # otherwise there is no real alternative: the crop is forced
-        terms["runner_up_kept"] = float(c.kept[distinct].max())
-        terms["margin"] = max(0.0, kept - terms["runner_up_kept"])
-    return terms
+    box = Box(int(c.x0[best]), int(c.y0[best]), int(c.x1[best]), int(c.y1[best]))
+    return {"kept": kept, "area": area, "removed_density": removed_density, "cut_density": _cut_density(ii, box, W, H)}
 
 
 def _confidence(terms: dict[str, float], faces_whole: bool) -> float:
-    """See docs/crops.md: how empty the cut-away part is, how clear the win, how sure and how whole the subject."""
-    # A runner-up only makes the choice doubtful if it is behind by less than what the
-    # winner itself throws away: two windows that both keep everything are not a dilemma.
-    needed = max(1e-6, min(MARGIN_FULL, 1.0 - terms["kept"]))
-    decisive = min(1.0, terms["margin"] / needed)
-    conf = (1.0 - terms["removed_density"]) * (0.5 + 0.5 * decisive)
-    conf *= terms["subject_factor"]
+    """See docs/crops.md: clean cuts through empty parts first, then how sure and how whole the subject is.
+
+    On real photos the subject estimate's own certainty did not tell good crops from bad
+    (it is often sure of a part of the subject); what did is whether the crop's edges run
+    through empty background and how little of what stands out was removed. Those make
+    the base; the subject part scales it between half and all of it.
+    """
+    clean = min(1.0, max(0.0, 1.0 - terms["cut_density"]))
+    base = ((1.0 - terms["removed_density"]) * clean) ** 0.5
+    conf = base * (0.5 + 0.5 * terms["subject_factor"])
     if not faces_whole:
         conf *= 0.5
     return float(min(1.0, max(0.0, conf)))
@@ -340,10 +354,10 @@ def propose_crops(rgb: np.ndarray, aspects: Sequence[str], *, cues: Cues | None 
     for aspect_text in aspects:
         aspect = str(parse_aspect(aspect_text))
         c = _candidates(cues, tables, aspect)
-        best, allowed = _choose(c)
+        best = _choose(c)
         faces_whole = bool(c.faces_cut[best] == 0)
         subject_whole = None if cues.subject is None else bool(c.subject_whole[best])
-        terms = confidence_terms(c, best, allowed, W * H)
+        terms = confidence_terms(c, best, tables.mass, W, H)
         terms["subject_factor"] = subject_factor(cues.subject, c, best)
         terms["certainty"] = 0.0 if cues.subject is None else cues.subject.certainty
         proposals.append(
