@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from xmpcull.crop.cues import compute_cues
+from xmpcull.crop.cues import Cues, compute_cues, estimate_subject
 from xmpcull.crop.geometry import Box, aspect_error_px, crs_to_display_box, parse_aspect
 from xmpcull.crop.io import load_analysis_rgb
 from xmpcull.crop.preview import write_preview
@@ -185,3 +185,30 @@ def test_a_rival_blob_lowers_certainty() -> None:
     s_two = compute_cues(two, detect=False).subject
     assert s_one is not None and s_two is not None
     assert s_two.certainty < s_one.certainty
+
+
+def test_subject_taller_than_the_window_keeps_its_top() -> None:
+    # A head-and-shoulders patch 330 px tall in a 342 px frame: the 16:9 window (288 px) cannot
+    # hold it; a photographer keeps the head and cuts the bottom, not the middle of both.
+    tall = np.asarray(Image.fromarray(HEAD).resize((150, 330)))
+    rgb, box = _plain_with(tall, (512, 342), 180, 6)
+    # The subject rule alone: the face rule would (rightly) keep the detected face's box whole.
+    (p,) = propose_crops(rgb, ["16:9"], cues=compute_cues(rgb, detect=False))
+    assert p.box.y0 <= box.y0, (p.box, box)
+    assert p.box.y1 < box.y1  # the cut falls at the bottom
+    assert p.confidence < 0.5
+
+
+def test_a_face_too_big_for_the_window_is_kept_not_avoided() -> None:
+    # Portrait frame, face box taller than every 16:9 window: the old rule "fewest faces
+    # cut" chose windows that left the face out entirely. The window must hold its top part.
+    rgb = np.full((512, 400, 3), 128, np.uint8)
+    importance = np.full((512, 400), 1.0, np.float32)
+    importance[380:470, 100:300] = 40.0  # a bright detail low in the frame (medals, a name tag)
+    importance /= importance.sum()
+    face = Box(100, 20, 300, 300)  # 280 px tall; a 16:9 window of this frame is 225 px
+    zeros = np.zeros_like(importance)
+    cues = Cues(saliency=zeros, edges=zeros, skin=zeros, faces=(face,), importance=importance,
+                subject=estimate_subject(importance, [face]))
+    (p,) = propose_crops(rgb, ["16:9"], cues=cues)
+    assert p.box.y0 <= face.y0 + 5, p.box

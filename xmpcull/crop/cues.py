@@ -32,6 +32,7 @@ FACE_GROW_BOTTOM = 0.30
 FACE_DETECT_LONG_SIDE = 256
 FACE_SCALE_FACTOR = 1.25
 FACE_MIN_NEIGHBORS = 3
+FACE_MIN_PX = 20  # smallest face looked for, in pixels of the detection image
 # The maps are smooth (blurred by 1-3 % of the diagonal), so they are computed at this
 # long side and the importance map scaled back up: the same picture, a quarter of the work.
 CUE_LONG_SIDE = 256
@@ -196,7 +197,7 @@ def detect_faces(gray: np.ndarray) -> list[Box]:
     scale = min(1.0, FACE_DETECT_LONG_SIDE / max(h, w))
     small = cv2.resize(gray, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
     small = cv2.equalizeHist(small)
-    min_side = max(20, round(0.04 * min(small.shape)))
+    min_side = max(FACE_MIN_PX, round(0.04 * min(small.shape)))
     if min(small.shape) < min_side:
         return []
     hits = _cascade("haarcascade_frontalface_default.xml").detectMultiScale(

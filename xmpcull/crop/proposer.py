@@ -28,6 +28,7 @@ CUT_BAND = 0.03  # half-width of the band around a cut edge, as a share of the w
 NO_SUBJECT_FACTOR = 0.6  # nothing stands out: a crop is a guess, however empty its margins
 GAP_FULL = 0.05  # room (share of the window's short side) between subject and a cut edge that counts as ample
 OFF_CENTRE_TOLERANCE = 0.04  # a subject that overflows: window within 4 % of its size of the best-placed one
+TOP_TOLERANCE = 0.01  # ... and its top within 1 % of the window height of that line
 HEADROOM = 0.03  # a subject taller than the window keeps its top, with this share of the window height above it
 COMPOSE_WEIGHT = 0.15  # pull towards the frame's own centre (its composition), times the subject's uncertainty
 ROOM_WEIGHT = 0.3  # reward for room between the subject's extent and the cut edges (up to ROOM_FULL)
@@ -234,8 +235,10 @@ def _subject_flags(
     if ex.width > w[0]:
         off = np.maximum(off, np.abs((X + X1) / 2 - subject.centre[0]) / w)
     if ex.height > h[0]:
-        top = max(0.0, ex.y0 - HEADROOM * float(h[0]))
-        off = np.maximum(off, np.abs(Y - top) / h)
+        # A tighter band than for the centring (TOP_TOLERANCE, scaled to the shared one),
+        # aimed above the headroom line, so no window in it starts lower.
+        top = max(0.0, ex.y0 - (HEADROOM + TOP_TOLERANCE) * float(h[0]))
+        off = np.maximum(off, np.abs(Y - top) / h * (OFF_CENTRE_TOLERANCE / TOP_TOLERANCE))
     big = float(max(W, H))
     sides = np.minimum.reduce([np.where(X > 0, ex.x0 - X, big), np.where(X1 < W, X1 - ex.x1, big), np.where(Y1 < H, Y1 - ex.y1, big)])
     above = np.where(Y > 0, ex.y0 - Y, big)
