@@ -52,9 +52,11 @@ DEFAULT_THRESHOLD = 10  # pHash, same value as imagededup's default
 DEFAULT_DHASH_THRESHOLD = 12  # dHash confirmation
 ROTATED_THRESHOLD_MARGIN = 2  # rotated matches have no dHash opinion: ask more of pHash
 DEFAULT_SIMILAR_THRESHOLD = 18  # pHash, the looser same-scene tier
-# Crop candidates go to the pixel check: full pHash pairs up to this radius (a looser join costs
-# little), full/window pairs up to ``threshold`` (that join is 5x larger, and costs ~4x more at 12).
+# Crop candidates go to the pixel check: full pHash pairs up to DEFAULT_CROP_THRESHOLD, full/window
+# pairs up to DEFAULT_CROP_WINDOW_THRESHOLD (that join is 5x larger: each extra bit costs more there).
+# Random crops of 0-10 % per side were up to 14 bits from their original's closest hash (bench corpus).
 DEFAULT_CROP_THRESHOLD = 14
+DEFAULT_CROP_WINDOW_THRESHOLD = 12
 
 
 @dataclass(frozen=True)
@@ -202,16 +204,16 @@ def _related(units: Sequence[_Unit], i: int, j: int) -> bool:
 
 def _near_edges(
     units: Sequence[_Unit], threshold: int, dhash_threshold: int, rotation_invariant: bool,
-    crop_threshold: int | None = None, pixels: PixelSource | None = None,
+    crop_thresholds: tuple[int, int] | None = None, pixels: PixelSource | None = None,
 ) -> _Edges:
-    """Confirmed near-duplicate pairs; ``crop_threshold`` (with ``pixels``) adds pixel-checked crop matches."""
+    """Confirmed near-duplicate pairs; ``crop_thresholds`` (full, window; with ``pixels``) add pixel-checked crops."""
     idx = [i for i, u in enumerate(units) if u.informative]  # flat pictures only match by bytes
     if len(idx) < 2:
         return _Edges()
     edges = _hash_edges(units, idx, threshold, dhash_threshold, rotation_invariant)
-    if crop_threshold is not None and pixels is not None:
+    if crop_thresholds is not None and pixels is not None:
         feats = [units[i].rep.features for i in idx]
-        for (a, b), d in sorted(_crop_candidates(feats, crop_threshold, threshold).items()):
+        for (a, b), d in sorted(_crop_candidates(feats, *crop_thresholds).items()):
             i, j = idx[a], idx[b]
             if (i, j) in edges.distance or _related(units, i, j):
                 continue  # already confirmed by hashes, or never a duplicate: no decode needed
@@ -378,14 +380,15 @@ def find_duplicates(
     keeper_chain: Sequence[str] = DEFAULT_CHAIN,
     crop_tolerant: bool = False,
     crop_threshold: int = DEFAULT_CROP_THRESHOLD,
+    crop_window_threshold: int = DEFAULT_CROP_WINDOW_THRESHOLD,
     pixels: PixelSource | None = None,
 ) -> DupeResult:
     """Duplicate groups (exact and near) and similar sets among analysed records.
 
     Records that failed analysis are ignored. ``similar_threshold=None`` skips
     the similar tier. ``crop_tolerant`` also matches small crops: pairs within
-    ``crop_threshold`` on full pHash, or within ``threshold`` between one's
-    full pHash and a window pHash of the other, are checked on pixels, decoded
+    ``crop_threshold`` on full pHash, or within ``crop_window_threshold``
+    between one's full pHash and a window pHash of the other, are checked on pixels, decoded
     on demand by ``pixels`` (default: a fresh ``PixelSource``). Output order
     is stable: groups by ID.
     """
@@ -393,7 +396,8 @@ def find_duplicates(
     if crop_tolerant and pixels is None:
         pixels = PixelSource()
     edges = _near_edges(
-        units, threshold, dhash_threshold, rotation_invariant, crop_threshold if crop_tolerant else None, pixels
+        units, threshold, dhash_threshold, rotation_invariant,
+        (crop_threshold, crop_window_threshold) if crop_tolerant else None, pixels,
     )
     clusters = complete_linkage_clusters(len(units), edges.distance, _parts_checker(units, edges, pixels))
     clustered = {i for c in clusters for i in c}
