@@ -50,6 +50,17 @@ class DupesSettings:
     keeper_chain: tuple[str, ...]
     crop_tolerant: bool = False
     rotation_invariant: bool = False
+    crop_search_max_images: int = 0  # 0: no limit
+
+    def crop_search_for(self, image_count: int) -> bool:
+        """Whether a run over ``image_count`` images checks crop candidates on pixels.
+
+        The crop candidate search grows with the square of the library (bench/RESULTS.md,
+        Duplicates), so above the limit a run keeps to the hash search, which scales.
+        """
+        if not self.crop_tolerant:
+            return False
+        return self.crop_search_max_images == 0 or image_count <= self.crop_search_max_images
 
 
 @dataclass(frozen=True)
@@ -267,6 +278,7 @@ def _dupes(r: _Reader) -> DupesSettings:
         keeper_chain=tuple(rule.name for rule in rules),
         crop_tolerant=r.get("dupes.crop_tolerant"),
         rotation_invariant=r.get("dupes.rotation_invariant"),
+        crop_search_max_images=int(r.number("dupes.crop_search_max_images", 0)),
     )
 
 

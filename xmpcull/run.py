@@ -112,6 +112,7 @@ class RunResult:
     report_csv: Path | None = None
     elapsed: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    crop_search: bool = False  # whether duplicates were also sought among small crops (size-gated)
 
     def summary(self) -> dict[str, Any]:
         decisions = [o.decision for o in self.outcomes]
@@ -128,6 +129,7 @@ class RunResult:
             "duplicate_groups": len(self.dupes.groups),
             "duplicates": sum(len(g.members) - 1 for g in self.dupes.groups),
             "similar_sets": len(self.dupes.similar_sets),
+            "crop_search": self.crop_search,
             "bursts": sum(1 for b in self.bursts if b.is_burst),
             "frames_in_bursts": sum(b.size for b in self.bursts if b.is_burst),
             "crops_proposed": sum(len(c.proposals) for c in crops),
@@ -165,6 +167,7 @@ def run_pipeline(roots: Sequence[Path], options: RunOptions, progress: Progress 
     with clock.stage("analyse"):
         analysis = analyse_roots(roots, jobs=options.jobs, cache_path=options.cache_path, progress=progress)
     records = analysis.ok_records
+    crop_search = config.dupes.crop_search_for(len(records))
     with clock.stage("dupes"):
         dupes = find_duplicates(
             records,
@@ -173,7 +176,7 @@ def run_pipeline(roots: Sequence[Path], options: RunOptions, progress: Progress 
             rotation_invariant=config.dupes.rotation_invariant,
             dhash_threshold=config.dupes.dhash_threshold,
             keeper_chain=config.dupes.keeper_chain,
-            crop_tolerant=config.dupes.crop_tolerant,
+            crop_tolerant=crop_search,
         )
     with clock.stage("bursts"):
         bursts = cluster_bursts(
@@ -189,7 +192,7 @@ def run_pipeline(roots: Sequence[Path], options: RunOptions, progress: Progress 
         faces = {path: c.face_sharpness for path, c in crops.items() if c.ok and c.face_sharpness is not None}
         quality = score_quality(records, bursts, faces, config.quality)
 
-    result = RunResult(analysis=analysis, dupes=dupes, bursts=bursts, timings=clock.timings)
+    result = RunResult(analysis=analysis, dupes=dupes, bursts=bursts, timings=clock.timings, crop_search=crop_search)
     result.failures.extend(analysis.failures)
     with clock.stage("decide"):
         memo = _memo_for(options, leaders)

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 from click.testing import CliRunner
+from PIL import Image, ImageOps
 
 from xmpcull.cli.dupes import dupes
 
@@ -61,3 +62,31 @@ def test_no_write_leaves_sidecars_alone(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "1 duplicate groups (1 exact)" in result.output
     assert not list(root.glob("*.xmp"))
+
+
+def test_small_crops_are_found_by_default_and_the_size_limit_is_said_and_liftable(tmp_path: Path) -> None:
+    root = tmp_path / "lib"
+    root.mkdir()
+    with Image.open(FIXTURES / "photos" / "mongolels.jpg") as im:
+        shown = ImageOps.exif_transpose(im).convert("RGB")
+    w, h = shown.size
+    shown.save(root / "dunes.jpg", quality=90)
+    # 6 % off the left and 5 % off the bottom: plain pHash loses this copy.
+    shown.crop((int(w * 0.06), 0, w, int(h * 0.95))).save(root / "dunes_export.jpg", quality=85)
+    shutil.copy2(FIXTURES / "photos" / "portrait.jpg", root / "portrait.jpg")
+    limit_one = tmp_path / "limit.toml"
+    limit_one.write_text("[dupes]\ncrop_search_max_images = 1\n")
+
+    def run(*extra: str) -> tuple[dict, list[list[str]]]:
+        report = tmp_path / "g.json"
+        result = CliRunner().invoke(dupes, [str(root), "--report", str(report), "--no-write", "--no-cache", "--jobs", "1", *extra])
+        assert result.exit_code == 0, result.output
+        groups = [sorted(Path(m["path"]).name for m in g["members"]) for g in json.loads(report.read_text())["groups"]]
+        return result.output, groups
+
+    output, groups = run()
+    assert groups == [["dunes.jpg", "dunes_export.jpg"]]
+    assert run("--no-crop-tolerant")[1] == []
+    output, groups = run("--config", str(limit_one))
+    assert groups == [] and "crop search skipped: more than 1 images" in output
+    assert run("--config", str(limit_one), "--crop-tolerant")[1] == [["dunes.jpg", "dunes_export.jpg"]]

@@ -53,7 +53,11 @@ def sidecar_items(result: DupeResult, records: Sequence[ImageRecord], label: str
 @click.option("--threshold", type=click.IntRange(0, 16), default=None, help="pHash bits (of 64) for a near duplicate [config: 10].")
 @click.option("--similar-threshold", type=click.IntRange(0, 24), default=None, help="pHash bits for a similar set [config: 18].")
 @click.option("--rotation-invariant", is_flag=True, default=None, help="Also match copies turned 90/180 degrees or mirrored in their pixels.")
-@click.option("--crop-tolerant", is_flag=True, default=None, help="Also match copies cropped a little; may pair two shots of one scene.")
+@click.option(
+    "--crop-tolerant/--no-crop-tolerant",
+    default=None,
+    help="Match copies cropped a little (checked on pixels), whatever the number of images; or never [config: on up to 50,000 images].",
+)
 @click.option("--format", "extra_format", type=click.Choice(["imagededup"]), default=None, help="Also write imagededup's {file: [duplicates]} mapping beside the report.")
 @click.option("--label", default=None, help="Colour label for non-keepers (default: the config's duplicate outcome, Red); '' for none.")
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Your TOML config.")
@@ -92,6 +96,8 @@ def dupes(
             "dupes.similar_threshold": similar_threshold,
             "dupes.rotation_invariant": rotation_invariant,
             "dupes.crop_tolerant": crop_tolerant,
+            # Asked for by name: no size limit for this run.
+            "dupes.crop_search_max_images": 0 if crop_tolerant else None,
         },
     )
     analysis = run_analysis(roots, jobs, cache_path, no_cache, as_json, quiet)
@@ -99,7 +105,7 @@ def dupes(
     result = find_duplicates(
         analysis.records, settings.threshold, settings.similar_threshold, settings.rotation_invariant,
         dhash_threshold=settings.dhash_threshold, keeper_chain=settings.keeper_chain,
-        crop_tolerant=settings.crop_tolerant,
+        crop_tolerant=settings.crop_search_for(len(analysis.records)),
     )
     idd_path = report_path.with_name(report_path.stem + ".imagededup.json") if extra_format == "imagededup" else None
     write_dupe_report(result, analysis.roots, report_path, csv_path, idd_path, analysis.records)
@@ -117,14 +123,20 @@ def dupes(
         "exact_groups": sum(1 for g in result.groups if g.kind == "exact"),
         "duplicates": sum(len(g.members) - 1 for g in result.groups),
         "similar_sets": len(result.similar_sets),
+        "crop_search": settings.crop_search_for(len(analysis.records)),
         "report": str(report_path),
         "csv": str(csv_path) if csv_path else None,
         "imagededup": str(idd_path) if idd_path else None,
         "sidecars_written": written,
         "errors": [f.to_dict() for f in failures],
     }
-    line = (
+    lines = [
         f"{summary['images']} images: {summary['groups']} duplicate groups ({summary['exact_groups']} exact), "
         f"{summary['duplicates']} non-keepers, {summary['similar_sets']} similar sets; report {report_path}"
-    )
-    conclude(summary, line, failures, as_json)
+    ]
+    if settings.crop_tolerant and not summary["crop_search"]:
+        lines.append(
+            f"crop search skipped: more than {settings.crop_search_max_images:,} images "
+            "(dupes.crop_search_max_images); --crop-tolerant runs it anyway"
+        )
+    conclude(summary, lines, failures, as_json)

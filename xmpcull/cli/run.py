@@ -96,7 +96,8 @@ def _summary_lines(summary: dict[str, Any], dry_run: bool) -> list[str]:
     lines = [
         f"{summary['images']} images, {summary['analysed']} analysed, {summary['errors']} errors, in {summary['seconds']:.1f} s"
         + " (" + ", ".join(f"{k} {v:.1f}" for k, v in summary["seconds_by_stage"].items()) + ")",
-        f"duplicates: {summary['duplicate_groups']} groups ({summary['duplicates']} non-keepers); similar sets: {summary['similar_sets']}",
+        f"duplicates: {summary['duplicate_groups']} groups ({summary['duplicates']} non-keepers); similar sets: {summary['similar_sets']}"
+        + ("" if summary["crop_search"] else " (small crops not sought: see [dupes] crop_tolerant, crop_search_max_images)"),
         f"bursts: {summary['bursts']} ({summary['frames_in_bursts']} frames)",
         f"crops: {summary['crops_proposed']} proposed, {summary['crops_applied']} applied",
         f"decisions: {decisions}",
