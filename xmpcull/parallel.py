@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import TypeVar
 
+import cv2
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -22,6 +24,11 @@ IN_FLIGHT_PER_WORKER = 4
 
 def fork_pool(workers: int, initializer: Callable[[], None] | None = None) -> ProcessPoolExecutor:
     # fork: workers start at once and share the parent's imported modules (numpy, OpenCV).
+    # OpenCV's thread pool does not survive fork: once the parent has run a threaded
+    # OpenCV call (the duplicate stage's pixel check does), a forked worker's first
+    # OpenCV call waits forever on a lock of a thread that is not there. One thread in
+    # the parent tears that pool down; workers run one image per core anyway.
+    cv2.setNumThreads(1)
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=initializer)
 
 
