@@ -105,6 +105,28 @@ def test_crops_on_all_sides_group_with_their_original_and_each_other(tmp_path: P
     assert pixels.decoded <= 5
 
 
+def test_two_exposures_that_are_both_parts_of_one_picture_stay_apart(tmp_path: Path) -> None:
+    """Two frames of one body, 0.1 s apart, each a window of a bigger export without EXIF.
+
+    Each frame is a crop of the export on pixels, so each may join its group; but the
+    camera recorded them as two exposures, so they are never in one group together.
+    """
+    shown = _shown(FIXTURES / "photos" / "mongolels.jpg")
+    shown.save(tmp_path / "stitched.jpg", quality=90)
+    for k, sides in enumerate(((0.06, 0.02, 0.0, 0.04), (0.0, 0.03, 0.07, 0.02))):
+        frame = tmp_path / f"frame_{k}.jpg"
+        _cut(shown, *sides).save(frame, quality=90)
+        subprocess.run(
+            ["exiftool", "-q", "-q", "-overwrite_original", "-Make=Canon", "-Model=Canon EOS R6", "-SerialNumber=42",
+             "-DateTimeOriginal=2024:06:12 14:35:01", f"-SubSecTimeOriginal={100 + 100 * k}", str(frame)],
+            check=True,
+        )
+    records = _analyse(tmp_path)
+    groups = find_duplicates(records, crop_tolerant=True).groups
+    assert groups and all(not {"frame_0.jpg", "frame_1.jpg"} <= _names(g) for g in groups), [_names(g) for g in groups]
+    assert any({"stitched.jpg", "frame_0.jpg"} <= _names(g) or {"stitched.jpg", "frame_1.jpg"} <= _names(g) for g in groups)
+
+
 def test_canon_reshot_frame_stays_apart_on_pixels_alone(tmp_path: Path) -> None:
     """The Canon HDR pair, EXIF stripped (no capture times to tell two shots), with crops of each."""
     for name in ("canon_hdr_NO", "canon_hdr_YES"):
@@ -135,8 +157,9 @@ def test_a_candidate_that_cannot_be_decoded_any_more_confirms_nothing(tmp_path: 
 @given(
     st.lists(st.tuples(st.integers(0, 19), st.integers(0, 19), st.integers(0, 12)), max_size=60),
     st.sets(st.tuples(st.integers(0, 19), st.integers(0, 19)), max_size=40),
+    st.sets(st.tuples(st.integers(0, 19), st.integers(0, 19)), max_size=20),
 )
-def test_crop_clusters_never_chain(edge_list, parts) -> None:
+def test_crop_clusters_never_chain(edge_list, parts, never_pairs) -> None:
     """Every member matches the anchor; two members without a match of their own are both parts of it."""
     edges = {(min(i, j), max(i, j)): d for i, j, d in edge_list if i != j}
     part = {(min(i, j), max(i, j)) for i, j in parts} & edges.keys()  # pixels only check matched pairs
@@ -147,12 +170,20 @@ def test_crop_clusters_never_chain(edge_list, parts) -> None:
     def linked(x: int, y: int) -> bool:
         return (min(x, y), max(x, y)) in edges
 
+    def never(x: int, y: int) -> bool:  # two exposures: only a direct match may put them together
+        return (min(x, y), max(x, y)) in {(min(i, j), max(i, j)) for i, j in never_pairs}
+
     seen: set[int] = set()
-    for cluster in complete_linkage_clusters(20, edges, part_of):
+    for cluster in complete_linkage_clusters(20, edges, part_of, never):
         assert len(cluster) >= 2 and not seen & set(cluster)
         seen.update(cluster)
         assert any(
             all(x == a or linked(a, x) for x in cluster)
-            and all(linked(x, y) or (part_of(a, x) and part_of(a, y)) for x in cluster for y in cluster if a not in (x, y) and x < y)
+            and all(
+                linked(x, y) or (part_of(a, x) and part_of(a, y) and not never(x, y))
+                for x in cluster
+                for y in cluster
+                if a not in (x, y) and x < y
+            )
             for a in cluster
         ), cluster

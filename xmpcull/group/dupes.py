@@ -279,12 +279,23 @@ def _rank(neighbours: dict[int, int], remaining: set[int], node: int) -> tuple[i
     return (-len(near), sum(near), node)
 
 
-def _both_parts(part_of: Callable[[int, int], bool] | None, anchor: int, u: int, v: int) -> bool:
-    return part_of is not None and part_of(anchor, u) and part_of(anchor, v)
+def _both_parts(
+    part_of: Callable[[int, int], bool] | None,
+    never: Callable[[int, int], bool] | None,
+    anchor: int,
+    u: int,
+    v: int,
+) -> bool:
+    if part_of is None or (never is not None and never(u, v)):
+        return False
+    return part_of(anchor, u) and part_of(anchor, v)
 
 
 def complete_linkage_clusters(
-    n: int, edges: dict[tuple[int, int], int], part_of: Callable[[int, int], bool] | None = None
+    n: int,
+    edges: dict[tuple[int, int], int],
+    part_of: Callable[[int, int], bool] | None = None,
+    never: Callable[[int, int], bool] | None = None,
 ) -> list[list[int]]:
     """Split the graph into clusters without chaining.
 
@@ -292,8 +303,9 @@ def complete_linkage_clusters(
     then smallest total distance, then lowest index) as anchor and grow a cluster
     of its neighbours, nearest first. A neighbour joins when it matches every
     member already in, or when ``part_of(anchor, x)`` holds for both (pixels show
-    both are parts of the anchor; asked only when a direct match is missing).
-    Without ``part_of`` every cluster is a clique.
+    both are parts of the anchor; asked only when a direct match is missing)
+    and ``never(u, v)`` does not (two exposures stay apart, even as parts of one
+    picture). Without ``part_of`` every cluster is a clique.
     """
     adjacency: dict[int, dict[int, int]] = defaultdict(dict)
     uf = _UnionFind(n)
@@ -311,7 +323,7 @@ def complete_linkage_clusters(
             medoid = min(remaining, key=lambda v, left=remaining: _rank(adjacency[v], left, v))  # type: ignore[misc]
             cluster = [medoid]
             for v in sorted((u for u in adjacency[medoid] if u in remaining), key=lambda u: (adjacency[medoid][u], u)):
-                if all(u in adjacency[v] or _both_parts(part_of, medoid, u, v) for u in cluster[1:]):
+                if all(u in adjacency[v] or _both_parts(part_of, never, medoid, u, v) for u in cluster[1:]):
                     cluster.append(v)
             remaining.difference_update(cluster)
             if len(cluster) > 1:
@@ -399,7 +411,9 @@ def find_duplicates(
         units, threshold, dhash_threshold, rotation_invariant,
         (crop_threshold, crop_window_threshold) if crop_tolerant else None, pixels,
     )
-    clusters = complete_linkage_clusters(len(units), edges.distance, _parts_checker(units, edges, pixels))
+    clusters = complete_linkage_clusters(
+        len(units), edges.distance, _parts_checker(units, edges, pixels), lambda u, v: _related(units, u, v)
+    )
     clustered = {i for c in clusters for i in c}
     clusters += [[i] for i, u in enumerate(units) if i not in clustered and len(u.records) > 1]
 
