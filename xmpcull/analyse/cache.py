@@ -14,7 +14,7 @@ import datetime as dt
 import json
 import os
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -119,6 +119,24 @@ class CachedEntry:
     error_stage: str | None
 
 
+_LOOKUP_BATCH = 500  # paths per query: under SQLite's 999 host parameters of old versions
+
+
+def _entry(row: tuple | None, size: int, mtime_ns: int) -> CachedEntry | None:
+    """The cached entry of a (size, mtime_ns, ...) row, or None when missing or stale."""
+    if row is None or row[0] != size or row[1] != mtime_ns:
+        return None
+    return CachedEntry(
+        size=row[0],
+        mtime_ns=row[1],
+        sidecar_sig=row[2],
+        metadata=metadata_from_json(row[3]) if row[3] else None,
+        features=features_from_json(row[4]) if row[4] else None,
+        error=row[5],
+        error_stage=row[6],
+    )
+
+
 class AnalysisCache:
     """A small wrapper around one SQLite connection (WAL, so readers never block the writer)."""
 
@@ -155,17 +173,26 @@ class AnalysisCache:
             "WHERE path = ? AND feature_version = ?",
             (_key(path), FEATURE_VERSION),
         ).fetchone()
-        if row is None or row[0] != size or row[1] != mtime_ns:
-            return None
-        return CachedEntry(
-            size=row[0],
-            mtime_ns=row[1],
-            sidecar_sig=row[2],
-            metadata=metadata_from_json(row[3]) if row[3] else None,
-            features=features_from_json(row[4]) if row[4] else None,
-            error=row[5],
-            error_stage=row[6],
-        )
+        return _entry(row, size, mtime_ns)
+
+    def lookup_many(self, files: Sequence[tuple[Path, int, int]]) -> list[CachedEntry | None]:
+        """``lookup`` for (path, size, mtime_ns) triples, a few hundred per query.
+
+        On a re-run every file is a lookup; one query per file cost more than
+        decoding the cached records (a 5,000-file re-run: 0.33 s).
+        """
+        rows: dict[bytes, tuple] = {}
+        keys = [_key(path) for path, _, _ in files]
+        for start in range(0, len(keys), _LOOKUP_BATCH):
+            chunk = keys[start : start + _LOOKUP_BATCH]
+            marks = ",".join("?" * len(chunk))
+            for row in self._db.execute(
+                "SELECT path, size, mtime_ns, sidecar_sig, metadata, features, error, error_stage FROM files "
+                f"WHERE feature_version = ? AND path IN ({marks})",
+                (FEATURE_VERSION, *chunk),
+            ):
+                rows[row[0]] = row[1:]
+        return [_entry(rows.get(key), size, mtime_ns) for key, (_, size, mtime_ns) in zip(keys, files)]
 
     def features_by_digest(self, digest: str, size: int) -> Features | None:
         row = self._db.execute(

@@ -80,8 +80,8 @@ def analyse_roots(
     with AnalysisCache(cache_path) as cache:
         todo: list[int] = []  # indices that need metadata (and maybe features)
         known_features: dict[int, CachedEntry] = {}
-        for i, image in enumerate(files):
-            entry = cache.lookup(image.path, image.size, image.mtime_ns)
+        entries = cache.lookup_many([(f.path, f.size, f.mtime_ns) for f in files])
+        for i, (image, entry) in enumerate(zip(files, entries)):
             if entry is None:
                 todo.append(i)
             elif entry.sidecar_sig == sigs[i] and (entry.metadata is not None or entry.error):

@@ -50,7 +50,9 @@ def scan_roots(roots: Iterable[Path | str], *, extra_skip: Iterable[str] = ()) -
             _add_file(root.parent, root, st, result, seen_files)
             continue
         _walk_dir(root, root, result, skip_names, seen_dirs, seen_files)
-    result.files.sort(key=lambda f: (str(f.root), f.relpath))
+    # Every path under a root starts with "root/", so its string sorts like its relpath
+    # (without 5,000 Path.relative_to calls on a re-run of 5,000 files).
+    result.files.sort(key=lambda f: (str(f.root), str(f.path)))
     result.files = _link_companions(result.files)
     return result
 
