@@ -26,3 +26,20 @@ def photo_tree(tmp_path: Path) -> Path:
     shutil.copy(FIXTURES / "camera" / "iphone_hdr_NO.jpg", root / "day2" / "flowers.jpg")
     shutil.copy(FIXTURES / "orientation" / "Portrait_6.jpg", root / "day2" / "portrait.jpg")
     return root
+
+
+@pytest.fixture
+def cropped_copy_tree(tmp_path: Path) -> Path:
+    """A photo, an export of it with 6 % off the left and 5 % off the bottom (plain pHash
+    loses such a copy), and an unrelated photo."""
+    from PIL import Image, ImageOps
+
+    root = tmp_path / "lib"
+    root.mkdir()
+    with Image.open(FIXTURES / "photos" / "mongolels.jpg") as im:
+        shown = ImageOps.exif_transpose(im).convert("RGB")
+    w, h = shown.size
+    shown.save(root / "dunes.jpg", quality=90)
+    shown.crop((int(w * 0.06), 0, w, int(h * 0.95))).save(root / "dunes_export.jpg", quality=85)
+    shutil.copy2(FIXTURES / "photos" / "portrait.jpg", root / "portrait.jpg")
+    return root

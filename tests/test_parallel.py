@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
-
-from PIL import Image, ImageOps
 
 from tests.conftest import FIXTURES
 
@@ -38,17 +35,10 @@ def test_a_pool_forked_after_threaded_opencv_work_does_not_hang() -> None:
     assert proc.stdout.strip() == "4"
 
 
-def test_run_with_two_workers_finds_a_cropped_copy_by_default(tmp_path: Path) -> None:
+def test_run_with_two_workers_finds_a_cropped_copy_by_default(cropped_copy_tree: Path) -> None:
     # The crop search decodes and matches keypoints in the main process, then the crop
     # stage forks its workers: this hung before the pool reset OpenCV's threads.
-    root = tmp_path / "lib"
-    root.mkdir()
-    with Image.open(FIXTURES / "photos" / "mongolels.jpg") as im:
-        shown = ImageOps.exif_transpose(im).convert("RGB")
-    w, h = shown.size
-    shown.save(root / "dunes.jpg", quality=90)
-    shown.crop((int(w * 0.06), 0, w, int(h * 0.95))).save(root / "dunes_export.jpg", quality=85)
-    shutil.copy2(FIXTURES / "photos" / "portrait.jpg", root / "portrait.jpg")
+    root = cropped_copy_tree
     proc = subprocess.run(
         [sys.executable, "-m", "xmpcull.cli.main", "run", str(root), "--jobs", "2", "--no-cache", "--no-write", "--json"],
         capture_output=True,

@@ -8,7 +8,6 @@ import subprocess
 from pathlib import Path
 
 from click.testing import CliRunner
-from PIL import Image, ImageOps
 
 from xmpcull.cli.dupes import dupes
 
@@ -64,16 +63,10 @@ def test_no_write_leaves_sidecars_alone(tmp_path: Path) -> None:
     assert not list(root.glob("*.xmp"))
 
 
-def test_small_crops_are_found_by_default_and_the_size_limit_is_said_and_liftable(tmp_path: Path) -> None:
-    root = tmp_path / "lib"
-    root.mkdir()
-    with Image.open(FIXTURES / "photos" / "mongolels.jpg") as im:
-        shown = ImageOps.exif_transpose(im).convert("RGB")
-    w, h = shown.size
-    shown.save(root / "dunes.jpg", quality=90)
-    # 6 % off the left and 5 % off the bottom: plain pHash loses this copy.
-    shown.crop((int(w * 0.06), 0, w, int(h * 0.95))).save(root / "dunes_export.jpg", quality=85)
-    shutil.copy2(FIXTURES / "photos" / "portrait.jpg", root / "portrait.jpg")
+def test_small_crops_are_found_by_default_and_the_size_limit_is_said_and_liftable(
+    cropped_copy_tree: Path, tmp_path: Path
+) -> None:
+    root = cropped_copy_tree
     limit_one = tmp_path / "limit.toml"
     limit_one.write_text("[dupes]\ncrop_search_max_images = 1\n")
 
