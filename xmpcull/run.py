@@ -137,6 +137,7 @@ class RunResult:
             "decisions": dict(sorted(counts.items())),
             "hand_touch_share": round(hand_touch_share(decisions), 4),
             "sidecars_changed": sum(1 for r in self.sidecar_results if r.changed),
+            "sidecar_warnings": [f"{r.path}: {w}" for r in self.sidecar_results for w in r.warnings],
             "report": str(self.report_json) if self.report_json else None,
             "report_csv": str(self.report_csv) if self.report_csv else None,
             "seconds": round(self.elapsed, 3),

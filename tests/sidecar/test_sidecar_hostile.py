@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import FIXTURES
 from tests.sidecar.sidecar_helpers import XMP, clock, place_sidecar
 from xmpcull.errors import SidecarError
-from xmpcull.sidecar import DupeFields, SidecarItem, SidecarUpdate, atomic, read_sidecar, write_sidecar, write_sidecars
+from xmpcull.models import CropEdges
+from xmpcull.sidecar import (
+    CropFields,
+    DecisionFields,
+    DupeFields,
+    SidecarItem,
+    SidecarUpdate,
+    atomic,
+    read_sidecar,
+    write_sidecar,
+    write_sidecars,
+)
 
 UPDATE = SidecarUpdate(dupes=DupeFields("d-1", "near", "keeper", 1))
 REAL = (XMP / "lightroom/IMG_5910.xmp").read_bytes()
@@ -133,3 +147,35 @@ def test_batch_goes_on_after_a_bad_file(tmp_path: Path) -> None:
     assert [(Path(f.path).name, f.stage) for f in failures] == [("BAD.CR2", "sidecar")]
     assert "DOCTYPE" in failures[0].reason
     assert (tmp_path / "BAD.xmp").read_bytes() == HOSTILE["xxe"]
+
+
+_BROKEN_EMBEDDED = (
+    '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+    '<rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:Rating="4">'
+    "<xmp:Rating>2</xmp:Rating><xmp:Label>Blue</xmp:Label></rdf:Description></rdf:RDF></x:xmpmeta>"
+)
+
+
+def test_image_whose_own_xmp_exempi_refuses_still_gets_a_sidecar_without_decisions(tmp_path: Path) -> None:
+    """Some editors embed XMP Exempi refuses (here: one property twice). The image is never
+    touched; its sidecar carries what we found, but no rating, label or crop, since the
+    user's may sit in the unreadable packet. The result says so."""
+    image = tmp_path / "dunes.jpg"
+    shutil.copy2(FIXTURES / "photos" / "mongolels.jpg", image)
+    (tmp_path / "bad.xmp").write_text(_BROKEN_EMBEDDED)
+    subprocess.run(["exiftool", "-q", "-overwrite_original", f"-xmp<={tmp_path / 'bad.xmp'}", str(image)], check=True)
+    (tmp_path / "bad.xmp").unlink()
+    before = image.read_bytes()
+    update = SidecarUpdate(
+        dupes=DupeFields("d-1", "near", "duplicate", 3),
+        decision=DecisionFields("duplicate", rating=1, label="Red"),
+        crop=CropFields((), CropEdges(0.1, 0.1, 0.9, 0.9)),
+    )
+    result = write_sidecar(image, update, clock=clock)
+    assert result.changed and result.warnings and "without a proposed rating, label or crop" in result.warnings[0]
+    assert image.read_bytes() == before
+    state = read_sidecar(image, include_embedded=False)
+    assert state.dupes is not None and state.dupes.group == "d-1"
+    assert state.rating is None and state.label is None and state.crop is None
+    written = (tmp_path / "dunes.xmp").read_text()
+    assert "xmp:Rating" not in written and "crs:" not in written

@@ -111,11 +111,13 @@ def dupes(
     write_dupe_report(result, analysis.roots, report_path, csv_path, idd_path, analysis.records)
     failures = list(analysis.failures)
     written = 0
+    warnings: list[str] = []
     if not no_write:
         wanted = config.policy.label_for("duplicate") if label is None else (label.strip() or None)
         results, sidecar_failures = write_sidecars(sidecar_items(result, analysis.records, wanted), config.write_options)
         failures += sidecar_failures
         written = sum(1 for r in results if r.changed)
+        warnings = [f"{r.path}: {w}" for r in results for w in r.warnings]
     summary = {
         "roots": [str(r) for r in analysis.roots],
         "images": len(analysis.records),
@@ -128,12 +130,14 @@ def dupes(
         "csv": str(csv_path) if csv_path else None,
         "imagededup": str(idd_path) if idd_path else None,
         "sidecars_written": written,
+        "sidecar_warnings": warnings,
         "errors": [f.to_dict() for f in failures],
     }
     lines = [
         f"{summary['images']} images: {summary['groups']} duplicate groups ({summary['exact_groups']} exact), "
         f"{summary['duplicates']} non-keepers, {summary['similar_sets']} similar sets; report {report_path}"
     ]
+    lines.extend(f"note: {w}" for w in warnings[:20])
     if settings.crop_tolerant and not summary["crop_search"]:
         lines.append(
             f"crop search skipped: more than {settings.crop_search_max_images:,} images "

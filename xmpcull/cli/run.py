@@ -110,5 +110,9 @@ def _summary_lines(summary: dict[str, Any], dry_run: bool) -> list[str]:
             lines.extend(f"    {c}" for c in item["changes"][:12])
     else:
         lines.append(f"sidecars changed: {summary['sidecars_changed']}")
+    warnings = summary["sidecar_warnings"]
+    if warnings:
+        lines.append(f"{len(warnings)} sidecar(s) written with something left out:")
+        lines.extend(f"  {w}" for w in warnings[:20])
     lines.append(f"report: {summary['report']}")
     return lines

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -94,10 +94,19 @@ def write_sidecar(
     if options.embed and _can_embed(image):
         return _write_embedded(image, update, options, clock, engine_version, embedded_xmp)
     path = sidecar_path_for(image, companions, options.naming)
+    warnings: tuple[str, ...] = ()
     if path.exists():
         meta = _load_sidecar(path)
     else:
-        meta = _seed_from_image(image, embedded_xmp)
+        try:
+            meta = _seed_from_image(image, embedded_xmp)
+        except SidecarError as exc:
+            # The image's own XMP is broken (old editors write some Exempi refuses). The image
+            # is never touched here, so a new sidecar can still carry what we found; but the
+            # user's rating, label or crop may sit in that unreadable XMP, so we propose none.
+            meta = packet.new_meta()
+            update = _without_user_decisions(update)
+            warnings = (f"{exc.reason}: sidecar written without a proposed rating, label or crop",)
     owner_ext = owner_image(image, companions).suffix.lstrip(".").upper()
 
     def finish(target: XMPMeta) -> None:
@@ -107,7 +116,18 @@ def write_sidecar(
     result, data = _merge(meta, update, options, clock, engine_version, path, finish, packet.serialize)
     if data is not None:
         atomic_write(path, data)
-    return result
+    return replace(result, warnings=warnings) if warnings else result
+
+
+def _without_user_decisions(update: SidecarUpdate) -> SidecarUpdate:
+    """``update`` minus what would stand in for the user's own rating, label and crop."""
+    decision = update.decision
+    if isinstance(decision, DecisionFields):
+        decision = replace(decision, rating=None, label=None)
+    crop = update.crop
+    if isinstance(crop, CropFields) and crop.applied is not None:
+        crop = CropFields(crop.proposals, None)
+    return replace(update, decision=decision, crop=crop)
 
 
 def write_each(

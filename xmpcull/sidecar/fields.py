@@ -224,6 +224,7 @@ class WriteResult:
     changed: bool
     kept_user_values: tuple[str, ...] = ()  # e.g. "xmp:Rating=4 (set by the user, kept)"
     changes: tuple[str, ...] = ()  # human-readable diff lines, for --dry-run
+    warnings: tuple[str, ...] = ()  # written, but something was left out, and why
 
 
 def _check_edges(left: float, top: float, right: float, bottom: float) -> None:
