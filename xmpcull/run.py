@@ -30,6 +30,7 @@ from xmpcull.decide.quality import QualityScores, score_quality
 from xmpcull.errors import FileFailure, XmpcullError
 from xmpcull.group.bursts import Burst, burst_report, cluster_bursts, shots_from_records, without_copies
 from xmpcull.group.dupes import DupeResult, find_duplicates
+from xmpcull.group.pixels import PixelSource
 from xmpcull.models import ImageRecord
 from xmpcull.parallel import bounded_map, fork_pool
 from xmpcull.progress import NullProgress, Progress
@@ -178,6 +179,7 @@ def run_pipeline(roots: Sequence[Path], options: RunOptions, progress: Progress 
             dhash_threshold=config.dupes.dhash_threshold,
             keeper_chain=config.dupes.keeper_chain,
             crop_tolerant=crop_search,
+            pixels=PixelSource(cache_path=options.cache_path) if crop_search else None,
         )
     with clock.stage("bursts"):
         bursts = cluster_bursts(

@@ -187,3 +187,25 @@ def test_crop_clusters_never_chain(edge_list, parts, never_pairs) -> None:
             )
             for a in cluster
         ), cluster
+
+
+def test_pixel_verdicts_are_kept_so_a_rerun_decodes_nothing(tmp_path: Path) -> None:
+    root = tmp_path / "lib"
+    root.mkdir()
+    shown = _shown(FIXTURES / "photos" / "mongolels.jpg")
+    shown.save(root / "dunes.jpg", quality=90)
+    _cut(shown, 0.08, 0.03, 0.02, 0.07).save(root / "dunes_crop_a.jpg", quality=90)
+    _cut(shown, 0.01, 0.09, 0.07, 0.02).save(root / "dunes_crop_b.jpg", quality=90)
+    shutil.copy2(FIXTURES / "photos" / "portrait.jpg", root / "portrait.jpg")
+    cache = tmp_path / "cache.sqlite"
+    records = analyse_roots([root], jobs=1, cache_path=cache).records
+    first = PixelSource(cache_path=cache)
+    groups = [_names(g) for g in find_duplicates(records, crop_tolerant=True, pixels=first).groups]
+    assert groups == [{"dunes.jpg", "dunes_crop_a.jpg", "dunes_crop_b.jpg"}] and first.decoded >= 3
+    again = PixelSource(cache_path=cache)
+    assert [_names(g) for g in find_duplicates(records, crop_tolerant=True, pixels=again).groups] == groups
+    assert again.decoded == 0
+    # Without a cache nothing is kept: the same work again.
+    fresh = PixelSource()
+    find_duplicates(records, crop_tolerant=True, pixels=fresh)
+    assert fresh.decoded >= 3

@@ -12,10 +12,12 @@ from xmpcull.cli.common import (
     analysis_options,
     conclude,
     output_options,
+    resolve_cache,
     roots_argument,
 )
 from xmpcull.config import load_config
 from xmpcull.group.dupes import DupeResult, find_duplicates
+from xmpcull.group.pixels import PixelSource
 from xmpcull.models import ImageRecord
 from xmpcull.report.dupes import write_dupe_report
 from xmpcull.run import dupe_fields_by_path
@@ -106,6 +108,7 @@ def dupes(
         analysis.records, settings.threshold, settings.similar_threshold, settings.rotation_invariant,
         dhash_threshold=settings.dhash_threshold, keeper_chain=settings.keeper_chain,
         crop_tolerant=settings.crop_search_for(len(analysis.records)),
+        pixels=PixelSource(cache_path=resolve_cache(cache_path, no_cache)),
     )
     idd_path = report_path.with_name(report_path.stem + ".imagededup.json") if extra_format == "imagededup" else None
     write_dupe_report(result, analysis.roots, report_path, csv_path, idd_path, analysis.records)

@@ -213,12 +213,15 @@ def _near_edges(
     edges = _hash_edges(units, idx, threshold, dhash_threshold, rotation_invariant)
     if crop_thresholds is not None and pixels is not None:
         feats = [units[i].rep.features for i in idx]
+        to_check = []
         for (a, b), d in sorted(_crop_candidates(feats, *crop_thresholds).items()):
             i, j = idx[a], idx[b]
             if (i, j) in edges.distance or _related(units, i, j):
                 continue  # already confirmed by hashes, or never a duplicate: no decode needed
-            fit = pixels.fit(units[i].rep, units[j].rep)
-            if fit is not None and fit.is_crop:
+            to_check.append((i, j, d))
+        pixels.prefetch([(units[i].rep, units[j].rep) for i, j, _ in to_check])
+        for i, j, d in to_check:
+            if pixels.is_crop(units[i].rep, units[j].rep):
                 edges.add(i, j, d)
                 edges.checked.add((i, j))
     edges.distance = {k: d for k, d in edges.distance.items() if not _related(units, *k)}
@@ -344,8 +347,7 @@ def _parts_checker(units: Sequence[_Unit], edges: _Edges, pixels: PixelSource | 
     def part_of(anchor: int, x: int) -> bool:
         key = (min(anchor, x), max(anchor, x))
         if key not in known:
-            fit = pixels.fit(units[anchor].rep, units[x].rep)
-            known[key] = fit is not None and fit.is_crop
+            known[key] = pixels.is_crop(units[anchor].rep, units[x].rep)
         return known[key]
 
     return part_of
@@ -401,7 +403,8 @@ def find_duplicates(
     the similar tier. ``crop_tolerant`` also matches small crops: pairs within
     ``crop_threshold`` on full pHash, or within ``crop_window_threshold``
     between one's full pHash and a window pHash of the other, are checked on pixels, decoded
-    on demand by ``pixels`` (default: a fresh ``PixelSource``). Output order
+    on demand by ``pixels`` (default: a fresh ``PixelSource``; give it the cache path so
+    its verdicts are kept for the next run). Output order
     is stable: groups by ID.
     """
     units = _units(records)
@@ -414,6 +417,8 @@ def find_duplicates(
     clusters = complete_linkage_clusters(
         len(units), edges.distance, _parts_checker(units, edges, pixels), lambda u, v: _related(units, u, v)
     )
+    if pixels is not None:
+        pixels.save()
     clustered = {i for c in clusters for i in c}
     clusters += [[i] for i, u in enumerate(units) if i not in clustered and len(u.records) > 1]
 
