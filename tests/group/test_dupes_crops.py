@@ -209,3 +209,22 @@ def test_pixel_verdicts_are_kept_so_a_rerun_decodes_nothing(tmp_path: Path) -> N
     fresh = PixelSource()
     find_duplicates(records, crop_tolerant=True, pixels=fresh)
     assert fresh.decoded >= 3
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 15), st.integers(0, 15), st.integers(0, 14)), max_size=80).map(
+        lambda ps: list({(min(i, j), max(i, j)): (min(i, j), max(i, j), d) for i, j, d in ps if i != j}.values())
+    ),
+    st.integers(1, 6),
+)
+def test_each_picture_keeps_its_nearest_crop_candidates(pairs, k) -> None:
+    from xmpcull.group.dupes import _nearest_per_picture
+
+    kept = _nearest_per_picture(pairs, k)
+    assert set(kept) <= set(pairs) and kept == [p for p in pairs if p in set(kept)]  # a subset, order kept
+    for picture in {x for i, j, _ in pairs for x in (i, j)}:
+        own = sorted(d for i, j, d in pairs if picture in (i, j))
+        mine = sorted(d for i, j, d in kept if picture in (i, j))
+        # at least its k nearest distances survive (ties may keep more)
+        assert len(mine) >= min(k, len(own)) and mine[: min(k, len(own))] == own[: min(k, len(own))]

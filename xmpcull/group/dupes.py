@@ -219,6 +219,7 @@ def _near_edges(
             if (i, j) in edges.distance or _related(units, i, j):
                 continue  # already confirmed by hashes, or never a duplicate: no decode needed
             to_check.append((i, j, d))
+        to_check = _nearest_per_picture(to_check, CROP_CANDIDATES_PER_PICTURE)
         pixels.prefetch([(units[i].rep, units[j].rep) for i, j, _ in to_check])
         for i, j, d in to_check:
             if pixels.is_crop(units[i].rep, units[j].rep):
@@ -227,6 +228,25 @@ def _near_edges(
     edges.distance = {k: d for k, d in edges.distance.items() if not _related(units, *k)}
     edges.checked &= edges.distance.keys()
     return edges
+
+
+# Pixel checks per picture: its nearest crop candidates by hash distance. Pictures of one
+# look (diagrams, one venue) otherwise make dense clusters: 2,369 unseen sample images gave
+# 43,548 candidate pairs, 36 s of checks; the 12 nearest keep 98.7 % of the benchmark's
+# (crop, original) candidates and a quarter of those pairs.
+CROP_CANDIDATES_PER_PICTURE = 12
+
+
+def _nearest_per_picture(pairs: list[tuple[int, int, int]], k: int) -> list[tuple[int, int, int]]:
+    """The (i, j, distance) pairs that are among the ``k`` nearest of i or of j, in input order."""
+    by_picture: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for n, (i, j, d) in enumerate(pairs):
+        by_picture[i].append((d, n))
+        by_picture[j].append((d, n))
+    keep: set[int] = set()
+    for near in by_picture.values():
+        keep.update(n for _, n in sorted(near)[:k])
+    return [pair for n, pair in enumerate(pairs) if n in keep]
 
 
 SUBSECOND = 0.001  # two recorded sub-second times further apart than this are two exposures
