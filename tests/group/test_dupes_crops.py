@@ -228,3 +228,13 @@ def test_each_picture_keeps_its_nearest_crop_candidates(pairs, k) -> None:
         mine = sorted(d for i, j, d in kept if picture in (i, j))
         # at least its k nearest distances survive (ties may keep more)
         assert len(mine) >= min(k, len(own)) and mine[: min(k, len(own))] == own[: min(k, len(own))]
+
+
+def test_without_the_crop_search_nothing_is_decoded_even_when_a_pixel_source_is_given(tmp_path: Path) -> None:
+    shown = _shown(FIXTURES / "photos" / "mongolels.jpg")
+    shown.save(tmp_path / "dunes.jpg", quality=90)
+    _cut(shown, 0.08, 0.03, 0.02, 0.07).save(tmp_path / "dunes_crop_a.jpg", quality=90)
+    _cut(shown, 0.01, 0.09, 0.07, 0.02).save(tmp_path / "dunes_crop_b.jpg", quality=90)
+    pixels = PixelSource()
+    find_duplicates(_analyse(tmp_path), crop_tolerant=False, pixels=pixels)
+    assert pixels.decoded == 0

@@ -104,11 +104,12 @@ def dupes(
     )
     analysis = run_analysis(roots, jobs, cache_path, no_cache, as_json, quiet)
     settings = config.dupes
+    crop_search = settings.crop_search_for(len(analysis.records))
     result = find_duplicates(
         analysis.records, settings.threshold, settings.similar_threshold, settings.rotation_invariant,
         dhash_threshold=settings.dhash_threshold, keeper_chain=settings.keeper_chain,
-        crop_tolerant=settings.crop_search_for(len(analysis.records)),
-        pixels=PixelSource(cache_path=resolve_cache(cache_path, no_cache)),
+        crop_tolerant=crop_search,
+        pixels=PixelSource(cache_path=resolve_cache(cache_path, no_cache)) if crop_search else None,
     )
     idd_path = report_path.with_name(report_path.stem + ".imagededup.json") if extra_format == "imagededup" else None
     write_dupe_report(result, analysis.roots, report_path, csv_path, idd_path, analysis.records)
@@ -128,7 +129,7 @@ def dupes(
         "exact_groups": sum(1 for g in result.groups if g.kind == "exact"),
         "duplicates": sum(len(g.members) - 1 for g in result.groups),
         "similar_sets": len(result.similar_sets),
-        "crop_search": settings.crop_search_for(len(analysis.records)),
+        "crop_search": crop_search,
         "report": str(report_path),
         "csv": str(csv_path) if csv_path else None,
         "imagededup": str(idd_path) if idd_path else None,

@@ -428,7 +428,9 @@ def find_duplicates(
     is stable: groups by ID.
     """
     units = _units(records)
-    if crop_tolerant and pixels is None:
+    if not crop_tolerant:
+        pixels = None  # hashes only: no pixel check, also not in the grouping
+    elif pixels is None:
         pixels = PixelSource()
     edges = _near_edges(
         units, threshold, dhash_threshold, rotation_invariant,
