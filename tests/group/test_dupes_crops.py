@@ -238,3 +238,14 @@ def test_without_the_crop_search_nothing_is_decoded_even_when_a_pixel_source_is_
     pixels = PixelSource()
     find_duplicates(_analyse(tmp_path), crop_tolerant=False, pixels=pixels)
     assert pixels.decoded == 0
+
+
+def test_an_unusable_verdict_cache_costs_speed_not_the_result(tmp_path: Path) -> None:
+    shown = _shown(FIXTURES / "photos" / "mongolels.jpg")
+    shown.save(tmp_path / "dunes.jpg", quality=90)
+    _cut(shown, 0.08, 0.03, 0.02, 0.07).save(tmp_path / "dunes_crop_a.jpg", quality=90)
+    records = _analyse(tmp_path)
+    broken = tmp_path / "cache.sqlite"
+    broken.write_bytes(b"this is not a database" * 100)
+    groups = find_duplicates(records, crop_tolerant=True, pixels=PixelSource(cache_path=broken)).groups
+    assert [_names(g) for g in groups] == [{"dunes.jpg", "dunes_crop_a.jpg"}]

@@ -15,6 +15,7 @@ unseen sample images spent 23 s re-checking the same pairs).
 
 from __future__ import annotations
 
+import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
@@ -80,15 +81,21 @@ class PixelSource:
         """Store the verdicts found in this run (nothing without a cache path)."""
         if self._cache_path is None or not self._new_verdicts:
             return
-        with AnalysisCache(self._cache_path) as cache:
-            cache.put_derived(VERDICT_KIND, sorted(self._new_verdicts.items()))
+        try:
+            with AnalysisCache(self._cache_path) as cache:
+                cache.put_derived(VERDICT_KIND, sorted(self._new_verdicts.items()))
+        except (XmpcullError, sqlite3.Error, OSError):
+            return  # a speed-up only: the next run checks these pairs again
         self._new_verdicts.clear()
 
     def _cached(self, keys: list[str]) -> dict[str, bool]:
         if self._cache_path is None or not self._cache_path.exists():
             return {}
-        with AnalysisCache(self._cache_path, readonly=True) as cache:
-            return {k: bool(v) for k, v in cache.get_derived(VERDICT_KIND, keys).items()}
+        try:
+            with AnalysisCache(self._cache_path, readonly=True) as cache:
+                return {k: bool(v) for k, v in cache.get_derived(VERDICT_KIND, keys).items()}
+        except (XmpcullError, sqlite3.Error, OSError):
+            return {}  # no verdicts to reuse: check the pairs again
 
     def keypoints(self, record: ImageRecord) -> Keypoints | None:
         key = record.features.digest if record.features is not None else str(record.file.path)
