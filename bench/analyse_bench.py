@@ -237,7 +237,7 @@ def main() -> None:
         "runs above the (RGB) floor, 7x imagededup, which decodes every pixel in colour. Small files: xmpcull "
         "now runs at the RGB floor (0.94-1.02 in the last runs, target >= 0.67). The remaining cost per file "
         "beyond the grey decode is fixed: ExifTool (about 1.1 ms of Perl per file since it is asked for tag "
-        "groups, 1.9 ms before), 19 hashes (8 pHash variants from one DCT, 5 window pHash and dHash), the "
+        "groups, 1.9 ms before), 15 hashes (8 pHash variants from one DCT, 5 window pHashes, dHash), the "
         "digest, sharpness and the cache write. The 4x-imagededup target cannot be met on small files by "
         "any tool that decodes them: imagededup already runs faster than the issue's own decode floor there "
         "(it resizes a full decode to 32x32 and reads no metadata), so 4x imagededup would be about 6x the "

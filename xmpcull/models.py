@@ -157,7 +157,6 @@ class Features:
     clip_low: float  # share of pixels at or below 5/255
     decoded_from: str  # "full", "draft", "raw-preview", ...
     window_phashes: tuple[int, ...] = ()  # pHash of each sub-window in analyse.hashes.WINDOWS (crop tolerance)
-    window_dhashes: tuple[int, ...] = ()  # dHash of the same sub-windows
 
     @property
     def pixels(self) -> int:

@@ -48,7 +48,6 @@ def test_a_cropped_copy_hashes_like_the_matching_window_of_its_original(window: 
     cropped = image.crop((round(w * left), round(h * top), round(w * (1 - right)), round(h * (1 - bottom))))
     original, copy = compute_hashes(image), compute_hashes(cropped)
     assert hamming(copy.phash, original.window_phashes[window]) <= 6
-    assert hamming(copy.dhash, original.window_dhashes[window]) <= 8
     assert hamming(copy.phash, original.phash) > hamming(copy.phash, original.window_phashes[window])
 
 

@@ -24,7 +24,7 @@ import platformdirs
 from xmpcull.errors import XmpcullError
 from xmpcull.models import CaptureTime, CropEdges, Features, Metadata
 
-FEATURE_VERSION = 5  # 2: window pHash/dHash; 3: box pre-reduction; 4: float32 Laplacian; 5: grey decode
+FEATURE_VERSION = 6  # 2: windows; 3: box pre-reduction; 4: float32 Laplacian; 5: grey decode; 6: no window dHash
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -94,7 +94,7 @@ def features_to_json(features: Features) -> str:
     # 64-bit hashes as hex: JSON readers elsewhere lose precision above 2**53.
     for name in ("phash", "dhash"):
         data[name] = f"{data[name]:016x}"
-    for name in ("phash_variants", "window_phashes", "window_dhashes"):
+    for name in ("phash_variants", "window_phashes"):
         data[name] = [f"{v:016x}" for v in getattr(features, name)]
     return json.dumps(data, sort_keys=True)
 
@@ -103,7 +103,7 @@ def features_from_json(text: str) -> Features:
     data = json.loads(text)
     data["phash"] = int(data["phash"], 16)
     data["dhash"] = int(data["dhash"], 16)
-    for name in ("phash_variants", "window_phashes", "window_dhashes"):
+    for name in ("phash_variants", "window_phashes"):
         data[name] = tuple(int(v, 16) for v in data.get(name, ()))
     return Features(**data)
 

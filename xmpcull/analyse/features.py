@@ -46,5 +46,4 @@ def compute_features(decoded: Decoded, digest: str) -> Features:
         clip_low=float(np.count_nonzero(grey <= CLIP_LOW) / total),
         decoded_from=decoded.decoded_from,
         window_phashes=hashes.window_phashes,
-        window_dhashes=hashes.window_dhashes,
     )

@@ -7,9 +7,10 @@ near-duplicate candidates. The pHash of all 8 dihedral transforms (rotations
 and mirrors) is kept so rotation/flip-invariant matching needs no re-decode.
 
 Crops: pHash does not survive trimming 5 % off a side (the DCT grid moves).
-So the pHash and dHash of a few sub-windows of the picture are kept too
-(``WINDOWS``: the four corner-anchored 95 % windows and the central 90 %):
-a cropped copy's full hash lands near one window hash of its original.
+So the pHash of a few sub-windows of the picture is kept too (``WINDOWS``:
+the four corner-anchored 95 % windows and the central 90 %): a cropped copy's
+full hash lands near one window hash of its original. That only proposes a
+candidate; the duplicate stage confirms it on pixels (``group.geometry``).
 
 Speed matters here (it runs once per image): the grey image is shrunk once to
 32x32 and its DCT is taken once; the 8 variants come from that DCT by sign
@@ -62,7 +63,6 @@ class ImageHashes:
     dhash: int
     phash_variants: tuple[int, ...]
     window_phashes: tuple[int, ...] = ()  # pHash of each of WINDOWS
-    window_dhashes: tuple[int, ...] = ()  # dHash of each of WINDOWS
 
 
 def _bits_to_int(bits: np.ndarray) -> int:
@@ -134,16 +134,15 @@ def _hash_source(grey: Image.Image) -> Image.Image:
     return grey.resize((max(1, round(grey.width * scale)), max(1, round(grey.height * scale))), Image.Resampling.BOX)
 
 
-def window_hashes(small: Image.Image) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """(pHashes, dHashes) of ``WINDOWS`` of the hash source picture."""
+def window_phashes(small: Image.Image) -> tuple[int, ...]:
+    """pHashes of ``WINDOWS`` of the hash source picture (crop candidates; the pixel check confirms)."""
     w, h = small.size
-    phashes, dhashes = [], []
+    phashes = []
     for left, top, right, bottom in WINDOWS:
         box = (w * left, h * top, w * (1 - right), h * (1 - bottom))
         grey32 = np.asarray(small.resize((_PHASH_SIDE, _PHASH_SIDE), Image.Resampling.LANCZOS, box=box), dtype=np.float64)
         phashes.append(phash_of_array(grey32))
-        dhashes.append(dhash_of(small, box))
-    return tuple(phashes), tuple(dhashes)
+    return tuple(phashes)
 
 
 def is_informative(phash: int, dhash: int) -> bool:
@@ -165,8 +164,7 @@ def compute_hashes(image: Image.Image) -> ImageHashes:
     small = _hash_source(image if image.mode == "L" else image.convert("L"))
     grey32 = np.asarray(small.resize((_PHASH_SIDE, _PHASH_SIDE), Image.Resampling.LANCZOS), dtype=np.float64)
     variants = dihedral_phashes(grey32)
-    windows = window_hashes(small)
-    return ImageHashes(variants[0], dhash_of(small), variants, windows[0], windows[1])
+    return ImageHashes(variants[0], dhash_of(small), variants, window_phashes(small))
 
 
 def hamming(a: int, b: int) -> int:

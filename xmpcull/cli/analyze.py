@@ -74,7 +74,7 @@ def record_as_dict(record: ImageRecord) -> dict[str, Any]:
         features = dataclasses.asdict(record.features)
         features["phash"] = f"{record.features.phash:016x}"
         features["dhash"] = f"{record.features.dhash:016x}"
-        for name in ("phash_variants", "window_phashes", "window_dhashes"):
+        for name in ("phash_variants", "window_phashes"):
             # 64-bit hashes as hex: JSON readers lose precision above 2**53.
             features[name] = [f"{v:016x}" for v in getattr(record.features, name)]
     return {
