@@ -57,17 +57,18 @@ def _exiftool() -> ExifTool:
     return _worker_exiftool
 
 
-def decode(job: Job) -> Decoded:
-    """The grey analysis copy of the job's file (every analysis feature is grey)."""
+def decode(job: Job, mode: str = "L") -> Decoded:
+    """The job's file decoded small in displayed orientation: grey for analysis (every
+    feature is grey), ``mode="RGB"`` for the crop search (colour and skin cues)."""
     if job.format != "raw":
-        return decode_rendered(job.path, mode="L")
+        return decode_rendered(job.path, mode=mode)
     et = _exiftool()
     listing = json.loads(et.execute("-j", "-a", "-G", *[f"-{t}" for t in RAW_PREVIEW_TAGS], str(job.path)) or "[]")
     tag = largest_preview_tag(listing[0]) if listing else None
     if tag is None:
         raise DecodeError("RAW file has no embedded preview", [job.path])
     data = et.execute_bytes("-b", "-a", f"-{tag}", str(job.path))
-    return decode_raw_preview(job.path, data, job.orientation, job.full_size, mode="L")
+    return decode_raw_preview(job.path, data, job.orientation, job.full_size, mode=mode)
 
 
 def _cached_by_content(job: Job, digest: str) -> Features | None:

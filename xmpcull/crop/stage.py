@@ -174,7 +174,7 @@ def propose_one(job: _CropJob) -> CropOutcome:
     """Proposals for one image; never raises (the error becomes ``CropOutcome.error``)."""
     path = job.decode_job.path
     try:
-        decoded = decode(job.decode_job)
+        decoded = decode(job.decode_job, mode="RGB")
         # RAW previews are oriented with job.orientation already; rendered files by their EXIF.
         decoder_orientation = job.orientation if job.decode_job.format == "raw" else _exif_orientation(path)
         image = _reorient(decoded.image, decoder_orientation, job.orientation)
@@ -312,7 +312,7 @@ def propose_for_records(
     return [o for o in outcomes if o is not None]
 
 
-CROP_CACHE_KIND = "crop-proposals-4"  # bump when proposals change meaning
+CROP_CACHE_KIND = "crop-proposals-5"  # bump when proposals change meaning
 
 
 def _cache_key(record: ImageRecord, aspects: tuple[str, ...]) -> str | None:
