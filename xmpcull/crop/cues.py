@@ -322,12 +322,16 @@ def compute_cues(rgb: np.ndarray, *, detect: bool = True) -> Cues:
     sal = saliency_map(small)
     edges = edge_map(gray)
     skin = skin_map(small)
-    found = detect_faces(gray) if detect else []
-    fmap = face_map(gray.shape, found)
+    # Faces are looked for in the grey of the image given, shrunk by detect_faces itself:
+    # Haar detections are borderline, and a cascade fed the grey of the shrunk colour
+    # image lost real faces (a second head, a small face) and found a false one.
+    faces = tuple(detect_faces(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))) if detect else ()
     sx, sy = w / gray.shape[1], h / gray.shape[0]
-    faces = tuple(
-        Box(round(b.x0 * sx), round(b.y0 * sy), round(b.x1 * sx), round(b.y1 * sy)).clip(w, h) for b in found
-    )
+    found = [
+        Box(round(b.x0 / sx), round(b.y0 / sy), round(b.x1 / sx), round(b.y1 / sy)).clip(gray.shape[1], gray.shape[0])
+        for b in faces
+    ]
+    fmap = face_map(gray.shape, found)
     maps = {"saliency": sal, "edges": edges, "skin": skin, "faces": fmap}
     active = {k: v for k, v in CUE_WEIGHTS.items() if float(maps[k].sum()) > 0}
     total = sum(active.values()) or 1.0

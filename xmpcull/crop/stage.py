@@ -312,7 +312,7 @@ def propose_for_records(
     return [o for o in outcomes if o is not None]
 
 
-CROP_CACHE_KIND = "crop-proposals-5"  # bump when proposals change meaning
+CROP_CACHE_KIND = "crop-proposals-6"  # bump when proposals change meaning
 
 
 def _cache_key(record: ImageRecord, aspects: tuple[str, ...]) -> str | None:
