@@ -24,7 +24,14 @@ import platformdirs
 from xmpcull import __version__
 from xmpcull.analyse.pipeline import AnalysisResult, analyse_roots
 from xmpcull.config import Config
-from xmpcull.crop.stage import CropOutcome, crop_fields, propose_for_records, settle
+from xmpcull.crop.stage import (
+    CropOutcome,
+    ProposeWhileDecoded,
+    canonical_aspects,
+    crop_fields,
+    propose_for_records,
+    settle,
+)
 from xmpcull.decide.policy import Decision, DecisionInputs, decide, hand_touch_share
 from xmpcull.decide.quality import QualityScores, score_quality
 from xmpcull.errors import FileFailure, XmpcullError
@@ -166,8 +173,15 @@ def run_pipeline(roots: Sequence[Path], options: RunOptions, progress: Progress 
     progress = progress or NullProgress()
     config = options.config
     clock = _StageClock()
+    # With a cache, the crop search runs on the picture analysis decodes (one decode per
+    # image); the crop stage then reads its proposals from the cache.
+    also = (
+        ProposeWhileDecoded(canonical_aspects(config.crops.aspects))
+        if config.crops.aspects and options.cache_path is not None
+        else None
+    )
     with clock.stage("analyse"):
-        analysis = analyse_roots(roots, jobs=options.jobs, cache_path=options.cache_path, progress=progress)
+        analysis = analyse_roots(roots, jobs=options.jobs, cache_path=options.cache_path, progress=progress, also=also)
     records = analysis.ok_records
     crop_search = config.dupes.crop_search_for(len(records))
     with clock.stage("dupes"):

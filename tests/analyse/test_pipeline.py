@@ -43,7 +43,7 @@ def test_rerun_is_served_from_cache_and_invalidated_by_changes(photo_tree: Path,
     assert first.cache_hits == 0
     calls: list[Path] = []
     real_decode = worker.decode
-    monkeypatch.setattr(worker, "decode", lambda job: calls.append(job.path) or real_decode(job))
+    monkeypatch.setattr(worker, "decode", lambda job, **kw: calls.append(job.path) or real_decode(job, **kw))
 
     second = analyse_roots([photo_tree], cache_path=cache, jobs=1)
     assert second.cache_hits == 4 and calls == []
@@ -68,7 +68,7 @@ def test_sidecar_edit_refreshes_metadata_but_not_features(photo_tree: Path, tmp_
     cache = tmp_path / "cache.sqlite"
     analyse_roots([photo_tree], cache_path=cache, jobs=1)
     calls: list[Path] = []
-    monkeypatch.setattr(worker, "decode", lambda job: calls.append(job.path))
+    monkeypatch.setattr(worker, "decode", lambda job, **kw: calls.append(job.path))
     sidecar = photo_tree / "day1/jet.xmp"
     subprocess.run(["exiftool", "-q", "-o", str(sidecar), "-XMP:Rating=4", "-XMP:Label=Green", str(photo_tree / "day1/jet.jpg")], check=True)
     result = _by_name(analyse_roots([photo_tree], cache_path=cache, jobs=1))

@@ -58,3 +58,32 @@ def test_the_crop_search_sees_the_picture_in_colour(tmp_path: Path, monkeypatch:
     expected, _ = load_analysis_rgb(root / "face.png")
     assert len(seen) == 1 and np.array_equal(seen[0], expected)
     assert int(np.abs(seen[0][..., 0].astype(int) - seen[0][..., 2]).max()) > 50  # not grey
+
+
+def test_proposals_made_while_analysis_decodes_are_the_stage_s_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run decodes each image once: analysis hands its colour decode to the crop search,
+    and the crop stage then reads exactly the proposals it would have made itself."""
+    root = tmp_path / "p"
+    root.mkdir()
+    shutil.copy(FIXTURES / "photos/astronaut.png", root / "face.png")
+    shutil.copy(FIXTURES / "orientation/Landscape_6.jpg", root / "turned.jpg")
+    shutil.copy(FIXTURES / "raw/Canon-R6-pruned.CR3", root / "raw.CR3")
+    aspects = ["4:5", "16:9"]
+    own_cache, fused_cache = tmp_path / "own.sqlite", tmp_path / "fused.sqlite"
+    own_records = analyse_roots([root], jobs=1, cache_path=own_cache).records
+    own = stage.propose_for_records(own_records, aspects, jobs=1, cache_path=own_cache, apply_threshold=0.5)
+    fused_records = analyse_roots(
+        [root], jobs=1, cache_path=fused_cache, also=stage.ProposeWhileDecoded(stage.canonical_aspects(aspects))
+    ).records
+
+    def no_decoding(jobs):
+        raise AssertionError("decoded again")
+
+    monkeypatch.setattr(stage, "_propose_chunk", no_decoding)
+    fused = stage.propose_for_records(fused_records, aspects, jobs=1, cache_path=fused_cache, apply_threshold=0.5)
+    assert len(fused) == 3 and all(o.ok for o in fused)
+    for a, b in zip(fused, own, strict=True):
+        assert (a.path, a.orientation, a.display_size, a.faces) == (b.path, b.orientation, b.display_size, b.faces)
+        assert [(p.aspect, p.box, p.applied) for p in a.proposals] == [(p.aspect, p.box, p.applied) for p in b.proposals]
+        # OpenCV's threaded sums may differ in the last bits between two computations.
+        assert [p.confidence for p in a.proposals] == pytest.approx([p.confidence for p in b.proposals], abs=1e-6)

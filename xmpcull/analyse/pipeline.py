@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xmpcull.analyse.cache import AnalysisCache, CachedEntry
-from xmpcull.analyse.worker import FileResult, FileTask, analyse_tasks, init_worker
+from xmpcull.analyse.worker import FileResult, FileTask, WhileDecoded, analyse_tasks, init_worker
 from xmpcull.errors import FileFailure
 from xmpcull.models import Features, ImageFile, ImageRecord, Metadata
 from xmpcull.parallel import bounded_map, fork_pool
@@ -62,10 +62,12 @@ def analyse_roots(
     jobs: int | None = None,
     cache_path: Path | None = None,
     progress: Progress | None = None,
+    also: WhileDecoded | None = None,
 ) -> AnalysisResult:
     """Everything known about every image under ``roots``.
 
-    ``cache_path=None`` keeps the cache in memory (nothing persists).
+    ``cache_path=None`` keeps the cache in memory (nothing persists). ``also`` runs on
+    each picture decoded here (see ``WhileDecoded``); its rows go to the cache.
     """
     started = time.monotonic()
     progress = progress or NullProgress()
@@ -93,7 +95,7 @@ def analyse_roots(
                     known_features[i] = entry
         progress.advance(len(files) - len(todo))
         if todo:
-            _analyse_missing(files, sigs, todo, known_features, records, cache, jobs, progress)
+            _analyse_missing(files, sigs, todo, known_features, records, cache, jobs, progress, also)
     progress.finish()
     result.records = [r for r in records if r is not None]
     result.failures.extend(
@@ -120,11 +122,15 @@ def _analyse_missing(
     cache: AnalysisCache,
     jobs: int | None,
     progress: Progress,
+    also: WhileDecoded | None = None,
 ) -> None:
     chunks = [todo[c : c + CHUNK] for c in range(0, len(todo), CHUNK)]
 
     def tasks_for(chunk: list[int]) -> list[FileTask]:
-        return [FileTask(files[i], known_features[i].features if i in known_features else None, cache.path) for i in chunk]
+        return [
+            FileTask(files[i], known_features[i].features if i in known_features else None, cache.path, also)
+            for i in chunk
+        ]
 
     workers = max(1, min(jobs or os.cpu_count() or 1, len(chunks)))
     if workers == 1:
@@ -156,4 +162,10 @@ def _place(
         (files[i].path, files[i].size, files[i].mtime_ns, sigs[i], r.metadata, r.features, r.error, _stage_of(r.error) if r.error else None)
         for i, r in zip(chunk, results)
     )
+    derived: dict[str, list[tuple[str, object]]] = {}
+    for r in results:
+        for kind, key, value in r.derived:
+            derived.setdefault(kind, []).append((key, value))
+    for kind, rows in derived.items():
+        cache.put_derived(kind, rows)
     progress.advance(len(chunk))

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import atexit
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 from xmpcull.analyse.cache import AnalysisCache
 from xmpcull.analyse.decode import (
@@ -23,7 +25,7 @@ from xmpcull.analyse.decode import (
 )
 from xmpcull.analyse.features import compute_features, file_digest
 from xmpcull.errors import DecodeError, XmpcullError
-from xmpcull.models import Features, ImageFile, Metadata
+from xmpcull.models import Features, ImageFile, ImageRecord, Metadata
 from xmpcull.scan.exiftool import ExifTool
 from xmpcull.scan.metadata import read_metadata
 
@@ -84,20 +86,51 @@ def _cached_by_content(job: Job, digest: str) -> Features | None:
     return cache.features_by_digest(digest, job.size)
 
 
+DerivedRow = tuple[str, str, Any]  # (kind, key, JSON value) for the cache's derived table
+
+
+class WhileDecoded(Protocol):
+    """Work a later stage wants done on the decoded picture while it is in memory.
+
+    A run would otherwise decode every image twice (grey here, colour for the crop
+    search): on camera files that second decode costs as much as the analysis. The
+    results go to the cache's derived table, where the later stage finds them.
+    Must pickle (it travels to the worker processes).
+    """
+
+    mode: str  # the decode it needs ("RGB"); analysis features are taken from it too
+
+    def __call__(self, record: ImageRecord, decoded: Decoded) -> list[DerivedRow]: ...
+
+
 def analyse_file(job: Job) -> Features | str:
     """Features of one file, or the reason it could not be analysed (never raises)."""
+    return _analyse(job, None, lambda features: None)[0]
+
+
+def _analyse(
+    job: Job, also: WhileDecoded | None, record_for: Callable[[Features], ImageRecord | None]
+) -> tuple[Features | str, list[DerivedRow]]:
     try:
         digest = file_digest(job.path)
         cached = _cached_by_content(job, digest)
         if cached is not None:
-            return cached
-        return compute_features(decode(job), digest)
+            return cached, []  # not decoded: the later stage decodes for itself
+        decoded = decode(job, mode=also.mode if also is not None else "L")
+        features = compute_features(decoded, digest)
     except XmpcullError as exc:
-        return exc.reason
+        return exc.reason, []
     except OSError as exc:
-        return f"cannot read file: {exc.strerror or exc}"
+        return f"cannot read file: {exc.strerror or exc}", []
     except Exception as exc:  # a decoder bug on one file must not end the run
-        return f"unexpected {type(exc).__name__}: {exc}"
+        return f"unexpected {type(exc).__name__}: {exc}", []
+    record = record_for(features)
+    if also is None or record is None:
+        return features, []
+    try:
+        return features, also(record, decoded)
+    except Exception:  # noqa: BLE001 - an extra never costs the analysis; the later stage retries
+        return features, []
 
 
 @dataclass(frozen=True)
@@ -107,6 +140,7 @@ class FileTask:
     image: ImageFile
     known_features: Features | None = None
     cache_path: Path | None = None
+    also: WhileDecoded | None = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +148,7 @@ class FileResult:
     metadata: Metadata | None  # None when exiftool could not read the file
     features: Features | None
     error: str | None
+    derived: tuple[DerivedRow, ...] = ()
 
 
 def analyse_tasks(tasks: list[FileTask]) -> list[FileResult]:
@@ -130,18 +165,19 @@ def analyse_tasks(tasks: list[FileTask]) -> list[FileResult]:
         if task.known_features is not None:
             results.append(FileResult(meta, task.known_features, None))
             continue
-        outcome = analyse_file(
-            Job(
-                path=task.image.path,
-                format=task.image.format,
-                orientation=meta.orientation,
-                full_size=meta.display_size,
-                size=task.image.size,
-                cache_path=task.cache_path,
-            )
+        job = Job(
+            path=task.image.path,
+            format=task.image.format,
+            orientation=meta.orientation,
+            full_size=meta.display_size,
+            size=task.image.size,
+            cache_path=task.cache_path,
+        )
+        outcome, derived = _analyse(
+            job, task.also, lambda features, image=task.image, meta=meta: ImageRecord(file=image, metadata=meta, features=features)
         )
         if isinstance(outcome, str):
             results.append(FileResult(meta, None, outcome))
         else:
-            results.append(FileResult(meta, outcome, None))
+            results.append(FileResult(meta, outcome, None, tuple(derived)))
     return results

@@ -1,6 +1,8 @@
 """The crop stage of a run: proposals for many analysed images, in parallel, ready for sidecars.
 
-Each image is decoded again, small and in displayed orientation, with the same
+In ``xmpcull run`` the analysis worker runs the search on its own (colour)
+decode (``ProposeWhileDecoded``) and this stage reads the cache; otherwise
+each image is decoded again, small and in displayed orientation, with the same
 decoder analysis uses (RAW files through their embedded preview), because the
 analysis cache keeps features, not pixels. The orientation is the one Lightroom
 will apply: the sidecar's ``tiff:Orientation`` when it has one, else EXIF
@@ -20,15 +22,15 @@ import numpy as np
 from PIL import Image
 
 from xmpcull.analyse.cache import AnalysisCache
-from xmpcull.analyse.decode import ORIENTATION_TRANSPOSE, apply_orientation
-from xmpcull.analyse.worker import Job, decode
+from xmpcull.analyse.decode import ORIENTATION_TRANSPOSE, Decoded, apply_orientation
+from xmpcull.analyse.worker import DerivedRow, Job, decode
 from xmpcull.crop.cues import compute_cues
 from xmpcull.crop.geometry import Box, display_box_to_crs, parse_aspect
 from xmpcull.crop.preview import write_preview
 from xmpcull.crop.proposer import propose_crops
 from xmpcull.decide.quality import face_sharpness
 from xmpcull.errors import XmpcullError
-from xmpcull.models import CropEdges, ImageRecord
+from xmpcull.models import CropEdges, ImageRecord, format_for_extension
 from xmpcull.parallel import bounded_map, fork_pool
 from xmpcull.progress import NullProgress, Progress
 from xmpcull.sidecar.fields import CropFields, WriteResult
@@ -170,11 +172,16 @@ def _scale_box(box: Box, sx: float, sy: float, w: int, h: int) -> Box:
     return Box(round(box.x0 * sx), round(box.y0 * sy), round(box.x1 * sx), round(box.y1 * sy)).clip(w, h)
 
 
-def propose_one(job: _CropJob) -> CropOutcome:
-    """Proposals for one image; never raises (the error becomes ``CropOutcome.error``)."""
+def propose_one(job: _CropJob, decoded: Decoded | None = None) -> CropOutcome:
+    """Proposals for one image; never raises (the error becomes ``CropOutcome.error``).
+
+    ``decoded``: the picture already decoded for ``job.decode_job`` in colour (analysis
+    hands it over, see ``ProposeWhileDecoded``); else it is decoded here.
+    """
     path = job.decode_job.path
     try:
-        decoded = decode(job.decode_job, mode="RGB")
+        if decoded is None:
+            decoded = decode(job.decode_job, mode="RGB")
         # RAW previews are oriented with job.orientation already; rendered files by their EXIF.
         decoder_orientation = job.orientation if job.decode_job.format == "raw" else _exif_orientation(path)
         image = _reorient(decoded.image, decoder_orientation, job.orientation)
@@ -272,9 +279,7 @@ def propose_for_records(
     orientation and aspects, so a re-run on unchanged files decodes nothing
     (previews still need the pixels, so ``preview_dir`` bypasses the cache).
     """
-    if not aspects:
-        raise ValueError("at least one aspect is needed")
-    canonical = tuple(dict.fromkeys(str(parse_aspect(a)) for a in aspects))
+    canonical = canonical_aspects(aspects)
     apply = str(parse_aspect(apply_aspect)) if apply_aspect else canonical[0]
     if apply not in canonical:
         raise ValueError(f"apply aspect {apply} is not one of the aspects {', '.join(canonical)}")
@@ -313,6 +318,33 @@ def propose_for_records(
 
 
 CROP_CACHE_KIND = "crop-proposals-6"  # bump when proposals change meaning
+
+
+def canonical_aspects(aspects: Sequence[str]) -> tuple[str, ...]:
+    """The aspects as the cache keys them: parsed, written one way, duplicates dropped."""
+    if not aspects:
+        raise ValueError("at least one aspect is needed")
+    return tuple(dict.fromkeys(str(parse_aspect(a)) for a in aspects))
+
+
+@dataclass(frozen=True)
+class ProposeWhileDecoded:
+    """The crop search run by the analysis worker on the picture it just decoded (in colour).
+
+    A run then decodes each image once: the crop stage finds these proposals in the
+    cache under the key it would have used. The applied choice is not made here: the
+    cache keeps proposals, and the stage applies its threshold when reading them.
+    """
+
+    aspects: tuple[str, ...]
+    mode: str = "RGB"
+
+    def __call__(self, record: ImageRecord, decoded: Decoded) -> list[DerivedRow]:
+        if record.file.format != "raw" and any(format_for_extension(c.suffix) == "raw" for c in record.file.companions):
+            return []  # the JPEG of a RAW+JPEG pair: the RAW's crop is the one that counts
+        key = _cache_key(record, self.aspects)
+        outcome = propose_one(_job_for(record, self.aspects, self.aspects[0], 1.0, None), decoded)
+        return [(CROP_CACHE_KIND, key, _outcome_to_cache(outcome))] if key and outcome.ok else []
 
 
 def _cache_key(record: ImageRecord, aspects: tuple[str, ...]) -> str | None:
