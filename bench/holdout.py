@@ -753,7 +753,8 @@ Reading it (what is weak):
   OpenCV sample images, see "Unseen images"), and one more bug was fixed because a row here moved: the
   hash-only mode still checked pixels while grouping. Last, reading code: the crop stage had searched grey
   pixels since analysis went grey, and faces were looked for in a copy where the cascade missed real ones;
-  both fixed (crops here barely moved). No threshold was changed after seeing the numbers; this section is
+  both fixed (crops here barely moved); and `run` now decodes each image once (its analysis features come
+  from the colour decode). No threshold was changed after seeing the numbers; this section is
   the run after those changes. Its photos are small (384–1411 px on the long side,
   most under 750), smaller than camera files; 16 sources, so one odd photo moves a per-transform recall by 0.06.
   The copies of one photo are not independent, so the "all copies" crop rows mostly repeat the originals' row
