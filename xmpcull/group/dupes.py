@@ -156,10 +156,9 @@ def _are_companions(a: _Unit, b: _Unit) -> bool:
 
 @dataclass
 class _Edges:
-    """Confirmed near-duplicate pairs (i < j, unit indices) -> pHash distance; ``checked``: confirmed on pixels."""
+    """Confirmed near-duplicate pairs (i < j, unit indices) -> pHash distance."""
 
     distance: dict[tuple[int, int], int] = field(default_factory=dict)
-    checked: set[tuple[int, int]] = field(default_factory=set)
 
     def add(self, i: int, j: int, d: int) -> None:
         key = (min(i, j), max(i, j))
@@ -224,9 +223,7 @@ def _near_edges(
         for i, j, d in to_check:
             if pixels.is_crop(units[i].rep, units[j].rep):
                 edges.add(i, j, d)
-                edges.checked.add((i, j))
     edges.distance = {k: d for k, d in edges.distance.items() if not _related(units, *k)}
-    edges.checked &= edges.distance.keys()
     return edges
 
 
@@ -358,19 +355,12 @@ def complete_linkage_clusters(
     return clusters
 
 
-def _parts_checker(units: Sequence[_Unit], edges: _Edges, pixels: PixelSource | None) -> Callable[[int, int], bool] | None:
-    """``part_of(anchor, x)``: x was matched to the anchor on pixels, or is checked now (once per pair)."""
+def _parts_checker(units: Sequence[_Unit], pixels: PixelSource | None) -> Callable[[int, int], bool] | None:
+    """``part_of(anchor, x)``: x is a crop of the anchor or the reverse, on pixels (the
+    pixel source remembers every verdict, so a pair is checked once)."""
     if pixels is None:
         return None
-    known: dict[tuple[int, int], bool] = dict.fromkeys(edges.checked, True)
-
-    def part_of(anchor: int, x: int) -> bool:
-        key = (min(anchor, x), max(anchor, x))
-        if key not in known:
-            known[key] = pixels.is_crop(units[anchor].rep, units[x].rep)
-        return known[key]
-
-    return part_of
+    return lambda anchor, x: pixels.is_crop(units[anchor].rep, units[x].rep)
 
 
 def _distance(a: ImageRecord, b: ImageRecord, rotation_invariant: bool, windows: bool = True) -> int:
@@ -437,7 +427,7 @@ def find_duplicates(
         (crop_threshold, crop_window_threshold) if crop_tolerant else None, pixels,
     )
     clusters = complete_linkage_clusters(
-        len(units), edges.distance, _parts_checker(units, edges, pixels), lambda u, v: _related(units, u, v)
+        len(units), edges.distance, _parts_checker(units, pixels), lambda u, v: _related(units, u, v)
     )
     if pixels is not None:
         pixels.save()

@@ -36,7 +36,7 @@ def grey_of(record: ImageRecord) -> np.ndarray:
     """The displayed picture of ``record`` as grey uint8 (long side <= the analysis size)."""
     meta = record.metadata
     job = Job(path=record.file.path, format=record.file.format, orientation=meta.orientation, full_size=meta.display_size)
-    return np.asarray(decode(job).image.convert("L"))
+    return np.asarray(decode(job).image)  # decode() is grey unless asked for colour
 
 
 class PixelSource:
@@ -54,12 +54,13 @@ class PixelSource:
         self._cache_path = cache_path
         self._verdicts: dict[str, bool] = {}
         self._new_verdicts: dict[str, bool] = {}
+        self._looked_up: set[str] = set()  # pairs asked of the cache already (found or not)
         self.decoded = 0  # pictures decoded so far (a re-decode after eviction counts again)
 
     def is_crop(self, a: ImageRecord, b: ImageRecord) -> bool:
         """Whether one picture is a small crop of the other, from the cache when known."""
         key = _pair_key(a, b)
-        if key is not None and key not in self._verdicts:
+        if key is not None and key not in self._looked_up:
             self._verdicts.update(self._cached([key]))
         if key is not None and key in self._verdicts:
             return self._verdicts[key]
@@ -74,7 +75,7 @@ class PixelSource:
 
     def prefetch(self, pairs: list[tuple[ImageRecord, ImageRecord]]) -> None:
         """Load the cached verdicts of ``pairs`` in one go (one cache connection, not one per pair)."""
-        keys = [k for k in (_pair_key(a, b) for a, b in pairs) if k is not None and k not in self._verdicts]
+        keys = [k for k in (_pair_key(a, b) for a, b in pairs) if k is not None and k not in self._looked_up]
         self._verdicts.update(self._cached(keys))
 
     def save(self) -> None:
@@ -89,6 +90,7 @@ class PixelSource:
         self._new_verdicts.clear()
 
     def _cached(self, keys: list[str]) -> dict[str, bool]:
+        self._looked_up.update(keys)
         if self._cache_path is None or not self._cache_path.exists():
             return {}
         try:
