@@ -121,8 +121,8 @@ def dihedral_phashes(grey32: np.ndarray) -> tuple[int, ...]:
     return tuple(out)
 
 
-def dhash_of(grey: Image.Image, box: tuple[float, float, float, float] | None = None) -> int:
-    pixels = np.asarray(grey.resize((HASH_SIZE + 1, HASH_SIZE), Image.Resampling.LANCZOS, box=box), dtype=np.float64)
+def dhash_of(grey: Image.Image) -> int:
+    pixels = np.asarray(grey.resize((HASH_SIZE + 1, HASH_SIZE), Image.Resampling.LANCZOS), dtype=np.float64)
     return _bits_to_int(pixels[:, 1:] > pixels[:, :-1])
 
 

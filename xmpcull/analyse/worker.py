@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import atexit
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -105,12 +104,13 @@ class WhileDecoded(Protocol):
 
 def analyse_file(job: Job) -> Features | str:
     """Features of one file, or the reason it could not be analysed (never raises)."""
-    return _analyse(job, None, lambda features: None)[0]
+    return _analyse(job)[0]
 
 
 def _analyse(
-    job: Job, also: WhileDecoded | None, record_for: Callable[[Features], ImageRecord | None]
+    job: Job, also: WhileDecoded | None = None, image: ImageFile | None = None, meta: Metadata | None = None
 ) -> tuple[Features | str, list[DerivedRow]]:
+    """Features (or the failure), and ``also``'s rows for the picture of ``image`` described by ``meta``."""
     try:
         digest = file_digest(job.path)
         cached = _cached_by_content(job, digest)
@@ -124,11 +124,10 @@ def _analyse(
         return f"cannot read file: {exc.strerror or exc}", []
     except Exception as exc:  # a decoder bug on one file must not end the run
         return f"unexpected {type(exc).__name__}: {exc}", []
-    record = record_for(features)
-    if also is None or record is None:
+    if also is None or image is None or meta is None:
         return features, []
     try:
-        return features, also(record, decoded)
+        return features, also(ImageRecord(file=image, metadata=meta, features=features), decoded)
     except Exception:  # noqa: BLE001 - an extra never costs the analysis; the later stage retries
         return features, []
 
@@ -173,9 +172,7 @@ def analyse_tasks(tasks: list[FileTask]) -> list[FileResult]:
             size=task.image.size,
             cache_path=task.cache_path,
         )
-        outcome, derived = _analyse(
-            job, task.also, lambda features, image=task.image, meta=meta: ImageRecord(file=image, metadata=meta, features=features)
-        )
+        outcome, derived = _analyse(job, task.also, task.image, meta)
         if isinstance(outcome, str):
             results.append(FileResult(meta, None, outcome))
         else:

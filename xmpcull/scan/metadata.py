@@ -27,59 +27,11 @@ from typing import Any
 from xmpcull.models import CaptureTime, CropEdges, ImageFile, Metadata, format_for_extension
 from xmpcull.scan.exiftool import ExifTool
 
-# What Metadata is built from. The keys are exiftool's "Group:Tag" names in its
-# ``-j -G -n`` output (-n: numbers, e.g. Orientation 6, not "Rotate 90 CW").
-IMAGE_TAGS = (
-    "EXIF:DateTimeOriginal",
-    "EXIF:SubSecTimeOriginal",
-    "EXIF:OffsetTimeOriginal",
-    "EXIF:OffsetTime",
-    "EXIF:CreateDate",
-    "EXIF:SubSecTimeDigitized",
-    "EXIF:OffsetTimeDigitized",
-    "XMP:DateTimeOriginal",
-    "XMP:DateCreated",
-    "XMP:CreateDate",
-    "QuickTime:CreationDate",
-    "QuickTime:CreateDate",
-    "PNG:CreationTime",
-    "EXIF:Make",
-    "EXIF:Model",
-    "EXIF:SerialNumber",
-    "MakerNotes:SerialNumber",
-    "MakerNotes:InternalSerialNumber",
-    "XMP:SerialNumber",
-    "QuickTime:Make",
-    "QuickTime:Model",
-    "EXIF:Orientation",
-    "Composite:ImageSize",
-    "EXIF:Rating",
-    "ExifTool:Warning",
-    "ExifTool:Error",
-)
-XMP_DECISION_TAGS = (
-    "XMP:Rating",
-    "XMP:Label",
-    "XMP:Subject",
-    "XMP:HierarchicalSubject",
-    "XMP:HasCrop",
-    "XMP:CropLeft",
-    "XMP:CropTop",
-    "XMP:CropRight",
-    "XMP:CropBottom",
-    "XMP:CropAngle",
-    "XMP:HasSettings",
-    "XMP:ProcessVersion",
-    "XMP:MetadataDate",
-    "XMP:ModifyDate",
-    "XMP:Orientation",
-    "XMP:RatingSet",  # xmpcull's own record: tells our proposals from the user's decisions
-    "XMP:CropApplied",
-)
-# What exiftool is asked for. Whole groups rather than the ~40 tags above: exiftool
-# spends about 0.03 ms per requested tag name per file, so naming every tag cost
-# 1.9 ms of Perl per file and asking for the groups costs 1.1 ms (bench/RESULTS.md,
-# Analysis). The extra tags of EXIF:all and XMP:all are small and simply unused.
+# What exiftool is asked for; metadata_from_tags reads its "Group:Tag" keys from the
+# ``-j -G -n`` output (-n: numbers, e.g. Orientation 6, not "Rotate 90 CW"). Whole
+# groups rather than the ~40 tags read: exiftool spends about 0.03 ms per requested tag
+# name per file, so naming every tag cost 1.9 ms of Perl per file and asking for the
+# groups costs 1.1 ms (bench/RESULTS.md, Analysis). The extra tags are simply unused.
 _READ_PARAMS = ("-n",)
 _IMAGE_REQUEST = (
     "EXIF:all",
