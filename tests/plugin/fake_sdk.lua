@@ -22,6 +22,13 @@ local Fake = {}
 
 local function pack(...) return { n = select('#', ...), ... } end
 
+-- A fresh list, as the SDK's getters return: callers may not change the fake's own.
+local function copyList(list)
+  local out = {}
+  for _, v in ipairs(list) do out[#out + 1] = v end
+  return out
+end
+
 local COLORS = { red = true, yellow = true, green = true, blue = true, purple = true }
 local RAW_KEYS = {
   path = true, uuid = true, fileFormat = true, rating = true, pickStatus = true, colorNameForLabel = true,
@@ -74,9 +81,7 @@ function Fake.new(opts)
   function Keyword:getName() return self.name end
   function Keyword:getParent() return self.parent end
   function Keyword:getChildren()
-    local out = {}
-    for _, k in ipairs(self.children) do out[#out + 1] = k end
-    return out
+    return copyList(self.children)
   end
 
   ---------------------------------------------------------------- photos
@@ -96,9 +101,7 @@ function Fake.new(opts)
     if not RAW_KEYS[key] then error('LrPhoto:getRawMetadata: unknown key "' .. tostring(key) .. '"', 2) end
     if key == 'colorNameForLabel' then return colorOf(self.label) end
     if key == 'keywords' then
-      local out = {}
-      for _, k in ipairs(self.keywordList) do out[#out + 1] = k end
-      return out
+      return copyList(self.keywordList)
     end
     if key == 'isVirtualCopy' then return false end
     return self[key]
@@ -226,9 +229,7 @@ function Fake.new(opts)
   function Collection:getPhotos()
     requireTask('LrCollection:getPhotos')
     if self.smart then return sdk.search(self.searchDesc) end
-    local out = {}
-    for _, p in ipairs(self.photoList) do out[#out + 1] = p end
-    return out
+    return copyList(self.photoList)
   end
   function Collection:addPhotos(photos)
     requireGate('LrCollection:addPhotos')
@@ -239,14 +240,10 @@ function Fake.new(opts)
     end
   end
   function Collection:getChildCollections()
-    local out = {}
-    for _, c in ipairs(self.collections or {}) do out[#out + 1] = c end
-    return out
+    return copyList(self.collections or {})
   end
   function Collection:getChildCollectionSets()
-    local out = {}
-    for _, c in ipairs(self.sets or {}) do out[#out + 1] = c end
-    return out
+    return copyList(self.sets or {})
   end
 
   ---------------------------------------------------------------- search
@@ -381,15 +378,11 @@ function Fake.new(opts)
   end
   function catalog:getTargetPhotos()
     requireTask('LrCatalog:getTargetPhotos')
-    local out = {}
-    for _, p in ipairs(sdk.targets or sdk.photos) do out[#out + 1] = p end
-    return out
+    return copyList(sdk.targets or sdk.photos)
   end
   function catalog:getAllPhotos()
     requireTask('LrCatalog:getAllPhotos')
-    local out = {}
-    for _, p in ipairs(sdk.photos) do out[#out + 1] = p end
-    return out
+    return copyList(sdk.photos)
   end
   function catalog:findPhotos(args)
     requireTask('LrCatalog:findPhotos')
@@ -397,9 +390,7 @@ function Fake.new(opts)
   end
   function catalog:getKeywords()
     requireTask('LrCatalog:getKeywords')
-    local out = {}
-    for _, k in ipairs(sdk.rootKeywords) do out[#out + 1] = k end
-    return out
+    return copyList(sdk.rootKeywords)
   end
 
   function catalog:createKeyword(name, synonyms, includeOnExport, parent, returnExisting)
@@ -464,14 +455,10 @@ function Fake.new(opts)
     return createInSet('SmartCollection', name, parent, canReturnPrior, { smart = true, searchDesc = searchDesc })
   end
   function catalog:getChildCollectionSets()
-    local out = {}
-    for _, c in ipairs(sdk.rootSets) do out[#out + 1] = c end
-    return out
+    return copyList(sdk.rootSets)
   end
   function catalog:getChildCollections()
-    local out = {}
-    for _, c in ipairs(sdk.rootCollections) do out[#out + 1] = c end
-    return out
+    return copyList(sdk.rootCollections)
   end
 
   ---------------------------------------------------------------- LrTasks
