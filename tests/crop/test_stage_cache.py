@@ -87,3 +87,19 @@ def test_proposals_made_while_analysis_decodes_are_the_stage_s_own(tmp_path: Pat
         assert [(p.aspect, p.box, p.applied) for p in a.proposals] == [(p.aspect, p.box, p.applied) for p in b.proposals]
         # OpenCV's threaded sums may differ in the last bits between two computations.
         assert [p.confidence for p in a.proposals] == pytest.approx([p.confidence for p in b.proposals], abs=1e-6)
+
+
+def test_the_jpeg_of_a_raw_pair_keeps_analysis_s_cheaper_grey_decode(tmp_path: Path) -> None:
+    from xmpcull.scan.walk import scan_roots
+
+    root = tmp_path / "p"
+    root.mkdir()
+    shutil.copy(FIXTURES / "raw/Canon-R6-pruned.CR3", root / "IMG_1.CR3")
+    shutil.copy(FIXTURES / "photos/mongolels.jpg", root / "IMG_1.JPG")
+    shutil.copy(FIXTURES / "photos/portrait.jpg", root / "alone.jpg")
+    wants = stage.ProposeWhileDecoded(("4:5",)).wants
+    assert {f.path.name: wants(f) for f in scan_roots([root]).files} == {
+        "IMG_1.CR3": True,  # the RAW leads the pair: its crop is the one that counts
+        "IMG_1.JPG": False,
+        "alone.jpg": True,
+    }

@@ -99,6 +99,10 @@ class WhileDecoded(Protocol):
 
     mode: str  # the decode it needs ("RGB"); analysis features are taken from it too
 
+    def wants(self, image: ImageFile) -> bool:
+        """Whether it has work for this file (if not, analysis keeps its own, cheaper decode)."""
+        ...
+
     def __call__(self, record: ImageRecord, decoded: Decoded) -> list[DerivedRow]: ...
 
 
@@ -116,6 +120,8 @@ def _analyse(
         cached = _cached_by_content(job, digest)
         if cached is not None:
             return cached, []  # not decoded: the later stage decodes for itself
+        if also is not None and (image is None or not also.wants(image)):
+            also = None
         decoded = decode(job, mode=also.mode if also is not None else "L")
         features = compute_features(decoded, digest)
     except XmpcullError as exc:

@@ -30,7 +30,7 @@ from xmpcull.crop.preview import write_preview
 from xmpcull.crop.proposer import propose_crops
 from xmpcull.decide.quality import face_sharpness
 from xmpcull.errors import XmpcullError
-from xmpcull.models import CropEdges, ImageRecord, format_for_extension
+from xmpcull.models import CropEdges, ImageFile, ImageRecord, format_for_extension
 from xmpcull.parallel import bounded_map, fork_pool
 from xmpcull.progress import NullProgress, Progress
 from xmpcull.sidecar.fields import CropFields, WriteResult
@@ -339,9 +339,11 @@ class ProposeWhileDecoded:
     aspects: tuple[str, ...]
     mode: str = "RGB"
 
+    def wants(self, image: ImageFile) -> bool:
+        # The JPEG of a RAW+JPEG pair: the RAW's crop is the one that counts.
+        return image.format == "raw" or not any(format_for_extension(c.suffix) == "raw" for c in image.companions)
+
     def __call__(self, record: ImageRecord, decoded: Decoded) -> list[DerivedRow]:
-        if record.file.format != "raw" and any(format_for_extension(c.suffix) == "raw" for c in record.file.companions):
-            return []  # the JPEG of a RAW+JPEG pair: the RAW's crop is the one that counts
         key = _cache_key(record, self.aspects)
         outcome = propose_one(_job_for(record, self.aspects, self.aspects[0], 1.0, None), decoded)
         return [(CROP_CACHE_KIND, key, _outcome_to_cache(outcome))] if key and outcome.ok else []
