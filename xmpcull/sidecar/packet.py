@@ -11,12 +11,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from lxml import etree
+
 from xmpcull.errors import SidecarError, ToolMissingError
+from xmpcull.sidecar.safety import parse_xml
 
 try:
     from libxmp import XMPError, XMPIterator, XMPMeta
 except Exception as exc:  # ImportError, or ExempiLoadError when libexempi is missing
     raise ToolMissingError(f"python-xmp-toolkit needs the Exempi library: {exc}") from exc
+
+from xmpcull.sidecar import aliases, alttext  # noqa: E402  (they import libxmp, checked above)
 
 NS_XMPCULL = "http://ns.xmpcull.org/xmpcull/1.0/"
 NS_XMP = "http://ns.adobe.com/xap/1.0/"
@@ -55,11 +60,24 @@ def new_meta() -> XMPMeta:
 
 
 def parse(text: str, origin: Path | str) -> XMPMeta:
+    """Exempi's tree of a vetted packet, without the toolkit's lossy touch-ups.
+
+    Alt-text arrays stay item for item (alttext.py) and an alias that folding would
+    drop stays (aliases.py); Exempi gets the original text when neither applies.
+    """
+    languages: list[str] = []
+    if alttext.may_need_shield(text) or aliases.may_need_shield(text):
+        root = parse_xml(text, origin)
+        languages = alttext.shield_tree(root)
+        if aliases.shield_tree(root) or languages:
+            text = etree.tostring(root.getroottree(), encoding="unicode")
     meta = XMPMeta()
     try:
         meta.parse_from_str(text)
     except XMPError as exc:
         raise SidecarError(f"Exempi cannot parse the XMP ({exc})", [origin]) from exc
+    if languages:
+        alttext.restore_tree(meta, languages)
     return meta
 
 
@@ -69,13 +87,19 @@ def serialize(meta: XMPMeta) -> bytes:
     Padding is for in-place edits of embedded packets; a sidecar is rewritten whole.
     The output is a pure function of the XMP tree, which keeps rewrites byte-stable.
     """
-    body = meta.serialize_to_str(omit_packet_wrapper=True, use_compact_format=True)
+    body = _serialize(meta, omit_packet_wrapper=True, use_compact_format=True)
     return (XML_DECLARATION + body.lstrip("\ufeff")).encode("utf-8")
 
 
 def serialize_packet(meta: XMPMeta) -> bytes:
     """A full packet with xpacket wrapper, as ExifTool expects to embed."""
-    return meta.serialize_to_str(use_compact_format=True).encode("utf-8")
+    return _serialize(meta, use_compact_format=True).encode("utf-8")
+
+
+def _serialize(meta: XMPMeta, **options: bool) -> str:
+    """Exempi's serialisation, alt-text arrays and kept aliases as they are in the tree."""
+    text = alttext.serialize_shielded(meta, lambda m: m.serialize_to_str(**options))
+    return aliases.unshield_serialized(text)
 
 
 def snapshot(meta: XMPMeta) -> tuple[Node, ...]:

@@ -60,16 +60,21 @@ def decode_packet(data: bytes, origin: Path | str) -> str:
     return text
 
 
-def check_xml(text: str, origin: Path | str) -> None:
-    """Raise SidecarError unless ``text`` is plain, well-formed XML holding an rdf:RDF element."""
+def parse_xml(text: str, origin: Path | str) -> etree._Element:
+    """The XML tree of ``text``, parsed locked down (no entities, DTDs or network); SidecarError if malformed."""
     parser = etree.XMLParser(
         resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, dtd_validation=False
     )
     try:
         # Parse as bytes: lxml refuses str input that carries an encoding declaration.
-        root = etree.fromstring(_drop_xml_declaration(text).encode("utf-8"), parser)
+        return etree.fromstring(_drop_xml_declaration(text).encode("utf-8"), parser)
     except etree.XMLSyntaxError as exc:
         raise SidecarError(f"malformed XML ({exc.msg})", [origin]) from exc
+
+
+def check_xml(text: str, origin: Path | str) -> None:
+    """Raise SidecarError unless ``text`` is plain, well-formed XML holding an rdf:RDF element."""
+    root = parse_xml(text, origin)
     tree = root.getroottree()
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         raise SidecarError("has a DOCTYPE (XMP never needs one; possible entity attack)", [origin])
