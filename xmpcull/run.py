@@ -32,6 +32,7 @@ from xmpcull.crop.stage import (
     propose_for_records,
     settle,
 )
+from xmpcull.decide.person import honour_review
 from xmpcull.decide.policy import Decision, DecisionInputs, decide, hand_touch_share
 from xmpcull.decide.quality import QualityScores, score_quality
 from xmpcull.errors import FileFailure, XmpcullError
@@ -195,6 +196,7 @@ def run_pipeline(roots: Sequence[Path], options: RunOptions, progress: Progress 
             crop_tolerant=crop_search,
             pixels=PixelSource(cache_path=options.cache_path) if crop_search else None,
         )
+        dupes = honour_review(dupes, options.write_options.naming)  # a keeper chosen by hand stays the keeper
     with clock.stage("bursts"):
         bursts = cluster_bursts(
             shots_from_records(_distinct_frames(records, dupes)),

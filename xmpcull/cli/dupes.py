@@ -16,6 +16,7 @@ from xmpcull.cli.common import (
     roots_argument,
 )
 from xmpcull.config import load_config
+from xmpcull.decide.person import honour_review
 from xmpcull.group.dupes import DupeResult, find_duplicates
 from xmpcull.group.pixels import PixelSource
 from xmpcull.models import ImageRecord
@@ -111,6 +112,7 @@ def dupes(
         crop_tolerant=crop_search,
         pixels=PixelSource(cache_path=resolve_cache(cache_path, no_cache)) if crop_search else None,
     )
+    result = honour_review(result, config.write_options.naming)
     idd_path = report_path.with_name(report_path.stem + ".imagededup.json") if extra_format == "imagededup" else None
     write_dupe_report(result, analysis.roots, report_path, csv_path, idd_path, analysis.records)
     failures = list(analysis.failures)

@@ -2,7 +2,8 @@
 
 The JSON report says what each file was (size, mtime, digest); the CSV, when
 given, is the user's decision: a deleted row, or a row switched to ``keeper``,
-means "leave this file where it is". Everything the report names but does not
+means "leave this file where it is". A keeper chosen or a "keep both" made in
+`xmpcull review` (recorded in the sidecars) outranks both (xmpcull/decide/person.py). Everything the report names but does not
 select for moving is protected, so it is never dragged along as a companion.
 """
 
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from xmpcull.decide.person import read_choices, roles_after_review
 from xmpcull.errors import FileFailure, ReportError
 from xmpcull.report.reading import load_report_json, read_csv_roles
 
@@ -64,6 +66,10 @@ def _paths_in(value: Any) -> Iterator[Path]:
                 yield from _paths_in(item)
 
 
+def _has_path(member: Any) -> bool:
+    return isinstance(member, dict) and isinstance(member.get("path"), str)
+
+
 def _expectation(member: dict[str, Any]) -> Expectation:
     return Expectation(size=int(member["bytes"]), mtime=float(member["mtime"]), digest=str(member["digest"]))
 
@@ -93,10 +99,13 @@ def load_move_selection(report_path: Path, csv_path: Path | None = None,
             raise ReportError(f"cannot read the burst report ({exc})", [burst_path]) from exc
     selection = MoveSelection(roots=[Path(r) for r in data["roots"]], candidates=[], protected=frozenset())
     in_report: set[Path] = set()
-    for group in data["groups"]:
+    groups = data["groups"]
+    choices = read_choices((Path(m["path"]), ()) for g in groups for m in g.get("members", []) if _has_path(m))
+    for group in groups:
         group_id = str(group.get("id"))
         wanted: list[Candidate] = []
         staying: list[Path] = []
+        listed: list[tuple[dict[str, Any], Path, str | None]] = []
         for member in group.get("members", []):
             try:
                 path = Path(member["path"])
@@ -104,16 +113,26 @@ def load_move_selection(report_path: Path, csv_path: Path | None = None,
                 if csv_roles is not None:
                     role = csv_roles.get(path)  # None: the user deleted the row
                 in_report.add(path)
+                listed.append((member, path, role))
+            except (KeyError, TypeError, ValueError) as exc:
+                selection.failures.append(FileFailure(str(member.get("path", "?")), "move",
+                                                      f"malformed report member ({exc!r})"))
+        # What the person decided in `xmpcull review` (their sidecars) outranks report and CSV roles.
+        reviewed = roles_after_review([(path, role) for _, path, role in listed if role is not None], choices)
+        for member, path, role in listed:
+            role = reviewed.get(path, role)
+            try:
                 if role == "duplicate":
                     wanted.append(Candidate(path, Path(member["root"]), str(member["relpath"]), group_id,
                                             _expectation(member)))
                 else:
                     staying.append(path)
             except (KeyError, TypeError, ValueError) as exc:
-                selection.failures.append(FileFailure(str(member.get("path", "?")), "move",
-                                                      f"malformed report member ({exc!r})"))
-        if group.get("keeper") and (csv_roles is None or csv_roles.get(Path(group["keeper"])) != "duplicate"):
-            staying.append(Path(group["keeper"]))
+                selection.failures.append(FileFailure(str(path), "move", f"malformed report member ({exc!r})"))
+        keeper = Path(group["keeper"]) if group.get("keeper") else None
+        if keeper is not None and reviewed.get(keeper, "keeper") != "duplicate" and (
+                csv_roles is None or csv_roles.get(keeper) != "duplicate"):
+            staying.append(keeper)
         protected.update(staying)
         selection.staying_by_group[group_id] = staying
         selection.candidates.extend(wanted)

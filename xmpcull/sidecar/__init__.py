@@ -8,6 +8,7 @@ from xmpcull.sidecar.config import exiftool_config_path
 from xmpcull.sidecar.engine import SidecarItem, read_sidecar, write_each, write_sidecar, write_sidecars
 from xmpcull.sidecar.fields import (
     CLEAR,
+    NO_CROP,
     BurstFields,
     Clear,
     CropFields,
@@ -15,6 +16,7 @@ from xmpcull.sidecar.fields import (
     DecisionFields,
     DupeFields,
     QualityFields,
+    ReviewFields,
     SidecarState,
     SidecarUpdate,
     WriteOptions,
@@ -25,6 +27,7 @@ from xmpcull.sidecar.packet import NS_XMPCULL
 
 __all__ = [
     "CLEAR",
+    "NO_CROP",
     "NS_XMPCULL",
     "BurstFields",
     "Clear",
@@ -33,6 +36,7 @@ __all__ = [
     "DecisionFields",
     "DupeFields",
     "QualityFields",
+    "ReviewFields",
     "SidecarItem",
     "SidecarState",
     "SidecarUpdate",

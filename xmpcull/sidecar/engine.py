@@ -26,6 +26,7 @@ from xmpcull.sidecar.fields import (
     DupeFields,
     Naming,
     QualityFields,
+    ReviewFields,
     SidecarState,
     SidecarUpdate,
     WriteOptions,
@@ -34,6 +35,7 @@ from xmpcull.sidecar.fields import (
 from xmpcull.sidecar.merge import (
     apply_update,
     parse_edges,
+    parse_review_crop,
     read_crs_crop,
     read_proposals,
     stamp_engine,
@@ -239,6 +241,18 @@ def state_from_meta(meta: XMPMeta, path: str | None, source: str) -> SidecarStat
             )
         )
         if get("Decision") is not None
+        else None,
+        review=_attempt(
+            lambda: ReviewFields(
+                reviewed=get("ReviewDate") or "",
+                keep=get("ReviewKeep"),
+                flag=get("ReviewFlag"),
+                rating=None if get("ReviewRating") is None else int(float(get("ReviewRating") or "x")),
+                label=get("ReviewLabel"),
+                crop=parse_review_crop(get("ReviewCrop")),  # type: ignore[arg-type]
+            )
+        )
+        if get("ReviewDate") is not None
         else None,
     )
 

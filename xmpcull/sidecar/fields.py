@@ -19,6 +19,10 @@ FLOAT_DECIMALS = 6
 DUP_KINDS = ("exact", "near")
 DUP_ROLES = ("keeper", "duplicate")
 DECISIONS = ("keeper", "duplicate", "best-frame", "needs-review", "failed", "ok")
+# A person's choice in `xmpcull review`: this file is the keeper of its duplicate group, or
+# it stays as well ("keep both").
+REVIEW_KEEPS = ("keeper", "keep")
+REVIEW_FLAGS = ("pick", "reject")
 Naming = Literal["adobe", "darktable"]
 
 
@@ -166,7 +170,52 @@ class DecisionFields:
             raise ValueError("label must not be blank")
 
 
-Section = DupeFields | BurstFields | QualityFields | CropFields | DecisionFields
+class NoCrop:
+    """Marker: the person chose no crop (the Camera Raw crop is switched off)."""
+
+    _instance: NoCrop | None = None
+
+    def __new__(cls) -> NoCrop:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "NO_CROP"
+
+
+NO_CROP = NoCrop()
+
+
+@dataclass(frozen=True)
+class ReviewFields:
+    """What a person decided in `xmpcull review`: it outranks every later run.
+
+    ``rating``, ``label`` and ``crop`` are also written to xmp:Rating, xmp:Label and
+    the crs crop as the user's own values; ``None`` = the person did not decide it.
+    ``label`` "" means the person removed the label.
+    """
+
+    reviewed: str  # ISO date-time of the last decision
+    keep: str | None = None  # "keeper" | "keep"
+    flag: str | None = None  # "pick" | "reject"
+    rating: int | None = None  # 0..5
+    label: str | None = None
+    crop: CropEdges | NoCrop | None = None
+
+    def __post_init__(self) -> None:
+        if self.keep is not None and self.keep not in REVIEW_KEEPS:
+            raise ValueError(f"ReviewKeep must be one of {REVIEW_KEEPS}, got {self.keep!r}")
+        if self.flag is not None and self.flag not in REVIEW_FLAGS:
+            raise ValueError(f"ReviewFlag must be one of {REVIEW_FLAGS}, got {self.flag!r}")
+        if self.rating is not None and not 0 <= self.rating <= 5:
+            raise ValueError(f"rating must be within 0..5, got {self.rating}")
+        if isinstance(self.crop, CropEdges):
+            # Same rule as CropFields.applied: only axis-aligned crops, edges inside the frame.
+            object.__setattr__(self, "crop", CropFields((), self.crop).applied)
+
+
+Section = DupeFields | BurstFields | QualityFields | CropFields | DecisionFields | ReviewFields
 
 
 @dataclass(frozen=True)
@@ -178,9 +227,10 @@ class SidecarUpdate:
     quality: QualityFields | Clear | None = None
     crop: CropFields | Clear | None = None
     decision: DecisionFields | Clear | None = None
+    review: ReviewFields | Clear | None = None  # only `xmpcull review` writes it
 
 
-SECTION_NAMES = ("dupes", "burst", "quality", "crop", "decision")
+SECTION_NAMES = ("dupes", "burst", "quality", "crop", "decision", "review")
 
 
 @dataclass(frozen=True)
@@ -216,6 +266,7 @@ class SidecarState:
     quality: QualityFields | None = None
     crop_fields: CropFields | None = None
     decision: DecisionFields | None = None
+    review: ReviewFields | None = None
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from xmpcull.models import CropEdges
 from xmpcull.sidecar import packet
 from xmpcull.sidecar.fields import (
     CLEAR,
+    NO_CROP,
     BurstFields,
     Clear,
     CropFields,
@@ -23,6 +24,7 @@ from xmpcull.sidecar.fields import (
     DecisionFields,
     DupeFields,
     QualityFields,
+    ReviewFields,
     SidecarUpdate,
     WriteOptions,
     format_real,
@@ -37,7 +39,9 @@ SECTION_PROPS: dict[str, tuple[str, ...]] = {
     "quality": ("Quality", "Sharpness", "Exposure", "FaceSharpness"),
     "crop": ("CropProposals", "CropApplied"),
     "decision": ("Decision", "ReviewReasons", "RatingSet", "LabelSet"),
+    "review": ("ReviewDate", "ReviewKeep", "ReviewFlag", "ReviewRating", "ReviewLabel", "ReviewCrop"),
 }
+NO_CROP_TEXT = "none"
 KEYWORD_ROOT = "xmpcull"
 REVIEW_KEYWORD = "xmpcull|review"
 CROP_EDGE_PROPS = ("CropLeft", "CropTop", "CropRight", "CropBottom")
@@ -53,6 +57,8 @@ class MergeOutcome:
 def apply_update(meta: XMPMeta, update: SidecarUpdate, options: WriteOptions) -> MergeOutcome:
     """Replace the sections ``update`` names; leave everything else alone."""
     outcome = MergeOutcome()
+    if update.review is not None:  # first: what the person decided is what the proposals below yield to
+        _write_review(meta, update.review)
     if update.dupes is not None:
         _write_dupes(meta, update.dupes)
     if update.burst is not None:
@@ -113,6 +119,8 @@ def _write_quality(meta: XMPMeta, quality: QualityFields | Clear) -> None:
 
 def _write_crop(meta: XMPMeta, crop: CropFields | Clear, options: WriteOptions, outcome: MergeOutcome) -> None:
     applied = None if crop is CLEAR else crop.applied  # type: ignore[union-attr]
+    if _person_decided(meta, "ReviewCrop"):
+        applied = None  # the person's crop (or their "no crop") stands
     recorded = _merge_crop(meta, applied, options.overwrite_crops, outcome)
     _set_or_delete(meta, "CropApplied", None if recorded is None else format_edges(recorded))
     proposals = () if crop is CLEAR else crop.proposals  # type: ignore[union-attr]
@@ -131,12 +139,12 @@ def _write_decision(
     assert fields is None or isinstance(fields, DecisionFields)
     rating = _merge_owned(
         meta, NS_XMP, "Rating", "RatingSet",
-        None if fields is None or fields.rating is None else str(fields.rating),
+        None if fields is None or fields.rating is None or _person_decided(meta, "ReviewRating") else str(fields.rating),
         options.overwrite_ratings, _same_rating, _rating_is_empty, outcome,
     )
     label = _merge_owned(
         meta, NS_XMP, "Label", "LabelSet",
-        None if fields is None else fields.label,
+        None if fields is None or _person_decided(meta, "ReviewLabel") else fields.label,
         options.overwrite_labels, str.__eq__, lambda v: not v.strip(), outcome,
     )
     values = None
@@ -150,6 +158,63 @@ def _write_decision(
             meta.append_array_item(NS_XMPCULL, "ReviewReasons", reason, array_options=_BAG)
     wanted = (REVIEW_KEYWORD,) if fields is not None and fields.decision == "needs-review" else ()
     _replace_keywords(meta, lambda k: k == REVIEW_KEYWORD or k.startswith(REVIEW_KEYWORD + "|"), wanted)
+
+
+def _write_review(meta: XMPMeta, review: ReviewFields | Clear) -> None:
+    """The person's decisions; their rating, label and crop become the image's own (not ours)."""
+    if review is CLEAR:
+        _replace_simple(meta, "review", None)
+        return
+    assert isinstance(review, ReviewFields)
+    crop_text = None
+    if review.crop is NO_CROP:
+        crop_text = NO_CROP_TEXT
+    elif isinstance(review.crop, CropEdges):
+        crop_text = format_edges(review.crop)
+    _replace_simple(meta, "review", {
+        "ReviewDate": review.reviewed,
+        "ReviewKeep": review.keep,
+        "ReviewFlag": review.flag,
+        "ReviewRating": None if review.rating is None else str(review.rating),
+        "ReviewLabel": review.label,
+        "ReviewCrop": crop_text,
+    })
+    if review.rating is not None:
+        _set_users(meta, NS_XMP, "Rating", str(review.rating), "RatingSet", _same_rating)
+    if review.label is not None:
+        _set_users(meta, NS_XMP, "Label", review.label or None, "LabelSet", str.__eq__)
+    if isinstance(review.crop, CropEdges):
+        current = read_crs_crop(meta)
+        if current is None or not _same_edges(current, review.crop):
+            _write_crs_crop(meta, review.crop)
+        _delete(meta, NS_XMPCULL, "CropApplied")
+    elif review.crop is NO_CROP:
+        if read_crs_crop(meta) is not None:
+            meta.set_property(NS_CRS, "HasCrop", "False")
+        _delete(meta, NS_XMPCULL, "CropApplied")
+
+
+def _set_users(
+    meta: XMPMeta, schema: str, name: str, value: str | None, record_name: str, same: Callable[[str, str], bool]
+) -> None:
+    """Set a standard value as the user's: our record of it goes, so no later proposal replaces it."""
+    current = packet.get(meta, schema, name)
+    if value is None:
+        _delete(meta, schema, name)
+    elif current is None or not same(current, value):
+        meta.set_property(schema, name, value)
+    _delete(meta, NS_XMPCULL, record_name)
+
+
+def _person_decided(meta: XMPMeta, prop: str) -> bool:
+    return packet.get(meta, NS_XMPCULL, prop) is not None
+
+
+def parse_review_crop(text: str | None) -> CropEdges | object | None:
+    """ReviewCrop text back to edges, NO_CROP, or None (absent or unreadable)."""
+    if text is None:
+        return None
+    return NO_CROP if text.strip() == NO_CROP_TEXT else parse_edges(text)
 
 
 # --- ownership of standard properties ---------------------------------------
