@@ -11,6 +11,9 @@ command -v exiftool >/dev/null 2>&1 || need_apt+=(libimage-exiftool-perl)
 ldconfig -p 2>/dev/null | grep -q 'libexempi\.so' || need_apt+=(libexempi8)
 command -v lua5.1 >/dev/null 2>&1 || need_apt+=(lua5.1)
 command -v luacheck >/dev/null 2>&1 || need_apt+=(lua-check)
+# The browser tests of `xmpcull review` drive Debian's Chromium (Playwright's own download cannot work offline).
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then
@@ -25,6 +28,7 @@ setup: apt-get is not available. Install these by hand, then run this again:
   - ExifTool (https://exiftool.org; macOS: brew install exiftool)
   - Exempi 2.x library (macOS: brew install exempi; Fedora: dnf install exempi)
   - Lua 5.1 and luacheck, only for the plugin tests (macOS: brew install lua@5.1 luacheck)
+  - Chromium, only for the browser tests of \`xmpcull review\` (macOS: brew install --cask chromium)
 Missing here: ${need_apt[*]}
 MSG
     exit 3

@@ -18,6 +18,7 @@ from xmpcull.cli.config_cmd import config
 from xmpcull.cli.crops import crops
 from xmpcull.cli.dupes import dupes
 from xmpcull.cli.move import move, undo
+from xmpcull.cli.review import review
 from xmpcull.cli.run import run
 from xmpcull.errors import ExitCode, XmpcullError
 from xmpcull.sidecar import exiftool_config_path
@@ -58,6 +59,7 @@ cli.add_command(config)
 cli.add_command(crops)
 cli.add_command(dupes)
 cli.add_command(move)
+cli.add_command(review)
 cli.add_command(undo)
 cli.add_command(run)
 
