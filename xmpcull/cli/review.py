@@ -73,6 +73,7 @@ def review(roots: tuple[Path, ...], config_path: Path | None, report_dir: Path |
         return
     server = ReviewServer(session, port)
     model.refresh_all_in_background()
+    session.previews.warm_up()
     if as_json:
         emit_json({"url": server.url, "images": len(model.items)})
     else:

@@ -66,6 +66,20 @@ class PreviewMaker:
                 pending.add_done_callback(lambda _f: self._forget(target))
             return pending
 
+    def warm_up(self) -> None:
+        """Start the exiftool process in the background, so the first RAW on a page does not wait ~1 s for it."""
+
+        def start() -> None:
+            with self._exiftool_lock:
+                if self._exiftool is None:
+                    self._exiftool = ExifTool()
+                try:
+                    self._exiftool.start()
+                except XmpcullError:
+                    pass  # reported when a RAW preview is asked for
+
+        self._pool.submit(start)
+
     def get(self, image: Path, size: str) -> bytes:
         return self.submit(image, size).result()
 

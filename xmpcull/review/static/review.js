@@ -129,7 +129,12 @@
     else if (key === "K") decide("keeper");
     else if (key === "b" || key === "B") decide("keep");
     else if (key === "v" || key === "V") { const c = current(); if (c) showProposal(c, Number(c.dataset.shown) + 1); }
-    else if (key === "c") { const c = current(); if (c && Number(c.dataset.proposals)) decide("crop", Number(c.dataset.shown)); }
+    else if (key === "c") {
+      // Only a crop that is drawn (the Crops view) can be accepted: never one the person has not seen.
+      const c = current();
+      if (c && c.querySelector(".crop-box.shown")) decide("crop", Number(c.dataset.shown));
+      else showError("No crop shown here: accept crops in the Crops view");
+    }
     else if (key === "C") decide("crop", "none");
     else if (key === "u" || key === "U") post("/api/undo", { view: body.dataset.view });
     else handled = false;
