@@ -18,11 +18,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from xmpcull.errors import XmpcullError
-from xmpcull.group.dupes import DupeGroup, DupeResult
-from xmpcull.sidecar import ReviewFields, read_sidecar
+from xmpcull.sidecar import ReviewFields, read_sidecar, sidecar_path_for
+
+if TYPE_CHECKING:  # `move` imports this module and must start without the analysis stack
+    from xmpcull.group.dupes import DupeGroup, DupeResult
 
 CHOSEN_REASON = "chosen in review"
 P = TypeVar("P")
@@ -57,6 +59,8 @@ def read_choices(files: Iterable[tuple[Path, tuple[Path, ...]]], naming: str = "
     choices = {}
     for path, companions in files:
         try:
+            if not _may_hold_a_choice(sidecar_path_for(path, companions, naming)):  # type: ignore[arg-type]
+                continue
             state = read_sidecar(path, companions, naming, include_embedded=False)  # type: ignore[arg-type]
         except (XmpcullError, OSError):
             continue
@@ -64,6 +68,16 @@ def read_choices(files: Iterable[tuple[Path, tuple[Path, ...]]], naming: str = "
         if choice is not None:
             choices[path] = choice
     return choices
+
+
+def _may_hold_a_choice(sidecar: Path) -> bool:
+    """A cheap look before the XMP parse: review decisions are always written by our engine, in UTF-8."""
+    try:
+        with open(sidecar, "rb") as handle:
+            data = handle.read(16 * 1024 * 1024)
+    except OSError:
+        return False
+    return b"ReviewKeep" in data or b"ReviewFlag" in data
 
 
 def honour_review(dupes: DupeResult, naming: str = "adobe") -> DupeResult:

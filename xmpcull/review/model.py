@@ -1,7 +1,7 @@
 """What the review pages show: the latest run's report, joined with what the sidecars say now.
 
 The report (``.xmpcull/report.json``) gives the groups, bursts, similar sets, crop
-proposals and why each file was flagged; it loads in well under a second even for
+proposals and why each file was flagged; it loads in a few seconds even for
 50,000 images. The sidecars give what is true *now* (the user's rating and label,
 earlier review decisions): they are read only for the items a page shows, and
 remembered by the sidecar's size and mtime, so first paint never waits for
@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from xmpcull.errors import ReportError, XmpcullError
@@ -66,18 +67,29 @@ class Item:
     burst_id: str | None = None
     burst_best: bool = False
     similar_set: str | None = None
-    proposals: tuple[Proposal, ...] = ()
+    proposal_data: tuple[dict[str, Any], ...] = field(default=(), repr=False)  # as in the report
     # What the sidecar says now (filled in lazily; the report's proposals until then).
     rating: int | None = None
     label: str | None = None
     crop: CropEdges | None = None
     review: ReviewFields | None = None
     sidecar_signature: str | None = field(default=None, repr=False)
+    folder: str = ""  # the relpath's folder ("" at the root)
+    _proposals: tuple[Proposal, ...] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.folder = self.relpath.rpartition("/")[0]  # relpaths are POSIX; plain string work keeps 50,000 cheap
 
     @property
-    def folder(self) -> str:
-        parent = PurePosixPath(self.relpath).parent.as_posix()
-        return "" if parent == "." else parent
+    def proposals(self) -> tuple[Proposal, ...]:
+        # Parsed when a page shows the item: 150,000 proposals would cost seconds at start.
+        if self._proposals is None:
+            self._proposals = tuple(_proposals(self.proposal_data))
+        return self._proposals
+
+    @property
+    def best_confidence(self) -> float:
+        return max((float(p.get("confidence") or 0.0) for p in self.proposal_data), default=0.0)
 
     @property
     def format(self) -> str:
@@ -131,6 +143,24 @@ class ReviewModel:
     rows: dict[str, list[Row]]
     naming: str = "adobe"
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _counts: dict[str, Counter[str]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        # Kept up to date item by item, so a page never counts 50,000 images to draw its menus.
+        self._counts = {name: Counter() for name in FACETS}
+        for item in self.items:
+            self._count(item, 1)
+
+    def counts(self) -> dict[str, Counter[str]]:
+        """How many images have each decision, label, rating and top folder (a snapshot)."""
+        with self._lock:
+            return {name: Counter(counter) for name, counter in self._counts.items()}
+
+    def _count(self, item: Item, step: int) -> None:
+        for name, value in facets(item):
+            self._counts[name][value] += step
+            if not self._counts[name][value]:
+                del self._counts[name][value]
 
     def item(self, item_id: int) -> Item:
         if not 0 <= item_id < len(self.items):
@@ -154,7 +184,9 @@ class ReviewModel:
                 problems.append((item, exc.strerror or str(exc)))
                 continue
             with self._lock:
+                self._count(item, -1)
                 apply_state(item, state)
+                self._count(item, 1)
                 item.sidecar_signature = signature
         return problems
 
@@ -163,6 +195,20 @@ class ReviewModel:
         thread = threading.Thread(target=lambda: self.refresh(list(self.items)), name="xmpcull-sidecars", daemon=True)
         thread.start()
         return thread
+
+
+FACETS = ("decision", "label", "rating", "folder")
+NO_VALUE = "(none)"
+
+
+def facets(item: Item) -> Iterator[tuple[str, str]]:
+    """The filter values of one item (an item counts under "reviewed" as well as under its decision)."""
+    yield "decision", item.decision
+    if item.reviewed:
+        yield "decision", "reviewed"
+    yield "label", item.label or NO_VALUE
+    yield "rating", str(item.rating or 0)
+    yield "folder", item.folder.split("/", 1)[0] if item.folder else ""
 
 
 def apply_state(item: Item, state: SidecarState) -> None:
@@ -198,12 +244,16 @@ class _Items:
     def __init__(self) -> None:
         self.items: list[Item] = []
         self.by_path: dict[str, Item] = {}
+        self.roots: dict[str, Path] = {}
 
     def get(self, entry: dict[str, Any]) -> Item:
         key = str(entry["path"])
         found = self.by_path.get(key)
         if found is None:
-            found = Item(len(self.items), Path(key), str(entry["relpath"]), Path(entry["root"]))
+            root = self.roots.get(str(entry["root"]))
+            if root is None:
+                root = self.roots[str(entry["root"])] = Path(entry["root"])
+            found = Item(len(self.items), Path(key), str(entry["relpath"]), root)
             self.items.append(found)
             self.by_path[key] = found
         return found
@@ -221,7 +271,7 @@ def _build(data: dict[str, Any], report_path: Path, naming: str) -> ReviewModel:
         item.label = image.get("label")
         item.burst_id = image.get("burst_id")
         item.burst_best = bool(image.get("burst_best"))
-        item.proposals = tuple(_proposals(image.get("crop_proposals") or ()))
+        item.proposal_data = tuple(image.get("crop_proposals") or ())
     rows: dict[str, list[Row]] = {view: [] for view in VIEWS}
     for group in data["groups"]:
         members = []
@@ -268,7 +318,7 @@ def _by_image(rows: dict[str, list[Row]], items: Sequence[Item]) -> None:
                                      (item.id,)))
         rows["all"].append(Row("item", str(item.id), item.relpath, item.reason, (item.id,)))
     # Weakest proposals first: those are the ones worth a look.
-    with_crops = sorted((i for i in items if i.proposals), key=lambda i: (max(p.confidence for p in i.proposals), i.relpath))
+    with_crops = sorted((i for i in items if i.proposal_data), key=lambda i: (i.best_confidence, i.relpath))
     rows["crops"] = [Row("item", str(i.id), i.relpath, "crop proposals", (i.id,)) for i in with_crops]
 
 

@@ -8,7 +8,6 @@ previews load lazily, after the page has painted.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -18,11 +17,10 @@ import jinja2
 
 from xmpcull.crop.geometry import crs_to_display_fractions
 from xmpcull.models import CropEdges
-from xmpcull.review.model import LABELS, VIEW_TITLES, VIEWS, Item, ReviewModel, Row
+from xmpcull.review.model import FACETS, LABELS, NO_VALUE, VIEW_TITLES, VIEWS, Item, ReviewModel, Row
 
 PAGE_ROWS = {"queue": 60, "dupes": 20, "bursts": 15, "similar": 20, "crops": 24, "all": 60}
-FILTERS = ("decision", "label", "rating", "folder")
-NO_VALUE = "(none)"
+FILTERS = FACETS
 
 
 class Urls(Protocol):
@@ -112,19 +110,6 @@ def filtered_rows(model: ReviewModel, request: PageRequest) -> list[Row]:
     return [r for r in rows if any(matches(model.items[i], request.filters) for i in r.members)]
 
 
-def counts(model: ReviewModel) -> dict[str, Counter[str]]:
-    """How many images have each decision, label, rating and top folder (the filter menus)."""
-    out: dict[str, Counter[str]] = {name: Counter() for name in FILTERS}
-    for item in model.items:
-        out["decision"][item.decision] += 1
-        if item.reviewed:
-            out["decision"]["reviewed"] += 1
-        out["label"][item.label or NO_VALUE] += 1
-        out["rating"][str(item.rating or 0)] += 1
-        out["folder"][item.folder.split("/", 1)[0] if item.folder else ""] += 1
-    return out
-
-
 class Renderer:
     def __init__(self, model: ReviewModel, urls: Urls, *, read_only: bool, token: str = "",
                  orientation: Any = None) -> None:
@@ -139,29 +124,26 @@ class Renderer:
     def page_count(self, request: PageRequest) -> int:
         return max(1, math.ceil(len(filtered_rows(self.model, request)) / PAGE_ROWS[request.view]))
 
-    def page_rows(self, request: PageRequest) -> list[Row]:
-        rows = filtered_rows(self.model, request)
-        size = PAGE_ROWS[request.view]
-        return rows[(request.page - 1) * size : request.page * size]
-
     def render_page(self, request: PageRequest, *, refresh: bool = True) -> str:
-        rows = self.page_rows(request)
+        matching = filtered_rows(self.model, request)
+        size = PAGE_ROWS[request.view]
+        rows = matching[(request.page - 1) * size : request.page * size]
         members = [self.model.items[i] for r in rows for i in r.members]
         if refresh:
             self.model.refresh(members)
-        pages = self.page_count(request)
+        pages = max(1, math.ceil(len(matching) / size))
         return self.env.get_template("page.html").render(
             view=request.view,
             views=[(v, VIEW_TITLES[v], len(self.model.rows[v])) for v in VIEWS],
             title=VIEW_TITLES[request.view],
             request=request,
             rows=[self._row(r, request.view) for r in rows],
-            total=len(filtered_rows(self.model, request)),
+            total=len(matching),
             page=request.page,
             pages=pages,
             prev_url=self.urls.page(request.view, request.page - 1, request.filters) if request.page > 1 else None,
             next_url=self.urls.page(request.view, request.page + 1, request.filters) if request.page < pages else None,
-            counts=counts(self.model),
+            counts=self.model.counts(),
             filters=request.filters,
             filter_names=FILTERS,
             labels=LABELS,
