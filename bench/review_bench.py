@@ -218,7 +218,9 @@ def run(base: Path, count: int) -> list[str]:
         f"One 360 px preview of a 24 MP JPEG: {statistics.median(preview_times) * 1000:.0f} ms "
         f"(floor, the analysis decode of the same file at 512 px grey: {statistics.median(floor_times) * 1000:.0f} ms).",
         "\"First\" includes parsing the sidecars of the page's images; pages hold at most 60 images (20 groups), "
-        "so page time does not grow with the shoot. Previews never block the page: they load lazily after it painted.",
+        "so page time does not grow with the shoot. Previews never block the page: they load lazily after it painted. "
+        "Until the background read of every sidecar is done, the rating and label filters use the run's proposals "
+        "for images no page has shown yet; the report load happens once, before the URL is printed.",
     ]
     return lines
 

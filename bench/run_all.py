@@ -24,6 +24,7 @@ FULL = [
     ["bursts_bench.py"],
     ["crop_bench.py", "--aspect", "4:5", "--aspect", "16:9"],
     ["holdout.py", "--write-results"],
+    ["review_bench.py", "--write-results"],
 ]
 QUICK = [
     ["analyse_bench.py", "--large", "20", "--small", "500", "--memory-files", "0"],
@@ -32,6 +33,7 @@ QUICK = [
     ["bursts_bench.py", "--count", "100000"],
     ["crop_bench.py", "--aspect", "4:5", "--aspect", "16:9"],
     ["holdout.py"],
+    ["review_bench.py", "--images", "2000"],
 ]
 
 

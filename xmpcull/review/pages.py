@@ -8,8 +8,9 @@ previews load lazily, after the page has painted.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
@@ -112,7 +113,7 @@ def filtered_rows(model: ReviewModel, request: PageRequest) -> list[Row]:
 
 class Renderer:
     def __init__(self, model: ReviewModel, urls: Urls, *, read_only: bool, token: str = "",
-                 orientation: Any = None) -> None:
+                 orientation: Callable[[Path], int] | None = None) -> None:
         self.model = model
         self.urls = urls
         self.read_only = read_only
