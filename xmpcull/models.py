@@ -100,6 +100,63 @@ class CropEdges:
     angle: float = 0.0
 
 
+IPTC_SOURCE_TYPE = "http://cv.iptc.org/newscodes/digitalsourcetype/"
+TRAINED_ALGORITHMIC_MEDIA = IPTC_SOURCE_TYPE + "trainedAlgorithmicMedia"
+COMPOSITE_WITH_TRAINED = IPTC_SOURCE_TYPE + "compositeWithTrainedAlgorithmicMedia"
+DERIVATIONS = ("txt2img", "img2img", "inpaint", "hires", "upscale")
+
+
+@dataclass(frozen=True, slots=True)
+class Generation:
+    """What an image generator recorded about how it made the picture (xmpcull.scan.generation).
+
+    ``width``/``height`` are the size the generator declared (A1111: the first-pass size
+    when hires fix ran), not the pixel size. ``payload_digest`` fingerprints the raw
+    metadata: ComfyUI writes byte-identical graphs into every image of a batch and
+    into the base and hires pass of one run.
+    """
+
+    generator: str | None = None  # "A1111", "Forge", "ComfyUI", "InvokeAI", "Fooocus", "NovelAI", "SwarmUI", "Midjourney", "C2PA"
+    generator_version: str | None = None
+    prompt: str | None = None
+    negative_prompt: str | None = None
+    seed: int | None = None
+    steps: int | None = None
+    sampler: str | None = None
+    scheduler: str | None = None
+    cfg: float | None = None
+    model: str | None = None
+    model_hash: str | None = None
+    width: int | None = None
+    height: int | None = None
+    derivation: str = "txt2img"  # see DERIVATIONS
+    denoise: float | None = None
+    parent: str | None = None  # the source image as the generator named it (file name, hash or job id)
+    variation_seed: int | None = None
+    variation_strength: float | None = None
+    job_id: str | None = None  # Midjourney job: the four images of one grid share it
+    prompt_writer: str | None = None  # who wrote the prompt (Midjourney user name)
+    source_type: str | None = None  # IPTC digital source type as the file records it (XMP or C2PA)
+    c2pa: str | None = None  # None: no manifest; else its validation state ("Valid", "Trusted", "Invalid", "unreadable: …")
+    c2pa_generator: str | None = None  # the manifest's claim generator / software agent
+    sources: tuple[str, ...] = ()  # where it was read, e.g. ("png:parameters",)
+    payload_digest: str | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def is_generated(self) -> bool:
+        return self.generator is not None
+
+    @property
+    def iptc_source_type(self) -> str | None:
+        """The IPTC digital source type to record: the file's own, else what the generator implies."""
+        if self.source_type:
+            return self.source_type
+        if not self.is_generated or self.generator == "C2PA":
+            return None
+        return COMPOSITE_WITH_TRAINED if self.derivation == "inpaint" else TRAINED_ALGORITHMIC_MEDIA
+
+
 @dataclass(frozen=True, slots=True)
 class Metadata:
     """What exiftool told us about one file (and its sidecar)."""
@@ -118,6 +175,7 @@ class Metadata:
     crop: CropEdges | None = None  # existing applied crop (crs:HasCrop True)
     has_develop_settings: bool = False  # edited in a raw developer (not counting a crop xmpcull applied)
     metadata_date: str | None = None  # xmp:MetadataDate (or ModifyDate) as written
+    generation: Generation | None = None  # an image generator's record (AI images), or a C2PA manifest
     warnings: tuple[str, ...] = ()
 
     @property

@@ -38,6 +38,7 @@ from xmpcull.decide.quality import QualityScores, score_quality
 from xmpcull.errors import FileFailure, XmpcullError
 from xmpcull.group.bursts import Burst, burst_report, cluster_bursts, shots_from_records, without_copies
 from xmpcull.group.dupes import DupeResult, find_duplicates
+from xmpcull.group.generations import GenerationLinks, generation_fields, link_generations
 from xmpcull.group.pixels import PixelSource
 from xmpcull.models import ImageRecord
 from xmpcull.parallel import bounded_map, fork_pool
@@ -49,6 +50,7 @@ from xmpcull.sidecar import (
     BurstFields,
     DecisionFields,
     DupeFields,
+    GenerationFields,
     SidecarItem,
     SidecarState,
     SidecarUpdate,
@@ -84,6 +86,22 @@ IMAGE_CSV_COLUMNS = (
     "crop_aspect",
     "crop_confidence",
     "crop_applied",
+    "generator",
+    "prompt",
+    "negative_prompt",
+    "model",
+    "model_hash",
+    "seed",
+    "steps",
+    "sampler",
+    "cfg",
+    "derivation",
+    "denoise",
+    "gen_parent",
+    "gen_batch",
+    "gen_batch_index",
+    "digital_source_type",
+    "c2pa",
 )
 
 
@@ -107,6 +125,7 @@ class ImageOutcome:
     dupe: DupeFields | None = None
     burst: BurstFields | None = None
     crop: CropOutcome | None = None
+    generation: GenerationFields | None = None
 
 
 @dataclass
@@ -114,6 +133,7 @@ class RunResult:
     analysis: AnalysisResult
     dupes: DupeResult
     bursts: list[Burst]
+    generations: GenerationLinks = field(default_factory=GenerationLinks)
     outcomes: list[ImageOutcome] = field(default_factory=list)
     sidecar_results: list[WriteResult] = field(default_factory=list)
     failures: list[FileFailure] = field(default_factory=list)
@@ -138,6 +158,8 @@ class RunResult:
             "duplicate_groups": len(self.dupes.groups),
             "duplicates": sum(len(g.members) - 1 for g in self.dupes.groups),
             "similar_sets": len(self.dupes.similar_sets),
+            "generated_images": sum(1 for o in self.outcomes if o.generation is not None and o.generation.generator),
+            "generation_batches": len(self.generations.batches),
             "crop_search": self.crop_search,
             "bursts": sum(1 for b in self.bursts if b.is_burst),
             "frames_in_bursts": sum(b.size for b in self.bursts if b.is_burst),
@@ -186,6 +208,7 @@ def run_pipeline(roots: Sequence[Path], options: RunOptions, progress: Progress 
     records = analysis.ok_records
     crop_search = config.dupes.crop_search_for(len(records))
     with clock.stage("dupes"):
+        generations = link_generations(records)
         dupes = find_duplicates(
             records,
             threshold=config.dupes.threshold,
@@ -195,6 +218,7 @@ def run_pipeline(roots: Sequence[Path], options: RunOptions, progress: Progress 
             keeper_chain=config.dupes.keeper_chain,
             crop_tolerant=crop_search,
             pixels=PixelSource(cache_path=options.cache_path) if crop_search else None,
+            linked=generations.same_generation,
         )
         dupes = honour_review(dupes, options.write_options.naming)  # a keeper chosen by hand stays the keeper
     with clock.stage("bursts"):
@@ -211,11 +235,16 @@ def run_pipeline(roots: Sequence[Path], options: RunOptions, progress: Progress 
         faces = {path: c.face_sharpness for path, c in crops.items() if c.ok and c.face_sharpness is not None}
         quality = score_quality(records, bursts, faces, config.quality)
 
-    result = RunResult(analysis=analysis, dupes=dupes, bursts=bursts, timings=clock.timings, crop_search=crop_search)
+    result = RunResult(
+        analysis=analysis, dupes=dupes, bursts=bursts, generations=generations, timings=clock.timings, crop_search=crop_search
+    )
     result.failures.extend(analysis.failures)
     with clock.stage("decide"):
         memo = _memo_for(options, leaders)
         result.outcomes = _decide_all(leaders, dupes, bursts, crops, quality, memo, options, result.failures)
+        batch_of = generations.batch_of()
+        for outcome in result.outcomes:
+            outcome.generation = generation_fields(outcome.record, generations, batch_of)
     with clock.stage("sidecars"):
         if options.write_sidecars:
             _write_sidecars(result, options, memo)
@@ -450,6 +479,7 @@ def _sidecar_item(outcome: ImageOutcome) -> SidecarItem:
         quality=outcome.quality.to_fields() if outcome.quality else CLEAR,
         crop=crop_section,
         decision=outcome.decision.to_fields(),
+        generation=outcome.generation or CLEAR,
     )
     return SidecarItem(outcome.record.file.path, update, outcome.record.file.companions)
 
@@ -484,6 +514,28 @@ def image_row(outcome: ImageOutcome) -> dict[str, Any]:
         "crop_aspect": chosen.aspect if chosen else None,
         "crop_confidence": round(chosen.confidence, 4) if chosen else None,
         "crop_applied": bool(crop and crop.applied is not None),
+        **_generation_columns(outcome.generation),
+    }
+
+
+def _generation_columns(gen: GenerationFields | None) -> dict[str, Any]:
+    return {
+        "generator": gen.generator if gen else None,
+        "prompt": gen.prompt if gen else None,
+        "negative_prompt": gen.negative_prompt if gen else None,
+        "model": gen.model if gen else None,
+        "model_hash": gen.model_hash if gen else None,
+        "seed": gen.seed if gen else None,
+        "steps": gen.steps if gen else None,
+        "sampler": gen.sampler if gen else None,
+        "cfg": gen.cfg if gen else None,
+        "derivation": gen.derivation if gen else None,
+        "denoise": gen.denoise if gen else None,
+        "gen_parent": gen.parent if gen else None,
+        "gen_batch": gen.batch if gen else None,
+        "gen_batch_index": gen.batch_index if gen else None,
+        "digital_source_type": gen.source_type if gen else None,
+        "c2pa": gen.c2pa if gen else None,
     }
 
 
@@ -505,8 +557,28 @@ def _report(result: RunResult, roots: Sequence[Path], gap_seconds: float) -> dic
         for o in result.outcomes
     ]
     report["bursts"] = burst_report(result.bursts, report["roots"], gap_seconds)["bursts"]
+    report["generation_batches"] = generation_batch_report(result.generations)
     report["errors"] = [f.to_dict() for f in result.failures]
     return report
+
+
+def generation_batch_report(links: GenerationLinks) -> list[dict[str, Any]]:
+    """Batches of AI variations, in the shape of a similar set (kind "batch")."""
+    return [
+        {
+            "id": batch.id,
+            "kind": batch.kind,
+            "reason": batch.reason,
+            "generations": batch.generations,
+            "consecutive_seeds": batch.consecutive_seeds,
+            "members": [
+                {"path": str(m.record.file.path), "index": m.index, "seed": m.seed,
+                 "parent": str(links.parents[m.record.file.path]) if m.record.file.path in links.parents else None}
+                for m in batch.members
+            ],
+        }
+        for batch in links.batches
+    ]
 
 
 def report_dir_for(roots: Sequence[Path], explicit: Path | None) -> Path:

@@ -22,8 +22,11 @@ from typing import Any
 import platformdirs
 
 from xmpcull.errors import XmpcullError
-from xmpcull.models import CaptureTime, CropEdges, Features, Metadata
+from xmpcull.models import CaptureTime, CropEdges, Features, Generation, Metadata
 
+# Metadata entries written under another METADATA_VERSION are read as "metadata unknown":
+# the file's metadata is read again, its (expensive) features are kept.
+METADATA_VERSION = 2  # 2: generation records
 FEATURE_VERSION = 6  # 2: windows; 3: box pre-reduction; 4: float32 Laplacian; 5: grey decode; 6: no window dHash
 
 _SCHEMA = """
@@ -69,14 +72,26 @@ def metadata_to_json(meta: Metadata) -> str:
         data["capture_time"] = {**_shallow_dict(meta.capture_time), "local": meta.capture_time.local.isoformat()}
     if meta.crop is not None:
         data["crop"] = _shallow_dict(meta.crop)
+    if meta.generation is not None:
+        data["generation"] = _shallow_dict(meta.generation)
+    data["metadata_version"] = METADATA_VERSION
     return json.dumps(data, sort_keys=True)
 
 
-def metadata_from_json(text: str) -> Metadata:
+def metadata_from_json(text: str) -> Metadata | None:
+    """The cached metadata, or None when it was written by an older metadata reader."""
     data = json.loads(text)
+    if data.pop("metadata_version", None) != METADATA_VERSION:
+        return None
     ct = data.pop("capture_time")
     crop = data.pop("crop")
+    generation = data.pop("generation")
+    if generation is not None:
+        generation = Generation(
+            **{**generation, "sources": tuple(generation["sources"]), "warnings": tuple(generation["warnings"])}
+        )
     return Metadata(
+        generation=generation,
         capture_time=CaptureTime(
             local=dt.datetime.fromisoformat(ct["local"]), offset_minutes=ct["offset_minutes"], source=ct["source"]
         )

@@ -31,6 +31,8 @@ from xmpcull.run import RunOptions, run_pipeline
 @click.option("--overwrite-crops", is_flag=True, default=None, help="Replace crops the user set.")
 @click.option("--naming", type=click.Choice(["adobe", "darktable"]), default=None, help="Sidecar names: IMG.xmp (adobe) or IMG.CR2.xmp (darktable).")
 @click.option("--embed", is_flag=True, help="Write into JPEG/TIFF/DNG files themselves through exiftool (a backup is kept).")
+@click.option("--embed-over-c2pa", is_flag=True, help="With --embed, embed also into files with a C2PA manifest (this breaks its signature).")
+@click.option("--caption-from-prompt", is_flag=True, help="Fill an empty caption (dc:description) of AI images with their prompt.")
 @click.option("--aspect", "aspects", multiple=True, help="Crop aspect to propose (repeatable), e.g. 4:5; replaces [crops] aspects.")
 @click.option("--apply-crops/--no-apply-crops", default=None, help="Write confident proposals of the first aspect as the Camera Raw crop.")
 @analysis_options
@@ -46,6 +48,8 @@ def run(
     overwrite_crops: bool | None,
     naming: str | None,
     embed: bool,
+    embed_over_c2pa: bool,
+    caption_from_prompt: bool,
     aspects: tuple[str, ...],
     apply_crops: bool | None,
     jobs: int | None,
@@ -71,7 +75,13 @@ def run(
             "crops.apply": apply_crops,
         },
     )
-    write_options = replace(config.write_options, dry_run=dry_run, embed=embed)
+    write_options = replace(
+        config.write_options,
+        dry_run=dry_run,
+        embed=embed,
+        embed_over_c2pa=embed_over_c2pa,
+        caption_from_prompt=caption_from_prompt or config.write_options.caption_from_prompt,
+    )
     options = RunOptions(
         config=config,
         write_options=write_options,
@@ -99,6 +109,7 @@ def _summary_lines(summary: dict[str, Any], dry_run: bool) -> list[str]:
         f"duplicates: {summary['duplicate_groups']} groups ({summary['duplicates']} non-keepers); similar sets: {summary['similar_sets']}"
         + ("" if summary["crop_search"] else " (small crops not sought: see [dupes] crop_tolerant, crop_search_max_images)"),
         f"bursts: {summary['bursts']} ({summary['frames_in_bursts']} frames)",
+        f"AI images: {summary['generated_images']} with a generator record; batches: {summary['generation_batches']}",
         f"crops: {summary['crops_proposed']} proposed, {summary['crops_applied']} applied",
         f"decisions: {decisions}",
         f"needs a person's look: {summary['hand_touch_share']:.1%} of shots",

@@ -37,6 +37,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -293,6 +294,16 @@ def _crop_candidates(feats: Sequence, radius: int, window_radius: int) -> dict[t
     return out
 
 
+def _add_linked(units: Sequence[_Unit], edges: _Edges, linked: Iterable[tuple[Path, Path]]) -> None:
+    """Pairs known to be one picture from their metadata, with their pHash distance as the edge."""
+    unit_of = {r.file.path: i for i, u in enumerate(units) for r in u.records}
+    for a, b in linked:
+        i, j = unit_of.get(a), unit_of.get(b)
+        if i is None or j is None or i == j or _related(units, i, j):
+            continue
+        edges.add(i, j, hamming(units[i].rep.features.phash, units[j].rep.features.phash))  # type: ignore[union-attr]
+
+
 def _rank(neighbours: dict[int, int], remaining: set[int], node: int) -> tuple[int, int, int]:
     """Medoid order: most neighbours still unclustered, then smallest total distance, then lowest index."""
     near = [d for u, d in neighbours.items() if u in remaining]
@@ -406,6 +417,7 @@ def find_duplicates(
     crop_threshold: int = DEFAULT_CROP_THRESHOLD,
     crop_window_threshold: int = DEFAULT_CROP_WINDOW_THRESHOLD,
     pixels: PixelSource | None = None,
+    linked: Iterable[tuple[Path, Path]] = (),
 ) -> DupeResult:
     """Duplicate groups (exact and near) and similar sets among analysed records.
 
@@ -414,8 +426,9 @@ def find_duplicates(
     ``crop_threshold`` on full pHash, or within ``crop_window_threshold``
     between one's full pHash and a window pHash of the other, are checked on pixels, decoded
     on demand by ``pixels`` (default: a fresh ``PixelSource``; give it the cache path so
-    its verdicts are kept for the next run). Output order
-    is stable: groups by ID.
+    its verdicts are kept for the next run). ``linked`` pairs of paths are duplicates
+    on other evidence whatever their hashes (one AI generation at two sizes, from its
+    recorded seed and parameters: ``group.generations``). Output order is stable: groups by ID.
     """
     units = _units(records)
     if not crop_tolerant:
@@ -426,6 +439,7 @@ def find_duplicates(
         units, threshold, dhash_threshold, rotation_invariant,
         (crop_threshold, crop_window_threshold) if crop_tolerant else None, pixels,
     )
+    _add_linked(units, edges, linked)
     clusters = complete_linkage_clusters(
         len(units), edges.distance, _parts_checker(units, pixels), lambda u, v: _related(units, u, v)
     )

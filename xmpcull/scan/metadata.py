@@ -18,6 +18,7 @@ image's sidecar when there is one, else from the XMP embedded in the file.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections.abc import Sequence
@@ -26,6 +27,7 @@ from typing import Any
 
 from xmpcull.models import CaptureTime, CropEdges, ImageFile, Metadata, format_for_extension
 from xmpcull.scan.exiftool import ExifTool
+from xmpcull.scan.generation import GENERATION_FORMATS, read_generation
 
 # What exiftool is asked for; metadata_from_tags reads its "Group:Tag" keys from the
 # ``-j -G -n`` output (-n: numbers, e.g. Orientation 6, not "Rotate 90 CW"). Whole
@@ -243,10 +245,14 @@ def read_metadata(files: Sequence[ImageFile], exiftool: ExifTool) -> list[Metada
     sidecar_paths = sorted({s for s in sidecars if s is not None})
     sidecar_tags = dict(zip(sidecar_paths, exiftool.read_tags(sidecar_paths, _SIDECAR_REQUEST, _READ_PARAMS)))
     out: list[Metadata | str] = []
-    for tags, sidecar in zip(image_tags, sidecars):
+    for image, tags, sidecar in zip(files, image_tags, sidecars):
         error = tags.get("ExifTool:Error")
         if error:
             out.append(f"exiftool: {error}")
             continue
-        out.append(metadata_from_tags(tags, sidecar_tags.get(sidecar) if sidecar else None))
+        meta = metadata_from_tags(tags, sidecar_tags.get(sidecar) if sidecar else None)
+        if image.format in GENERATION_FORMATS:
+            # The image's own tags only: a sidecar's DigitalSourceType may be the one we wrote.
+            meta = dataclasses.replace(meta, generation=read_generation(image.path, image.format, tags))
+        out.append(meta)
     return out

@@ -16,6 +16,7 @@ from typing import TypeVar
 from xmpcull import __version__
 from xmpcull.errors import FileFailure, SidecarError, XmpcullError
 from xmpcull.models import format_for_extension
+from xmpcull.scan.generation.containers import read_container
 from xmpcull.sidecar import packet
 from xmpcull.sidecar.atomic import atomic_write
 from xmpcull.sidecar.embedded import read_embedded_xmp, write_embedded_xmp
@@ -32,6 +33,7 @@ from xmpcull.sidecar.fields import (
     WriteOptions,
     WriteResult,
 )
+from xmpcull.sidecar.generation import read_generation_fields
 from xmpcull.sidecar.merge import (
     apply_update,
     parse_edges,
@@ -93,10 +95,12 @@ def write_sidecar(
     """
     image = Path(image)
     companions = tuple(companions)
-    if options.embed and _can_embed(image):
-        return _write_embedded(image, update, options, clock, engine_version, embedded_xmp)
-    path = sidecar_path_for(image, companions, options.naming)
     warnings: tuple[str, ...] = ()
+    if options.embed and _can_embed(image):
+        if options.embed_over_c2pa or not has_c2pa_manifest(image):
+            return _write_embedded(image, update, options, clock, engine_version, embedded_xmp)
+        warnings = (C2PA_REFUSAL,)
+    path = sidecar_path_for(image, companions, options.naming)
     if path.exists():
         meta = _load_sidecar(path)
     else:
@@ -108,7 +112,7 @@ def write_sidecar(
             # user's rating, label or crop may sit in that unreadable XMP, so we propose none.
             meta = packet.new_meta()
             update = _without_user_decisions(update)
-            warnings = (f"{exc.reason}: sidecar written without a proposed rating, label or crop",)
+            warnings += (f"{exc.reason}: sidecar written without a proposed rating, label or crop",)
     owner_ext = owner_image(image, companions).suffix.lstrip(".").upper()
 
     def finish(target: XMPMeta) -> None:
@@ -232,6 +236,7 @@ def state_from_meta(meta: XMPMeta, path: str | None, source: str) -> SidecarStat
         if get("Quality") is not None
         else None,
         crop_fields=crop_fields,
+        generation=read_generation_fields(meta),
         decision=_attempt(
             lambda: DecisionFields(
                 decision=get("Decision") or "",
@@ -312,6 +317,17 @@ def _write_embedded(
     if data is not None:
         write_embedded_xmp(image, data)
     return result
+
+
+C2PA_REFUSAL = (
+    "not embedded: the file carries a C2PA manifest (Content Credentials) whose signature covers its bytes, "
+    "so writing XMP into it would make the manifest invalid; wrote the sidecar instead (--embed-over-c2pa to embed anyway)"
+)
+
+
+def has_c2pa_manifest(image: Path) -> bool:
+    fmt = format_for_extension(image.suffix)
+    return fmt is not None and read_container(image, fmt).c2pa
 
 
 def _can_embed(image: Path) -> bool:

@@ -215,7 +215,40 @@ class ReviewFields:
             object.__setattr__(self, "crop", CropFields((), self.crop).applied)
 
 
-Section = DupeFields | BurstFields | QualityFields | CropFields | DecisionFields | ReviewFields
+@dataclass(frozen=True)
+class GenerationFields:
+    """An AI image's generation record (docs/xmp-schema.md, "generation"); IPTC's standard AI properties
+    are derived from it by the merge."""
+
+    generator: str | None = None
+    generator_version: str | None = None
+    model: str | None = None
+    model_hash: str | None = None
+    prompt: str | None = None
+    negative_prompt: str | None = None
+    seed: int | None = None
+    steps: int | None = None
+    sampler: str | None = None
+    cfg: float | None = None
+    width: int | None = None  # as the generator declared it
+    height: int | None = None
+    derivation: str | None = None  # txt2img | img2img | inpaint | hires | upscale
+    denoise: float | None = None
+    parent: str | None = None  # the source image: a path relative to this image when found, else as recorded
+    batch: str | None = None  # GenBatch, e.g. "b-1a2b3c4d"
+    batch_index: int | None = None
+    batch_size: int | None = None
+    source_type: str | None = None  # IPTC digital source type URI
+    c2pa: str | None = None  # C2PA validation state; None: no manifest
+    prompt_writer: str | None = None
+
+    def __post_init__(self) -> None:
+        _round_floats(self)
+        if self.batch is not None:
+            _check_keyword_part("GenBatch", self.batch)
+
+
+Section = DupeFields | BurstFields | QualityFields | CropFields | DecisionFields | ReviewFields | GenerationFields
 
 
 @dataclass(frozen=True)
@@ -228,9 +261,10 @@ class SidecarUpdate:
     crop: CropFields | Clear | None = None
     decision: DecisionFields | Clear | None = None
     review: ReviewFields | Clear | None = None  # only `xmpcull review` writes it
+    generation: GenerationFields | Clear | None = None
 
 
-SECTION_NAMES = ("dupes", "burst", "quality", "crop", "decision", "review")
+SECTION_NAMES = ("dupes", "burst", "quality", "crop", "decision", "review", "generation")
 
 
 @dataclass(frozen=True)
@@ -241,6 +275,8 @@ class WriteOptions:
     overwrite_crops: bool = False
     dry_run: bool = False
     embed: bool = False  # write into the image itself (through exiftool, backup kept)
+    embed_over_c2pa: bool = False  # embed also into files with a C2PA manifest (breaks its signature)
+    caption_from_prompt: bool = False  # fill an empty dc:description with the generation's prompt
 
     def __post_init__(self) -> None:
         if self.naming not in ("adobe", "darktable"):
@@ -267,6 +303,7 @@ class SidecarState:
     crop_fields: CropFields | None = None
     decision: DecisionFields | None = None
     review: ReviewFields | None = None
+    generation: GenerationFields | None = None
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from xmpcull.models import CropEdges
-from xmpcull.sidecar import packet
+from xmpcull.sidecar import generation, packet
 from xmpcull.sidecar.fields import (
     CLEAR,
     NO_CROP,
@@ -40,6 +40,7 @@ SECTION_PROPS: dict[str, tuple[str, ...]] = {
     "crop": ("CropProposals", "CropApplied"),
     "decision": ("Decision", "ReviewReasons", "RatingSet", "LabelSet"),
     "review": ("ReviewDate", "ReviewKeep", "ReviewFlag", "ReviewRating", "ReviewLabel", "ReviewCrop"),
+    "generation": (*generation.PROPS, generation.RECORD),
 }
 NO_CROP_TEXT = "none"
 KEYWORD_ROOT = "xmpcull"
@@ -69,6 +70,10 @@ def apply_update(meta: XMPMeta, update: SidecarUpdate, options: WriteOptions) ->
         _write_crop(meta, update.crop, options, outcome)
     if update.decision is not None:
         _write_decision(meta, update.decision, options, outcome)
+    if update.generation is not None:
+        outcome.kept_user_values.extend(generation.write_generation(meta, update.generation, options))
+        owned = lambda k: k.startswith(generation.BATCH_KEYWORD_ROOT)  # noqa: E731
+        replace_keywords(meta, owned, generation.batch_keywords(update.generation))
     return outcome
 
 
@@ -90,14 +95,14 @@ def _write_dupes(meta: XMPMeta, dupes: DupeFields | Clear) -> None:
     values = None if dupes is CLEAR else _dupe_values(dupes)  # type: ignore[arg-type]
     _replace_simple(meta, "dupes", values)
     wanted = () if dupes is CLEAR else (f"{KEYWORD_ROOT}|dupes|{dupes.group}",)  # type: ignore[union-attr]
-    _replace_keywords(meta, lambda k: k.startswith(f"{KEYWORD_ROOT}|dupes|"), wanted)
+    replace_keywords(meta, lambda k: k.startswith(f"{KEYWORD_ROOT}|dupes|"), wanted)
 
 
 def _write_burst(meta: XMPMeta, burst: BurstFields | Clear) -> None:
     values = None if burst is CLEAR else _burst_values(burst)  # type: ignore[arg-type]
     _replace_simple(meta, "burst", values)
     wanted = () if burst is CLEAR else (f"{KEYWORD_ROOT}|burst|{burst.burst_id}",)  # type: ignore[union-attr]
-    _replace_keywords(meta, lambda k: k.startswith(f"{KEYWORD_ROOT}|burst|"), wanted)
+    replace_keywords(meta, lambda k: k.startswith(f"{KEYWORD_ROOT}|burst|"), wanted)
 
 
 def _write_quality(meta: XMPMeta, quality: QualityFields | Clear) -> None:
@@ -157,7 +162,7 @@ def _write_decision(
         for reason in reasons:
             meta.append_array_item(NS_XMPCULL, "ReviewReasons", reason, array_options=_BAG)
     wanted = (REVIEW_KEYWORD,) if fields is not None and fields.decision == "needs-review" else ()
-    _replace_keywords(meta, lambda k: k == REVIEW_KEYWORD or k.startswith(REVIEW_KEYWORD + "|"), wanted)
+    replace_keywords(meta, lambda k: k == REVIEW_KEYWORD or k.startswith(REVIEW_KEYWORD + "|"), wanted)
 
 
 def _write_review(meta: XMPMeta, review: ReviewFields | Clear) -> None:
@@ -361,7 +366,7 @@ def _delete(meta: XMPMeta, schema: str, name: str) -> None:
         meta.delete_property(schema, name)
 
 
-def _replace_keywords(meta: XMPMeta, owned: Callable[[str], bool], wanted: tuple[str, ...]) -> None:
+def replace_keywords(meta: XMPMeta, owned: Callable[[str], bool], wanted: tuple[str, ...]) -> None:
     """Set-merge: drop our old keywords of one section, add the wanted ones, keep the user's."""
     paths = packet.array_items(meta, NS_LR, "hierarchicalSubject")
     stale = [p for p in paths if owned(p) and p not in wanted]

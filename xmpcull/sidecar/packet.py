@@ -29,6 +29,7 @@ NS_DC = "http://purl.org/dc/elements/1.1/"
 NS_LR = "http://ns.adobe.com/lightroom/1.0/"
 NS_CRS = "http://ns.adobe.com/camera-raw-settings/1.0/"
 NS_PHOTOSHOP = "http://ns.adobe.com/photoshop/1.0/"
+NS_IPTC_EXT = "http://iptc.org/std/Iptc4xmpExt/2008-02-29/"
 
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
@@ -36,7 +37,7 @@ XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 _registered = XMPMeta.register_namespace(NS_XMPCULL, "xmpcull").rstrip(":")
 if _registered != "xmpcull":  # pragma: no cover - only if another library registered it first
     raise ToolMissingError(f"Exempi bound our namespace to prefix {_registered!r} instead of 'xmpcull'")
-for _uri, _prefix in ((NS_LR, "lr"), (NS_CRS, "crs")):
+for _uri, _prefix in ((NS_LR, "lr"), (NS_CRS, "crs"), (NS_IPTC_EXT, "Iptc4xmpExt")):
     XMPMeta.register_namespace(_uri, _prefix)
 
 
