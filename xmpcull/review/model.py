@@ -22,6 +22,7 @@ from xmpcull.errors import ReportError, XmpcullError
 from xmpcull.models import CropEdges
 from xmpcull.report.reading import load_report_json
 from xmpcull.sidecar import NO_CROP, ReviewFields, SidecarState, read_sidecar, sidecar_path_for
+from xmpcull.sidecar.memo import file_signature
 
 VIEWS = ("queue", "dupes", "bursts", "similar", "crops", "all")
 VIEW_TITLES = {
@@ -172,7 +173,7 @@ class ReviewModel:
         problems = []
         for item in items:
             try:
-                signature = _signature(sidecar_path_for(item.path, (), self.naming))  # type: ignore[arg-type]
+                signature = file_signature(sidecar_path_for(item.path, (), self.naming))  # type: ignore[arg-type]
                 if signature is not None and signature == item.sidecar_signature:
                     continue
                 with XMP_LOCK:
@@ -216,14 +217,6 @@ def apply_state(item: Item, state: SidecarState) -> None:
     item.label = state.label
     item.crop = state.crop
     item.review = state.review
-
-
-def _signature(path: Path) -> str | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return f"{st.st_size}:{st.st_mtime_ns}"
 
 
 # --- building the model from a report ---------------------------------------

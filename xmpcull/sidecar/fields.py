@@ -52,18 +52,22 @@ def _unit(name: str, value: float | None) -> None:
         raise ValueError(f"{name} must be within 0..1, got {value!r}")
 
 
-class Clear:
-    """Marker: remove this section (our properties and keywords) from the sidecar."""
+class _Marker:
+    """A value with one instance per class, compared with ``is`` (and stable in reprs, for the write memo)."""
 
-    _instance: Clear | None = None
-
-    def __new__(cls) -> Clear:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
+    def __new__(cls) -> _Marker:
+        instance = cls.__dict__.get("_instance")
+        if instance is None:
+            instance = super().__new__(cls)
+            setattr(cls, "_instance", instance)  # noqa: B010 - per subclass, not inherited
+        return instance
 
     def __repr__(self) -> str:
-        return "CLEAR"
+        return self.__class__.__name__.upper()
+
+
+class Clear(_Marker):
+    """Marker: remove this section (our properties and keywords) from the sidecar."""
 
 
 CLEAR = Clear()
@@ -170,15 +174,8 @@ class DecisionFields:
             raise ValueError("label must not be blank")
 
 
-class NoCrop:
+class NoCrop(_Marker):
     """Marker: the person chose no crop (the Camera Raw crop is switched off)."""
-
-    _instance: NoCrop | None = None
-
-    def __new__(cls) -> NoCrop:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
 
     def __repr__(self) -> str:
         return "NO_CROP"
