@@ -294,10 +294,10 @@ def _build(data: dict[str, Any], report_path: Path, naming: str) -> ReviewModel:
             item = known.get(entry)
             item.similar_set = str(similar["id"])
             members.append(item.id)
-        rows["similar"].append(Row(
-            "similar", str(similar["id"]), f"similar set of {len(members)}", "same scene, another moment",
-            tuple(members),
-        ))
+        # The set's own reason (which tier found it) when the report gives one.
+        note = similar.get("reason") or similar.get("tier") or "same scene, another moment"
+        rows["similar"].append(Row("similar", str(similar["id"]), f"similar set of {len(members)}", str(note),
+                                   tuple(members)))
     _by_image(rows, known.items)
     return ReviewModel(
         roots=tuple(Path(r) for r in data["roots"]), report_path=report_path, items=known.items, rows=rows, naming=naming,
