@@ -133,6 +133,9 @@ def test_keeper_swap_rating_and_crop_go_to_the_sidecars_and_move_and_run_honour_
     page.keyboard.press("v")  # show the second proposal
     card = page.locator(f'article.card[data-id="{cropped.id}"]')
     assert card.locator(".crop-box.shown").get_attribute("data-index") == "1"
+    page.wait_for_function(  # measured once the preview is there and laid out
+        f"() => {{ const i = document.querySelector('article.card[data-id=\"{cropped.id}\"] img');"
+        " return i.complete && i.naturalWidth > 0 && i.getBoundingClientRect().width > 50; }", timeout=30000)
     box, picture = card.locator(".crop-box.shown").bounding_box(), card.locator("img").bounding_box()
     shown = cropped.proposals[1].crs  # drawn over the picture at its place (orientation 1 here)
     assert box is not None and picture is not None
