@@ -7,9 +7,12 @@ use it too and must start fast.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
 import hashlib
 import os
 import tempfile
+import time
 from pathlib import Path
 
 CHUNK = 1 << 20
@@ -46,6 +49,69 @@ def replace_atomically(path: Path, data: bytes, mode: int) -> None:
     A crash leaves the old bytes or the new ones, never half. Raises OSError; on
     failure the temp file is gone and ``path`` is untouched.
     """
+    temp = _durable_temp(path, data, mode)
+    try:
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise
+    fsync_dir(path.parent)
+
+
+def read_if_present(path: Path) -> bytes | None:
+    """The file's bytes, or None when there is no such file."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+
+
+class Swap:
+    """What ``replace_if_unchanged`` did: written, or why not."""
+
+    WRITTEN = "written"
+    CHANGED = "changed"  # the file was no longer ``base``: nothing replaced, the other version stays
+
+
+def replace_if_unchanged(path: Path, data: bytes, mode: int, base: bytes | None) -> tuple[str, Path | None]:
+    """Atomically put ``data`` at ``path`` only while ``path`` still holds ``base`` (None: no file).
+
+    Another program may save the file at any moment. Checking first and then
+    renaming leaves a window in which its save would be replaced unseen, so on
+    Linux the new file is *exchanged* with the old one (renameat2
+    RENAME_EXCHANGE): the displaced file is then still on disk and is compared
+    with ``base``. Only bytes equal to ``base`` (or to our own ``data``) are ever
+    deleted; a foreign save is swapped back into place. Creating a new file uses
+    RENAME_NOREPLACE (or a hard link) so a file created meanwhile is never
+    overwritten. Where the filesystem has neither, the check runs right before a
+    plain rename (a window of microseconds).
+
+    Returns (Swap.WRITTEN | Swap.CHANGED, kept): ``kept`` names an earlier
+    foreign version kept beside the file in the one case the other program
+    saves twice within the microseconds of the swap (nothing is deleted then
+    either; its latest save is the one left in place).
+    """
+    temp = _durable_temp(path, data, mode)  # the slow part (fsync) comes before the last check
+    try:
+        if read_if_present(path) != base:
+            temp.unlink()
+            return Swap.CHANGED, None
+        if base is None:
+            outcome, kept = _create_exclusively(temp, path), None
+        else:
+            outcome, kept = _exchange_and_verify(temp, path, data, base)
+    except BaseException:
+        if read_if_present(temp) == data:  # never delete what may be another program's save
+            with contextlib.suppress(OSError):
+                temp.unlink()
+        raise
+    fsync_dir(path.parent)
+    return outcome, kept
+
+
+def _durable_temp(path: Path, data: bytes, mode: int) -> Path:
     fd, temp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=path.parent)
     temp = Path(temp_name)
     try:
@@ -54,9 +120,86 @@ def replace_atomically(path: Path, data: bytes, mode: int) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temp, mode)
-        os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             temp.unlink()
         raise
-    fsync_dir(path.parent)
+    return temp
+
+
+def _create_exclusively(temp: Path, path: Path) -> str:
+    """Move ``temp`` to ``path`` unless a file appeared there; ``temp`` is gone afterwards."""
+    try:
+        if not _renameat2(temp, path, _RENAME_NOREPLACE):
+            try:
+                os.link(temp, path)
+            except FileExistsError:
+                raise
+            except OSError:  # no hard links here (FAT, SMB): check, then rename
+                if read_if_present(path) is not None:
+                    temp.unlink()
+                    return Swap.CHANGED
+                os.replace(temp, path)
+                return Swap.WRITTEN
+            temp.unlink()
+    except FileExistsError:
+        temp.unlink()
+        return Swap.CHANGED
+    return Swap.WRITTEN
+
+
+def _exchange_and_verify(temp: Path, path: Path, data: bytes, base: bytes) -> tuple[str, Path | None]:
+    """Exchange ``temp`` (our bytes) with ``path``; keep the swap only if what it displaced is ``base``."""
+    if not _renameat2(temp, path, _RENAME_EXCHANGE):
+        if read_if_present(path) != base:  # no exchange on this filesystem: check, then rename
+            temp.unlink()
+            return Swap.CHANGED, None
+        os.replace(temp, path)
+        return Swap.WRITTEN, None
+    # ``temp`` now holds what was at ``path`` an instant ago.
+    if read_if_present(temp) == base:
+        temp.unlink()
+        return Swap.WRITTEN, None
+    # Another program saved within the last microseconds: put its save back.
+    _renameat2(temp, path, _RENAME_EXCHANGE)
+    if read_if_present(temp) in (data, None):
+        with contextlib.suppress(FileNotFoundError):
+            temp.unlink()
+        return Swap.CHANGED, None
+    # It saved again in between, over ours: that latest save goes back in place and
+    # the earlier one is kept beside it, since it may hold an edit the latest lacks.
+    _renameat2(temp, path, _RENAME_EXCHANGE)
+    kept = path.with_name(f"{path.name}.xmpcull-conflict-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}")
+    os.replace(temp, kept)
+    return Swap.CHANGED, kept
+
+
+_RENAME_NOREPLACE = 1
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+_UNSUPPORTED = {errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EPERM}
+
+
+def _load_renameat2() -> object | None:
+    try:
+        function = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None  # not glibc >= 2.28 (macOS, musl, Windows): the check-then-rename path
+    function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    function.restype = ctypes.c_int
+    return function
+
+
+_renameat2_function = _load_renameat2()
+
+
+def _renameat2(source: Path, target: Path, flags: int) -> bool:
+    """renameat2(2); False when this system or filesystem lacks the flag (the caller falls back)."""
+    if _renameat2_function is None:
+        return False
+    if _renameat2_function(_AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(target), flags) == 0:  # type: ignore[operator]
+        return True
+    code = ctypes.get_errno()
+    if code in _UNSUPPORTED:
+        return False
+    raise OSError(code, os.strerror(code), str(target))

@@ -11,6 +11,7 @@ import pytest
 
 from tests.conftest import FIXTURES
 from tests.sidecar.sidecar_helpers import XMP, clock, place_sidecar
+from xmpcull import fsutil
 from xmpcull.errors import SidecarError
 from xmpcull.models import CropEdges
 from xmpcull.sidecar import (
@@ -113,7 +114,7 @@ def test_read_only_sidecar_and_folder_are_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "NEW.xmp").exists()
 
 
-@pytest.mark.parametrize("failing", ["replace", "fsync"])
+@pytest.mark.parametrize("failing", ["rename", "fsync"])
 def test_failure_mid_write_keeps_the_old_sidecar_and_no_temp_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str
 ) -> None:
@@ -122,7 +123,11 @@ def test_failure_mid_write_keeps_the_old_sidecar_and_no_temp_file(
     def boom(*args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(atomic.os, failing, boom)
+    if failing == "rename":  # the exchange (renameat2) and the plain rename it falls back to
+        monkeypatch.setattr(fsutil, "_renameat2", boom)
+        monkeypatch.setattr(fsutil.os, "replace", boom)
+    else:
+        monkeypatch.setattr(atomic.os, failing, boom)
     with pytest.raises(SidecarError, match="No space left"):
         write_sidecar(image, UPDATE, clock=clock)
     assert sidecar.read_bytes() == REAL

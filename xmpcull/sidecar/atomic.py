@@ -1,8 +1,10 @@
-"""Replace a file so that a crash leaves either the old or the new bytes, never half.
+"""Replace a sidecar so that a crash leaves either the old or the new bytes, never half,
+and so that another program's save made meanwhile is never replaced unseen.
 
 Temp file in the same folder (same filesystem, so the rename is atomic), fsync
-the data, os.replace, fsync the folder so the rename itself survives a power
-cut. The old file's permission bits are kept.
+the data, exchange it with the old file only while that is still the version we
+merged (xmpcull/fsutil.py: replace_if_unchanged), fsync the folder so the rename
+itself survives a power cut. The old file's permission bits are kept.
 """
 
 from __future__ import annotations
@@ -12,14 +14,20 @@ import stat
 from pathlib import Path
 
 from xmpcull.errors import SidecarError
-from xmpcull.fsutil import replace_atomically
+from xmpcull.fsutil import Swap, replace_if_unchanged
 
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)  # read once at import: os.umask can only be read by setting it
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically; on any failure the old file is untouched."""
+def atomic_write(path: Path, data: bytes, base: bytes | None) -> tuple[bool, Path | None]:
+    """Write ``data`` to ``path`` atomically while ``path`` still holds ``base`` (None: no file yet).
+
+    Returns (written, kept): written is False when the file changed since it was
+    read (the caller re-reads and merges again); kept names another program's
+    version saved beside it in the rare double-save case. On any failure the
+    old file is untouched.
+    """
     folder = path.parent
     mode = _mode_for(path)
     if path.exists() and _read_only(path):
@@ -27,9 +35,10 @@ def atomic_write(path: Path, data: bytes) -> None:
     if _read_only(folder):
         raise SidecarError("folder is read-only, cannot create a file in the folder", [folder])
     try:
-        replace_atomically(path, data, mode)
+        outcome, kept = replace_if_unchanged(path, data, mode, base)
     except OSError as exc:
         raise SidecarError(f"cannot write sidecar ({exc.strerror or exc})", [path]) from exc
+    return outcome == Swap.WRITTEN, kept
 
 
 def _read_only(path: Path) -> bool:

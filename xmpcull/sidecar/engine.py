@@ -95,33 +95,70 @@ def write_sidecar(
     """
     image = Path(image)
     companions = tuple(companions)
-    warnings: tuple[str, ...] = ()
+    refusals: tuple[str, ...] = ()
     if options.embed and _can_embed(image):
         if options.embed_over_c2pa or not has_c2pa_manifest(image):
             return _write_embedded(image, update, options, clock, engine_version, embedded_xmp)
-        warnings = (C2PA_REFUSAL,)
+        refusals = (C2PA_REFUSAL,)
     path = sidecar_path_for(image, companions, options.naming)
-    if path.exists():
-        meta = _load_sidecar(path)
-    else:
-        try:
-            meta = _seed_from_image(image, embedded_xmp)
-        except SidecarError as exc:
-            # The image's own XMP is broken (old editors write some Exempi refuses). The image
-            # is never touched here, so a new sidecar can still carry what we found; but the
-            # user's rating, label or crop may sit in that unreadable XMP, so we propose none.
-            meta = packet.new_meta()
-            update = _without_user_decisions(update)
-            warnings += (f"{exc.reason}: sidecar written without a proposed rating, label or crop",)
     owner_ext = owner_image(image, companions).suffix.lstrip(".").upper()
 
     def finish(target: XMPMeta) -> None:
         if packet.get(target, NS_PHOTOSHOP, "SidecarForExtension") is None:
             target.set_property(NS_PHOTOSHOP, "SidecarForExtension", owner_ext)
 
-    result, data = _merge(meta, update, options, clock, engine_version, path, finish, packet.serialize)
-    if data is not None:
-        atomic_write(path, data)
+    notes: list[str] = []
+    for _ in range(WRITE_ATTEMPTS):
+        base = _read_base(path)
+        meta, merged_update, seed_warnings = _starting_point(base, path, image, update, embedded_xmp)
+        warnings = refusals + seed_warnings
+        result, data = _merge(meta, merged_update, options, clock, engine_version, path, finish, packet.serialize)
+        if data is None:
+            return _with_warnings(result, warnings + tuple(notes))
+        written, kept = atomic_write(path, data, base)
+        if kept is not None:
+            notes.append(f"another application saved it twice while we wrote; its other version is kept as {kept.name}")
+        if written:
+            return _with_warnings(result, warnings + tuple(notes))
+    raise SidecarError(
+        f"another application saved it during each of {WRITE_ATTEMPTS} attempts to merge; left as that "
+        "application saved it (run again to add xmpcull's fields)" + "".join(f"; {n}" for n in (*refusals, *notes)),
+        [path],
+    )
+
+
+WRITE_ATTEMPTS = 5  # re-read and re-merge this often when another program saves the sidecar meanwhile
+
+
+def _read_base(path: Path) -> bytes | None:
+    """The sidecar's bytes as they are now (None: no sidecar); the merge starts from exactly these."""
+    if not path.exists():
+        return None
+    try:
+        return read_limited(path)
+    except SidecarError:
+        if not path.exists():  # removed between the check and the read
+            return None
+        raise
+
+
+def _starting_point(
+    base: bytes | None, path: Path, image: Path, update: SidecarUpdate, embedded_xmp: object
+) -> tuple[XMPMeta, SidecarUpdate, tuple[str, ...]]:
+    """The tree to merge into (the sidecar, else the image's XMP) and the update that may go in."""
+    if base is not None:
+        return packet.parse(load_packet(base, path), path), update, ()
+    try:
+        return _seed_from_image(image, embedded_xmp), update, ()
+    except SidecarError as exc:
+        # The image's own XMP is broken (old editors write some Exempi refuses). The image
+        # is never touched here, so a new sidecar can still carry what we found; but the
+        # user's rating, label or crop may sit in that unreadable XMP, so we propose none.
+        warning = f"{exc.reason}: sidecar written without a proposed rating, label or crop"
+        return packet.new_meta(), _without_user_decisions(update), (warning,)
+
+
+def _with_warnings(result: WriteResult, warnings: tuple[str, ...]) -> WriteResult:
     return replace(result, warnings=warnings) if warnings else result
 
 
