@@ -60,6 +60,33 @@ def _key(path: Path) -> bytes:
     return os.fsencode(path)
 
 
+def storable_text(text: str) -> str:
+    """``text`` with each undecodable file-name byte (a lone surrogate, PEP 383) as ``\\xNN``.
+
+    For text that is only shown or compared (signatures, error messages): SQLite's
+    text must be UTF-8. Valid text is returned unchanged.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return text
+
+
+def _derived_key(key: str) -> str | bytes:
+    """A derived-table key as SQLite can hold it: text, or the name's own bytes when it is not UTF-8.
+
+    Linux file names are bytes; Python shows the undecodable ones as lone surrogates
+    (PEP 383), which SQLite's UTF-8 text cannot hold. Valid names stay text, so keys
+    stored by earlier versions still match.
+    """
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:
+        return key.encode("utf-8", "surrogateescape")
+    return key
+
+
 def _shallow_dict(record: object) -> dict[str, Any]:
     # dataclasses.asdict deep-copies every value; for these flat records that cost
     # more than the SQLite write itself (0.4 ms per file on small images).
@@ -220,7 +247,9 @@ class AnalysisCache:
         """Later-stage results (e.g. crop proposals) stored as JSON under content-derived keys."""
         found: dict[str, Any] = {}
         for key in keys:
-            row = self._db.execute("SELECT value FROM derived WHERE kind = ? AND key = ?", (kind, key)).fetchone()
+            row = self._db.execute(
+                "SELECT value FROM derived WHERE kind = ? AND key = ?", (kind, _derived_key(key))
+            ).fetchone()
             if row is not None:
                 found[key] = json.loads(row[0])
         return found
@@ -229,7 +258,8 @@ class AnalysisCache:
         with self._db:
             self._db.executemany(
                 "INSERT OR REPLACE INTO derived VALUES (?,?,?)",
-                [(kind, key, json.dumps(value, sort_keys=True)) for key, value in items],
+                # json.dumps escapes lone surrogates (ensure_ascii), so values round-trip as they are.
+                [(kind, _derived_key(key), json.dumps(value, sort_keys=True)) for key, value in items],
             )
 
     def store(self, rows: Iterable[tuple[Path, int, int, str | None, Metadata | None, Features | None, str | None, str | None]]) -> None:
@@ -240,11 +270,11 @@ class AnalysisCache:
                 size,
                 mtime_ns,
                 FEATURE_VERSION,
-                sidecar_sig,
+                None if sidecar_sig is None else storable_text(sidecar_sig),
                 metadata_to_json(meta) if meta else None,
                 features.digest if features else None,
                 features_to_json(features) if features else None,
-                error,
+                None if error is None else storable_text(error),
                 stage,
             )
             for path, size, mtime_ns, sidecar_sig, meta, features, error, stage in rows

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from xmpcull.analyse.cache import AnalysisCache, CachedEntry
+from xmpcull.analyse.cache import AnalysisCache, CachedEntry, storable_text
 from xmpcull.analyse.worker import FileResult, FileTask, WhileDecoded, analyse_tasks, init_worker
 from xmpcull.errors import FileFailure
 from xmpcull.models import Features, ImageFile, ImageRecord, Metadata
@@ -53,7 +53,7 @@ def sidecar_signature(image: ImageFile) -> str | None:
         st = sidecar.stat()
     except OSError:
         return None
-    return f"{sidecar.name}:{st.st_size}:{st.st_mtime_ns}"
+    return f"{storable_text(sidecar.name)}:{st.st_size}:{st.st_mtime_ns}"
 
 
 def analyse_roots(

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,19 @@ def load_report_json(json_path: Path) -> dict[str, Any]:
     return data
 
 
+_ESCAPED_BYTE = re.compile(r"\\udc([89a-f][0-9a-f])")
+
+
+def path_from_csv(text: str) -> Path:
+    """A path as xmpcull's CSVs write it: ``\\udcXX`` stands for the name byte 0xXX that is not UTF-8.
+
+    A file that really has such characters in its name is found as it is first.
+    """
+    if "\\udc" not in text or os.path.lexists(text):
+        return Path(text)
+    return Path(_ESCAPED_BYTE.sub(lambda m: chr(0xDC00 + int(m.group(1), 16)), text))
+
+
 def read_csv_roles(csv_path: Path) -> dict[Path, str]:
     """Path -> role from a (possibly hand-edited) duplicate CSV; rows the user deleted are absent."""
     try:
@@ -36,6 +51,6 @@ def read_csv_roles(csv_path: Path) -> dict[Path, str]:
             reader = csv.DictReader(handle)
             if reader.fieldnames is None or not {"path", "role"} <= set(reader.fieldnames):
                 raise ReportError("duplicate CSV needs 'path' and 'role' columns", [csv_path])
-            return {Path(row["path"]): (row["role"] or "").strip().lower() for row in reader if row.get("path")}
+            return {path_from_csv(row["path"]): (row["role"] or "").strip().lower() for row in reader if row.get("path")}
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise ReportError(f"cannot read the duplicate CSV ({exc})", [csv_path]) from exc

@@ -26,10 +26,21 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
         raise ReportError(f"cannot write the report ({exc.strerror or exc})", [path]) from exc
 
 
+def report_bytes(text: str) -> bytes:
+    """UTF-8, with each byte of a file name that is not UTF-8 written as ``\\udcXX``.
+
+    Python holds such a byte 0xXX as the lone surrogate U+DCXX (PEP 383). In JSON
+    ``\\udcXX`` is that character's own escape, so any JSON reader gets the name
+    back exactly (Python: ``os.fsencode(name)`` gives the bytes). CSV has no
+    escapes; xmpcull's CSV readers turn ``\\udcXX`` back (docs/cli.md, "File names").
+    """
+    return text.encode("utf-8", "backslashreplace")
+
+
 def write_json(path: Path, obj: Any) -> None:
     """Pretty, UTF-8, key order kept, written atomically."""
     text = json.dumps(obj, indent=2, ensure_ascii=False) + "\n"
-    write_bytes_atomic(path, text.encode("utf-8"))
+    write_bytes_atomic(path, report_bytes(text))
 
 
 class ReportWriter(Protocol):
@@ -53,7 +64,7 @@ class CsvWriter:
         return buffer.getvalue()
 
     def write(self, path: Path, rows: Iterable[Mapping[str, Any]]) -> None:
-        write_bytes_atomic(path, self.render(rows).encode("utf-8"))
+        write_bytes_atomic(path, report_bytes(self.render(rows)))
 
 
 class JsonWriter:

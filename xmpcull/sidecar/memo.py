@@ -28,7 +28,7 @@ MEMO_KIND = "sidecar-written-1"
 def update_key(update: SidecarUpdate, options: WriteOptions) -> str:
     """A digest of everything that decides the bytes we write (frozen dataclasses have stable reprs)."""
     text = f"{__version__}|{options!r}|{update!r}"
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+    return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
 
 
 def file_signature(path: Path) -> str | None:
