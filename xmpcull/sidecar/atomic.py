@@ -14,13 +14,15 @@ import stat
 from pathlib import Path
 
 from xmpcull.errors import SidecarError
-from xmpcull.fsutil import Swap, replace_if_unchanged
+from xmpcull.fsutil import Swap, replace_atomically, replace_if_unchanged
+
+ANY = object()  # ``base`` for a file nobody else edits (e.g. a preview cache): replace whatever is there
 
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)  # read once at import: os.umask can only be read by setting it
 
 
-def atomic_write(path: Path, data: bytes, base: bytes | None) -> tuple[bool, Path | None]:
+def atomic_write(path: Path, data: bytes, base: bytes | None | object = ANY) -> tuple[bool, Path | None]:
     """Write ``data`` to ``path`` atomically while ``path`` still holds ``base`` (None: no file yet).
 
     Returns (written, kept): written is False when the file changed since it was
@@ -35,6 +37,10 @@ def atomic_write(path: Path, data: bytes, base: bytes | None) -> tuple[bool, Pat
     if _read_only(folder):
         raise SidecarError("folder is read-only, cannot create a file in the folder", [folder])
     try:
+        if base is ANY:
+            replace_atomically(path, data, mode)
+            return True, None
+        assert base is None or isinstance(base, bytes)
         outcome, kept = replace_if_unchanged(path, data, mode, base)
     except OSError as exc:
         raise SidecarError(f"cannot write sidecar ({exc.strerror or exc})", [path]) from exc
