@@ -3,10 +3,12 @@ leftover temp files, images that vanish mid-run. Each run must finish with its r
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -87,3 +89,44 @@ def test_undecodable_name_prints_escaped_on_a_terminal(odd_shoot: Path, tmp_path
     assert proc.returncode == 1, proc.stderr
     assert "bad\\udcff\\udcfe name.jpg" in proc.stderr
     assert (odd_shoot / ".xmpcull/report.json").exists()
+
+
+def _damage_pages(cache: Path) -> None:
+    """Overwrite the middle of the file (past the header page) with garbage, as a bad disk sector would."""
+    data = bytearray(cache.read_bytes())
+    assert len(data) > 3 * 4096, "the cache should span several pages"
+    start = 4096
+    data[start : len(data) - 4096] = b"\xa5" * (len(data) - 4096 - start)
+    cache.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "bad-pages"])
+def test_a_damaged_cache_is_set_aside_and_rebuilt(odd_shoot: Path, tmp_path: Path, damage: str) -> None:
+    cache = tmp_path / "cache.sqlite"
+    code, first = run_json("run", odd_shoot, "--cache", cache, "--no-write")
+    assert code == 0, first
+    with contextlib.closing(sqlite3.connect(cache)) as db:  # everything into the main file, then damage it
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.execute("PRAGMA journal_mode=DELETE")
+    if damage == "garbage":
+        cache.write_bytes(b"this is not a database, it is a shopping list\n" * 100)
+    elif damage == "truncated":
+        cache.write_bytes(cache.read_bytes()[:1500])
+    else:
+        _damage_pages(cache)
+
+    for _ in range(2):  # the run after the damage, and the one after that: both finish with their report
+        proc = run_cli("run", odd_shoot, "--cache", cache, "--no-write", "--json")
+        assert proc.returncode == 0, (proc.returncode, proc.stderr)
+        again = json.loads(proc.stdout)
+        assert again["images"] == first["images"]
+        assert (odd_shoot / ".xmpcull" / "report.json").is_file()
+        if _ == 0:
+            # SQLite may read a file cut short inside its first page as a smaller database: then there is
+            # nothing to set aside and no warning; garbage and bad pages must be set aside, once.
+            expected = {0, 1} if damage == "truncated" else {1}
+            assert proc.stderr.count("the cache was damaged") in expected, proc.stderr
+        else:
+            assert "the cache was damaged" not in proc.stderr, proc.stderr
+    aside = [p for p in tmp_path.glob("cache.sqlite.corrupt-*") if not p.name.endswith(("-wal", "-shm"))]
+    assert len(aside) == (len(aside) if damage == "truncated" else 1) <= 1

@@ -5,24 +5,35 @@ signature (a rating changed in Lightroom touches the sidecar, not the image).
 The content digest is indexed so a renamed or moved file reuses its features.
 ``FEATURE_VERSION`` invalidates entries whenever feature code changes meaning.
 It lives in the user's cache folder by default, so read-only photo roots work.
+
+It is only a cache: when SQLite finds it damaged (a bad page, a truncated or
+foreign file), whenever that shows, it is moved aside as
+``cache.sqlite.corrupt-<date>``, a new one is started, one warning is logged,
+and the run goes on.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
+import logging
 import os
 import sqlite3
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import platformdirs
 
 from xmpcull.errors import XmpcullError
 from xmpcull.models import CaptureTime, CropEdges, Features, Generation, Metadata
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Metadata entries written under another METADATA_VERSION are read as "metadata unknown":
 # the file's metadata is read again, its (expensive) features are kept.
@@ -179,26 +190,89 @@ def _entry(row: tuple | None, size: int, mtime_ns: int) -> CachedEntry | None:
     )
 
 
+_SQLITE_CORRUPT, _SQLITE_NOTADB = 11, 26
+
+
+def _is_damage(exc: sqlite3.DatabaseError) -> bool:
+    """A damaged or foreign file, as opposed to a lock, a full disk or a permission problem."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (_SQLITE_CORRUPT, _SQLITE_NOTADB)
+    return type(exc) is sqlite3.DatabaseError  # Python < 3.11: corruption raises the base class
+
+
 class AnalysisCache:
     """A small wrapper around one SQLite connection (WAL, so readers never block the writer)."""
 
     def __init__(self, path: Path | None, *, readonly: bool = False) -> None:
         self.path = path
+        self.readonly = readonly
+        self._inode: int | None = None
+        try:
+            self._db = self._connect()
+        except sqlite3.DatabaseError as exc:
+            if not _is_damage(exc):
+                raise self._cannot_open(exc) from exc
+            self._db = self._recover(exc)
+
+    def _connect(self) -> sqlite3.Connection:
+        path = self.path
         if path is None:
-            self._db = sqlite3.connect(":memory:")
-        else:
-            try:
-                if readonly:
-                    self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
-                else:
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    self._db = sqlite3.connect(path, timeout=30)
-                    self._db.execute("PRAGMA journal_mode=WAL")
-                    self._db.execute("PRAGMA synchronous=NORMAL")
-            except (sqlite3.Error, OSError) as exc:
-                raise XmpcullError(f"cannot open the cache ({exc}); use --cache PATH or --no-cache", [path]) from exc
-        if not readonly:
-            self._db.executescript(_SCHEMA)
+            db = sqlite3.connect(":memory:")
+            db.executescript(_SCHEMA)
+            return db
+        try:
+            if self.readonly:
+                db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+                db.execute("SELECT count(*) FROM sqlite_master").fetchone()  # a foreign file fails here
+            else:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                db = sqlite3.connect(path, timeout=30)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.executescript(_SCHEMA)
+            self._inode = os.stat(path).st_ino
+        except OSError as exc:
+            raise self._cannot_open(exc) from exc
+        return db
+
+    def _cannot_open(self, exc: Exception) -> XmpcullError:
+        return XmpcullError(f"cannot open the cache ({exc}); use --cache PATH or --no-cache", [self.path or ""])
+
+    def _recover(self, exc: sqlite3.DatabaseError) -> sqlite3.Connection:
+        """Set the damaged file aside and go on with a new one (a reader goes on with an empty one)."""
+        with contextlib.suppress(AttributeError, sqlite3.Error):
+            self._db.close()
+        if self.path is None or self.readonly:
+            self.path, self.readonly = None, False  # this reader sees nothing; the writer rebuilds
+            return self._connect()
+        try:
+            same_file = os.stat(self.path).st_ino == self._inode or self._inode is None
+        except FileNotFoundError:
+            same_file = False
+        if same_file:  # not already set aside by another process of this run
+            aside = self.path.with_name(f"{self.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+            if aside.exists():
+                aside = aside.with_name(f"{aside.name}-{os.getpid()}")
+            for suffix in ("", "-wal", "-shm"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.replace(f"{self.path}{suffix}", f"{aside}{suffix}")
+            log.warning("the cache was damaged (%s): moved it aside to %s and started a new one", exc, aside)
+        self._inode = None
+        try:
+            return self._connect()
+        except sqlite3.Error as again:
+            raise self._cannot_open(again) from again
+
+    def _guarded(self, action: Callable[[], T]) -> T:
+        """Run ``action``; if it finds the file damaged, recover and run it once more on the new file."""
+        try:
+            return action()
+        except sqlite3.DatabaseError as exc:
+            if not _is_damage(exc):
+                raise
+            self._db = self._recover(exc)
+            return action()
 
     def close(self) -> None:
         self._db.close()
@@ -210,11 +284,13 @@ class AnalysisCache:
         self.close()
 
     def lookup(self, path: Path, size: int, mtime_ns: int) -> CachedEntry | None:
-        row = self._db.execute(
-            "SELECT size, mtime_ns, sidecar_sig, metadata, features, error, error_stage FROM files "
-            "WHERE path = ? AND feature_version = ?",
-            (_key(path), FEATURE_VERSION),
-        ).fetchone()
+        row = self._guarded(
+            lambda: self._db.execute(
+                "SELECT size, mtime_ns, sidecar_sig, metadata, features, error, error_stage FROM files "
+                "WHERE path = ? AND feature_version = ?",
+                (_key(path), FEATURE_VERSION),
+            ).fetchone()
+        )
         return _entry(row, size, mtime_ns)
 
     def lookup_many(self, files: Sequence[tuple[Path, int, int]]) -> list[CachedEntry | None]:
@@ -223,44 +299,53 @@ class AnalysisCache:
         On a re-run every file is a lookup; one query per file cost more than
         decoding the cached records (a 5,000-file re-run: 0.33 s).
         """
-        rows: dict[bytes, tuple] = {}
         keys = [_key(path) for path, _, _ in files]
-        for start in range(0, len(keys), _LOOKUP_BATCH):
-            chunk = keys[start : start + _LOOKUP_BATCH]
-            marks = ",".join("?" * len(chunk))
-            for row in self._db.execute(
-                "SELECT path, size, mtime_ns, sidecar_sig, metadata, features, error, error_stage FROM files "
-                f"WHERE feature_version = ? AND path IN ({marks})",
-                (FEATURE_VERSION, *chunk),
-            ):
-                rows[row[0]] = row[1:]
+
+        def query() -> dict[bytes, tuple]:
+            rows: dict[bytes, tuple] = {}
+            for start in range(0, len(keys), _LOOKUP_BATCH):
+                chunk = keys[start : start + _LOOKUP_BATCH]
+                marks = ",".join("?" * len(chunk))
+                for row in self._db.execute(
+                    "SELECT path, size, mtime_ns, sidecar_sig, metadata, features, error, error_stage FROM files "
+                    f"WHERE feature_version = ? AND path IN ({marks})",
+                    (FEATURE_VERSION, *chunk),
+                ):
+                    rows[row[0]] = row[1:]
+            return rows
+
+        rows = self._guarded(query)
         return [_entry(rows.get(key), size, mtime_ns) for key, (_, size, mtime_ns) in zip(keys, files)]
 
     def features_by_digest(self, digest: str, size: int) -> Features | None:
-        row = self._db.execute(
-            "SELECT features FROM files WHERE digest = ? AND size = ? AND feature_version = ? AND features IS NOT NULL",
-            (digest, size, FEATURE_VERSION),
-        ).fetchone()
+        row = self._guarded(
+            lambda: self._db.execute(
+                "SELECT features FROM files WHERE digest = ? AND size = ? AND feature_version = ? AND features IS NOT NULL",
+                (digest, size, FEATURE_VERSION),
+            ).fetchone()
+        )
         return features_from_json(row[0]) if row else None
 
     def get_derived(self, kind: str, keys: Iterable[str]) -> dict[str, Any]:
         """Later-stage results (e.g. crop proposals) stored as JSON under content-derived keys."""
-        found: dict[str, Any] = {}
-        for key in keys:
-            row = self._db.execute(
-                "SELECT value FROM derived WHERE kind = ? AND key = ?", (kind, _derived_key(key))
-            ).fetchone()
-            if row is not None:
-                found[key] = json.loads(row[0])
-        return found
+        wanted = list(keys)
+
+        def query() -> dict[str, Any]:
+            found: dict[str, Any] = {}
+            for key in wanted:
+                row = self._db.execute(
+                    "SELECT value FROM derived WHERE kind = ? AND key = ?", (kind, _derived_key(key))
+                ).fetchone()
+                if row is not None:
+                    found[key] = json.loads(row[0])
+            return found
+
+        return self._guarded(query)
 
     def put_derived(self, kind: str, items: Iterable[tuple[str, Any]]) -> None:
-        with self._db:
-            self._db.executemany(
-                "INSERT OR REPLACE INTO derived VALUES (?,?,?)",
-                # json.dumps escapes lone surrogates (ensure_ascii), so values round-trip as they are.
-                [(kind, _derived_key(key), json.dumps(value, sort_keys=True)) for key, value in items],
-            )
+        # json.dumps escapes lone surrogates (ensure_ascii), so values round-trip as they are.
+        payload = [(kind, _derived_key(key), json.dumps(value, sort_keys=True)) for key, value in items]
+        self._guarded(lambda: self._write("INSERT OR REPLACE INTO derived VALUES (?,?,?)", payload))
 
     def store(self, rows: Iterable[tuple[Path, int, int, str | None, Metadata | None, Features | None, str | None, str | None]]) -> None:
         """Rows of (path, size, mtime_ns, sidecar_sig, metadata, features, error, error_stage)."""
@@ -279,5 +364,8 @@ class AnalysisCache:
             )
             for path, size, mtime_ns, sidecar_sig, meta, features, error, stage in rows
         ]
+        self._guarded(lambda: self._write("INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?)", payload))
+
+    def _write(self, statement: str, payload: list[tuple[Any, ...]]) -> None:
         with self._db:
-            self._db.executemany("INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?)", payload)
+            self._db.executemany(statement, payload)
