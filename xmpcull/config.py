@@ -16,7 +16,7 @@ import json
 import math
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,17 @@ class DupesSettings:
     crop_tolerant: bool = False
     rotation_invariant: bool = False
     crop_search_max_images: int = 0  # 0: no limit
+    keeper_presets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # --keep NAME -> chain
+
+    def with_keep(self, preset: str | None) -> DupesSettings:
+        """These settings with the keeper chain of ``--keep preset`` (None: unchanged)."""
+        if preset is None:
+            return self
+        key = preset.strip().lower()
+        if key not in self.keeper_presets:
+            known = ", ".join(self.keeper_presets) or "none"
+            raise ConfigError(f"unknown --keep preset {preset!r}; known: {known} ([dupes.keeper_presets])")
+        return replace(self, keeper_chain=self.keeper_presets[key])
 
     def crop_search_for(self, image_count: int) -> bool:
         """Whether a run over ``image_count`` images checks crop candidates on pixels.
@@ -264,22 +275,28 @@ def _build(data: dict[str, Any], origin: Mapping[tuple[str, ...], str], sources:
 
 
 def _dupes(r: _Reader) -> DupesSettings:
-    chain = tuple(r.get("dupes.keeper_chain"))
-    if not chain:
-        raise r.fail("dupes.keeper_chain", "must name at least one rule")
-    try:
-        rules = parse_chain(chain)
-    except ConfigError as exc:
-        raise r.fail("dupes.keeper_chain", f"is invalid: {exc.reason}") from exc
+    presets = {name: _chain(r, f"dupes.keeper_presets.{name}") for name in r.get("dupes.keeper_presets")}
     return DupesSettings(
         threshold=int(r.number("dupes.threshold", 0, 64)),
         dhash_threshold=int(r.number("dupes.dhash_threshold", 0, 64)),
         similar_threshold=int(r.number("dupes.similar_threshold", 0, 64)),
-        keeper_chain=tuple(rule.name for rule in rules),
+        keeper_chain=_chain(r, "dupes.keeper_chain"),
+        keeper_presets=presets,
         crop_tolerant=r.get("dupes.crop_tolerant"),
         rotation_invariant=r.get("dupes.rotation_invariant"),
         crop_search_max_images=int(r.number("dupes.crop_search_max_images", 0)),
     )
+
+
+def _chain(r: _Reader, dotted: str) -> tuple[str, ...]:
+    chain = tuple(r.get(dotted))
+    if not chain:
+        raise r.fail(dotted, "must name at least one rule")
+    try:
+        rules = parse_chain(chain)
+    except ConfigError as exc:
+        raise r.fail(dotted, f"is invalid: {exc.reason}") from exc
+    return tuple(rule.name for rule in rules)
 
 
 def _crops(r: _Reader) -> CropSettings:

@@ -73,6 +73,9 @@ class CaptureTime:
     local: dt.datetime
     offset_minutes: int | None
     source: str  # the tag it came from, e.g. "EXIF:DateTimeOriginal"
+    # The file records sub-seconds (SubSecTimeOriginal, or a fraction in the date),
+    # even when they are 0: a burst frame at .00 s is as precise as one at .37 s.
+    subsec_recorded: bool = False
 
     def timestamp(self) -> float:
         """Seconds on one comparable axis: true UTC when the offset is known, else local time read as UTC.
@@ -176,6 +179,8 @@ class Metadata:
     has_develop_settings: bool = False  # edited in a raw developer (not counting a crop xmpcull applied)
     metadata_date: str | None = None  # xmp:MetadataDate (or ModifyDate) as written
     generation: Generation | None = None  # an image generator's record (AI images), or a C2PA manifest
+    software: str | None = None  # EXIF Software, else xmp:CreatorTool: camera firmware or an editor
+    history_agents: tuple[str, ...] = ()  # xmpMM:History softwareAgent of each recorded save/edit
     warnings: tuple[str, ...] = ()
 
     @property
@@ -215,6 +220,11 @@ class Features:
     clip_low: float  # share of pixels at or below 5/255
     decoded_from: str  # "full", "draft", "raw-preview", ...
     window_phashes: tuple[int, ...] = ()  # pHash of each sub-window in analyse.hashes.WINDOWS (crop tolerance)
+    # blake2b-128 of the analysis-size grey pixels: the picture's identity, which
+    # metadata written into the file (xmpcull --embed, a keyword added) does not change.
+    pixel_digest: str = ""
+    jpeg_quality: int | None = None  # estimated from the quantisation tables (analyse.encoding); JPEG only
+    chroma_subsampling: str | None = None  # "4:4:4", "4:2:2", "4:2:0"; JPEG only
 
     @property
     def pixels(self) -> int:

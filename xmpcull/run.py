@@ -346,7 +346,9 @@ def _previous_decision(
         if known is not False:
             return known  # type: ignore[return-value]
     try:
-        state = read_sidecar(record.file.path, record.file.companions, options.naming, include_embedded=False)
+        # With --embed our last decision lives in the file's own XMP: read it there, or
+        # every second run would take our own label for the user's.
+        state = read_sidecar(record.file.path, record.file.companions, options.naming, include_embedded=options.embed)
     except XmpcullError as exc:
         failures.append(FileFailure(str(record.file.path), "sidecar", exc.reason))
         return None

@@ -36,19 +36,26 @@ def test_raw_beats_rendered_copy_of_same_size() -> None:
     assert keeper is raw and reason == "RAW over rendered copy"
 
 
-def test_edited_then_metadata_date_then_mtime() -> None:
+T0 = 1_700_000_000 * 10**9  # 2023-11-14 22:13:20 UTC
+NEWEST = ["most_recently_edited", "sharpest", "shortest_path"]  # the order of the "newest" preset
+
+
+def test_most_recently_edited_looks_at_develop_settings_then_metadata_date_then_mtime() -> None:
     plain = rec("a.jpg", mtime=9 * 10**18)
     developed = rec("b.jpg", developed=True, mdate="2020-01-01T10:00:00+02:00")
     later = rec("c.jpg", developed=True, mdate="2021:06:19 12:22:10")
-    assert choose_keeper([plain, developed])[0] is developed
-    keeper, reason = choose_keeper([plain, developed, later])
+    assert choose_keeper([plain, developed], NEWEST)[0] is developed
+    keeper, reason = choose_keeper([plain, developed, later], NEWEST)
     assert keeper is later and reason.startswith("most recently edited (develop settings, metadata 2021-06-19 12:22")
     same_date = [rec("d.jpg", developed=True, mdate="2021-01-01", mtime=5 * 10**9),
                  rec("e.jpg", developed=True, mdate="2021-01-01", mtime=9 * 10**9)]
-    assert choose_keeper(same_date)[0].file.path.name == "e.jpg"
+    assert choose_keeper(same_date, NEWEST)[0].file.path.name == "e.jpg"
 
 
-T0 = 1_700_000_000 * 10**9  # 2023-11-14 22:13:20 UTC
+def test_the_default_chain_never_looks_at_mtimes() -> None:
+    # A newer mtime is no evidence of an edit (a copy, a backup restore, xmpcull's own --embed).
+    old, new = rec("a.jpg", mtime=T0, sharp=999), rec("b.jpg", mtime=T0 + 10**15)
+    assert choose_keeper([old, new])[0] is old
 
 
 @given(st.lists(st.integers(0, 1_999_999_999), min_size=2, max_size=5), st.randoms())
@@ -57,14 +64,14 @@ def test_mtimes_within_two_seconds_tie_and_the_next_rule_decides(offsets: list[i
     members = [rec(f"copy{k}.jpg", mtime=T0 + off, sharp=10.0 + k) for k, off in enumerate(offsets)]
     sharpest = members[-1]
     rnd.shuffle(members)
-    keeper, reason = choose_keeper(members)
+    keeper, reason = choose_keeper(members, NEWEST)
     assert keeper is sharpest
     assert reason.startswith("sharpest (") and "mtime" not in reason
 
 
 def test_an_mtime_two_seconds_later_wins_and_the_reason_shows_different_values() -> None:
     old, new = rec("a.jpg", mtime=T0, sharp=999), rec("b.jpg", mtime=T0 + 2 * 10**9)
-    keeper, reason = choose_keeper([old, new])
+    keeper, reason = choose_keeper([old, new], NEWEST)
     assert keeper is new
     assert reason == "most recently edited (no develop settings, mtime 2023-11-14 22:13:22 vs no develop settings, mtime 2023-11-14 22:13:20)"
 

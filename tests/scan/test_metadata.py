@@ -92,3 +92,10 @@ def test_parse_round_trips_any_exif_time(moment: dt.datetime, offset: int) -> No
     assert parse_offset(offset_text) == offset == parsed.offset_minutes
     aware = moment.replace(tzinfo=dt.timezone(dt.timedelta(minutes=offset)))
     assert parsed.timestamp() == pytest.approx(aware.timestamp())
+
+
+@pytest.mark.parametrize(("subsec", "recorded"), [("00", True), ("0", True), (0, True), ("37", True), (None, False), ("", False)])
+def test_a_recorded_subsecond_of_zero_is_a_value_and_only_an_absent_one_is_unknown(subsec, recorded) -> None:
+    parsed = parse_capture_time("2024:06:12 14:35:01", subsec)
+    assert parsed is not None and parsed.subsec_recorded is recorded
+    assert parse_capture_time("2024-06-12T14:35:01.00").subsec_recorded  # a fraction in the date itself

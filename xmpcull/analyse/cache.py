@@ -37,8 +37,9 @@ T = TypeVar("T")
 
 # Metadata entries written under another METADATA_VERSION are read as "metadata unknown":
 # the file's metadata is read again, its (expensive) features are kept.
-METADATA_VERSION = 2  # 2: generation records
-FEATURE_VERSION = 6  # 2: windows; 3: box pre-reduction; 4: float32 Laplacian; 5: grey decode; 6: no window dHash
+METADATA_VERSION = 3  # 2: generation records; 3: sub-seconds recorded, software and edit history
+FEATURE_VERSION = 7  # 2: windows; 3: box pre-reduction; 4: float32 Laplacian; 5: grey decode; 6: no window dHash;
+# 7: pixel digest, JPEG quality and subsampling
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -131,12 +132,16 @@ def metadata_from_json(text: str) -> Metadata | None:
     return Metadata(
         generation=generation,
         capture_time=CaptureTime(
-            local=dt.datetime.fromisoformat(ct["local"]), offset_minutes=ct["offset_minutes"], source=ct["source"]
+            local=dt.datetime.fromisoformat(ct["local"]),
+            offset_minutes=ct["offset_minutes"],
+            source=ct["source"],
+            subsec_recorded=ct.get("subsec_recorded", False),
         )
         if ct
         else None,
         crop=CropEdges(**crop) if crop else None,
         keywords=tuple(data.pop("keywords")),
+        history_agents=tuple(data.pop("history_agents", ())),
         warnings=tuple(data.pop("warnings")),
         **data,
     )

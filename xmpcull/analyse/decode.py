@@ -21,6 +21,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from xmpcull.analyse.encoding import jpeg_encoding
 from xmpcull.errors import DecodeError
 
 ANALYSIS_SIZE = 512  # long side in pixels: enough for hashes, sharpness and crop search
@@ -53,6 +54,9 @@ class Decoded:
     full_width: int  # displayed size of the full-resolution image
     full_height: int
     decoded_from: str  # "draft", "full", "raw-preview"
+    jpeg_quality: int | None = None  # of the file itself (analyse.encoding); not of a RAW's preview
+    chroma_subsampling: str | None = None
+    grey: Image.Image | None = None  # the grey every feature is computed from (== image when image is grey)
 
 
 def apply_orientation(image: Image.Image, orientation: int) -> Image.Image:
@@ -60,18 +64,46 @@ def apply_orientation(image: Image.Image, orientation: int) -> Image.Image:
     return image.transpose(transpose) if transpose is not None else image
 
 
-def _shrink(image: Image.Image, size: int, mode: str) -> Image.Image:
-    if image.mode not in ("RGB", "L"):
-        # Flatten alpha onto white so transparent PNGs hash like their visible picture.
-        if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-            rgba = image.convert("RGBA")
-            background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-            image = Image.alpha_composite(background, rgba)
-        image = image.convert("RGB")
-    if image.mode != mode:
-        image = image.convert(mode)
+def _flatten(image: Image.Image) -> Image.Image:
+    """RGB or L; alpha flattened onto white so transparent PNGs hash like their visible picture."""
+    if image.mode in ("RGB", "L"):
+        return image
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(background, rgba)
+    return image.convert("RGB")
+
+
+def _thumbnail(image: Image.Image, size: int) -> Image.Image:
     image.thumbnail((size, size), Image.Resampling.BILINEAR, reducing_gap=2.0)
     return image
+
+
+def _small(image: Image.Image, size: int, mode: str, orientation: int) -> tuple[Image.Image, Image.Image]:
+    """(the picture in ``mode``, its grey) small and oriented; the grey is the same whatever ``mode`` is.
+
+    One grey for every caller, so features (and the pixel digest) never depend on
+    whether a colour copy was wanted too: a JPEG's grey is its Y channel (what
+    libjpeg's grey decode gives), anything else is converted to L before shrinking.
+    """
+    if image.mode == "YCbCr":  # a JPEG drafted for colour: Y is exactly the grey decode
+        grey_source = image.getchannel(0)
+        colour_source = image.convert("RGB") if mode == "RGB" else None
+    else:
+        flat = _flatten(image)
+        grey_source = flat if flat.mode == "L" else flat.convert("L")
+        colour_source = (flat if flat.mode == "RGB" else flat.convert("RGB")) if mode == "RGB" else None
+    grey = _thumbnail(apply_orientation(grey_source, orientation), size)
+    if colour_source is None:
+        return grey, grey
+    return _thumbnail(apply_orientation(colour_source, orientation), size), grey
+
+
+def _draft_mode(mode: str) -> str:
+    # Colour is asked of libjpeg as YCbCr (Pillow converts to RGB), so the Y channel
+    # comes out exactly as in a grey decode.
+    return "YCbCr" if mode == "RGB" else mode
 
 
 def decode_rendered(path: Path, size: int = ANALYSIS_SIZE, mode: str = "RGB") -> Decoded:
@@ -84,16 +116,17 @@ def decode_rendered(path: Path, size: int = ANALYSIS_SIZE, mode: str = "RGB") ->
             with Image.open(path) as im:
                 full_w, full_h = im.size
                 decoded_from = "full"
+                quality, subsampling = None, None
                 if im.format == "JPEG":
-                    im.draft(mode, (size, size))
+                    quality, subsampling = jpeg_encoding(getattr(im, "quantization", None), getattr(im, "layer", None))
+                    im.draft(_draft_mode(mode), (size, size))
                     decoded_from = "draft" if im.size != (full_w, full_h) else "full"
                 im.load()
                 # Like ImageOps.exif_transpose, without its copy of the whole image when
                 # nothing needs turning (most files): that copy cost as much as hashing.
                 orientation = im.getexif().get(0x0112, 1)
-                oriented = apply_orientation(im, orientation) if orientation in ORIENTATION_TRANSPOSE else im
-                transposed = oriented.size != im.size
-                small = _shrink(oriented, size, mode)
+                transposed = orientation in (5, 6, 7, 8)
+                small, grey = _small(im, size, mode, orientation)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise DecodeError(f"refused: larger than {MAX_PIXELS // 1_000_000} MP, possible decompression bomb", [path]) from exc
         except Image.UnidentifiedImageError as exc:
@@ -102,7 +135,7 @@ def decode_rendered(path: Path, size: int = ANALYSIS_SIZE, mode: str = "RGB") ->
             raise DecodeError(f"cannot decode: {exc}", [path]) from exc
     if transposed:
         full_w, full_h = full_h, full_w
-    return Decoded(small, full_w, full_h, decoded_from)
+    return Decoded(small, full_w, full_h, decoded_from, quality, subsampling, grey)
 
 
 def decode_raw_preview(
@@ -113,10 +146,10 @@ def decode_raw_preview(
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             with Image.open(io.BytesIO(preview)) as im:
-                im.draft(mode, (ANALYSIS_SIZE, ANALYSIS_SIZE))
+                im.draft(_draft_mode(mode), (ANALYSIS_SIZE, ANALYSIS_SIZE))
                 im.load()
                 # Previews normally carry no orientation of their own: the RAW's applies.
-                small = _shrink(apply_orientation(im, orientation), ANALYSIS_SIZE, mode)
+                small, grey = _small(im, ANALYSIS_SIZE, mode, orientation)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise DecodeError("refused: embedded preview is a possible decompression bomb", [path]) from exc
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
@@ -125,7 +158,7 @@ def decode_raw_preview(
         width, height = full_size
     else:
         width, height = small.size
-    return Decoded(small, width, height, "raw-preview")
+    return Decoded(small, width, height, "raw-preview", grey=grey)
 
 
 _BINARY_SIZE = re.compile(r"Binary data (\d+) bytes")

@@ -6,9 +6,15 @@
   (long side 512 px). Comparable between images only at the same size, which is
   why every image is measured at that size.
 - exposure: mean luminance and the share of clipped pixels (>= 250 or <= 5 of 255).
+- ``pixel_digest``: blake2b-128 of those grey pixels (and their size): which picture
+  this is, unchanged by metadata written into the file, so group IDs survive
+  ``--embed`` (the content digest does not).
+- JPEG quality and chroma subsampling, from the header (``encoding.py``).
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import cv2
 import numpy as np
@@ -28,8 +34,8 @@ def sharpness_of(grey: np.ndarray) -> float:
 
 
 def compute_features(decoded: Decoded, digest: str) -> Features:
-    # The worker decodes grey already; an RGB copy (tests, benches) is converted once here.
-    grey_image = decoded.image if decoded.image.mode == "L" else decoded.image.convert("L")
+    # The decoder's own grey (the same for a grey and a colour decode); a hand-made Decoded is converted.
+    grey_image = decoded.grey if decoded.grey is not None else decoded.image.convert("L")
     grey = np.asarray(grey_image, dtype=np.uint8)
     hashes = compute_hashes(grey_image)
     total = grey.size or 1
@@ -46,4 +52,14 @@ def compute_features(decoded: Decoded, digest: str) -> Features:
         clip_low=float(np.count_nonzero(grey <= CLIP_LOW) / total),
         decoded_from=decoded.decoded_from,
         window_phashes=hashes.window_phashes,
+        pixel_digest=pixel_digest(grey),
+        jpeg_quality=decoded.jpeg_quality,
+        chroma_subsampling=decoded.chroma_subsampling,
     )
+
+
+def pixel_digest(grey: np.ndarray) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{grey.shape[1]}x{grey.shape[0]}:".encode())
+    digest.update(np.ascontiguousarray(grey).tobytes())
+    return digest.hexdigest()

@@ -42,6 +42,18 @@ def analysis_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+def keep_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--keep PRESET: which copy of a duplicate group to keep, by a named keeper chain."""
+    return click.option(
+        "--keep",
+        "keep",
+        metavar="PRESET",
+        default=None,
+        help="Which copy to keep: original (default: camera original or an edit of equal quality), "
+        "largest, newest, edited; chains in [dupes.keeper_presets].",
+    )(func)
+
+
 def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """--json and --quiet: how results are shown."""
     func = click.option("--quiet", "-q", is_flag=True, help="No progress bar, only the summary.")(func)

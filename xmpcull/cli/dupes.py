@@ -11,6 +11,7 @@ from xmpcull.cli.analyze import run_analysis
 from xmpcull.cli.common import (
     analysis_options,
     conclude,
+    keep_option,
     output_options,
     resolve_cache,
     roots_argument,
@@ -65,6 +66,7 @@ def sidecar_items(result: DupeResult, records: Sequence[ImageRecord], label: str
 @click.option("--label", default=None, help="Colour label for non-keepers (default: the config's duplicate outcome, Red); '' for none.")
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Your TOML config.")
 @click.option("--no-write", is_flag=True, help="Write the reports only; leave sidecars alone.")
+@keep_option
 @analysis_options
 @output_options
 def dupes(
@@ -79,6 +81,7 @@ def dupes(
     label: str | None,
     config_path: Path | None,
     no_write: bool,
+    keep: str | None,
     jobs: int | None,
     cache_path: Path | None,
     no_cache: bool,
@@ -103,8 +106,8 @@ def dupes(
             "dupes.crop_search_max_images": 0 if crop_tolerant else None,
         },
     )
+    settings = config.dupes.with_keep(keep)  # an unknown preset stops before any work
     analysis = run_analysis(roots, jobs, cache_path, no_cache, as_json, quiet)
-    settings = config.dupes
     crop_search = settings.crop_search_for(len(analysis.records))
     result = find_duplicates(
         analysis.records, settings.threshold, settings.similar_threshold, settings.rotation_invariant,

@@ -11,6 +11,7 @@ import click
 from xmpcull.cli.common import (
     analysis_options,
     conclude,
+    keep_option,
     make_progress,
     output_options,
     resolve_cache,
@@ -35,6 +36,7 @@ from xmpcull.run import RunOptions, run_pipeline
 @click.option("--caption-from-prompt", is_flag=True, help="Fill an empty caption (dc:description) of AI images with their prompt.")
 @click.option("--aspect", "aspects", multiple=True, help="Crop aspect to propose (repeatable), e.g. 4:5; replaces [crops] aspects.")
 @click.option("--apply-crops/--no-apply-crops", default=None, help="Write confident proposals of the first aspect as the Camera Raw crop.")
+@keep_option
 @analysis_options
 @output_options
 def run(
@@ -52,6 +54,7 @@ def run(
     caption_from_prompt: bool,
     aspects: tuple[str, ...],
     apply_crops: bool | None,
+    keep: str | None,
     jobs: int | None,
     cache_path: Path | None,
     no_cache: bool,
@@ -75,6 +78,7 @@ def run(
             "crops.apply": apply_crops,
         },
     )
+    config = replace(config, dupes=config.dupes.with_keep(keep))
     write_options = replace(
         config.write_options,
         dry_run=dry_run,

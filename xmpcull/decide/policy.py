@@ -176,7 +176,7 @@ def _in_group(inputs: DecisionInputs) -> str:
 def classify(inputs: DecisionInputs, policy: Policy) -> tuple[str, tuple[str, ...], str]:
     """(decision, review reason codes, human reason), by the precedence in the module docstring."""
     if inputs.dupe_role == "duplicate" and not _is_ambiguous(inputs, policy):
-        distance = "identical bytes" if inputs.dupe_kind == "exact" else f"distance {inputs.dupe_distance}"
+        distance = "exact copy" if inputs.dupe_kind == "exact" else f"distance {inputs.dupe_distance}"
         return "duplicate", (), f"duplicate in group{_in_group(inputs)} ({distance}); the keeper stays"
     failures = _failures(inputs.quality, policy)
     if failures:

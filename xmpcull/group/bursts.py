@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from xmpcull.errors import ConfigError
+from xmpcull.group.identity import picture_identity
 from xmpcull.models import CaptureTime, ImageRecord
 
 DEFAULT_GAP_SECONDS = 2.0
@@ -468,19 +469,19 @@ def shot_from_record(record: ImageRecord, time_fallback: str | None = None) -> S
 
 
 def without_copies(records: Sequence[ImageRecord]) -> list[ImageRecord]:
-    """Drop byte-identical copies (the same file in two folders): a copy of a frame is not a second frame.
+    """Drop exact copies (the same file in two folders): a copy of a frame is not a second frame.
 
     The first copy by path stays. Without this, a backup folder next to the
     originals would turn every photo into a two-frame "burst".
     """
-    seen: set[str] = set()
+    seen: set[tuple[object, ...]] = set()
     kept = []
     for record in sorted(records, key=lambda r: str(r.file.path)):
-        digest = record.features.digest if record.features else None
-        if digest is not None and digest in seen:
+        identity = picture_identity(record) if record.features else None
+        if identity is not None and identity in seen:
             continue
-        if digest is not None:
-            seen.add(digest)
+        if identity is not None:
+            seen.add(identity)
         kept.append(record)
     return kept
 

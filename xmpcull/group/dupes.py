@@ -1,7 +1,10 @@
 """Exact and near-duplicate groups, plus looser "similar sets" for review.
 
 Why this shape:
-* Exact duplicates are files with the same size and content digest.
+* Exact duplicates are files of the same picture: the same decoded pixels
+  (``Features.pixel_digest``), size, format and JPEG encoding. Metadata may
+  differ: a copy with a keyword added, or xmpcull's own ``--embed``, is still
+  an exact copy (identical bytes are the common case).
 * Near duplicates are found on pHash (DCT signs: survives resize, recompression,
   format change and light edits) within ``threshold`` bits, and each candidate
   is confirmed by dHash (gradient signs), an independent second opinion, within
@@ -12,9 +15,11 @@ Why this shape:
   medoid: every member of a group is a confirmed match of every other member.
 * A similar set ("same scene, another moment") joins keepers and singletons
   whose pHash is within ``similar_threshold``; it is for review, never for moving.
-* Group IDs come from the keeper's content digest (``d-`` + 8 hex): the same on
-  every run, unchanged when lesser copies are added; they change only when a
-  new file becomes the keeper. Similar-set IDs use the smallest member digest.
+* Group IDs come from the keeper's pixel digest (``d-`` + 8 hex): the same on
+  every run, unchanged when lesser copies are added or when metadata is written
+  into a file (``--embed``: the content digest changes, the pixels do not); they
+  change only when a new picture becomes the keeper. Similar-set IDs use the
+  smallest member pixel digest.
 * RAW+JPEG companions of one shot are one shot: never duplicates of each other.
 * Small crops (``crop_tolerant``): a cropped copy's full pHash lands near the
   pHash of one stored sub-window of its original (``analyse.hashes.WINDOWS``),
@@ -44,6 +49,7 @@ import numpy as np
 from xmpcull.analyse.hashes import WINDOWS, hamming, is_informative
 from xmpcull.decide.keeper import DEFAULT_CHAIN, choose_keeper
 from xmpcull.group.hamming_index import radius_pairs, radius_pairs_between
+from xmpcull.group.identity import identity_digest, picture_identity
 from xmpcull.group.pixels import PixelSource
 from xmpcull.models import ImageRecord
 
@@ -64,13 +70,13 @@ DEFAULT_CROP_WINDOW_THRESHOLD = 12
 class DupeMember:
     record: ImageRecord
     role: str  # "keeper" | "duplicate"
-    distance: int  # pHash Hamming distance to the keeper (0 for identical bytes)
+    distance: int  # pHash Hamming distance to the keeper (0 for an exact copy)
 
 
 @dataclass(frozen=True)
 class DupeGroup:
     id: str
-    kind: str  # "exact" (all members byte-identical) | "near"
+    kind: str  # "exact" (all members the same picture, see picture_identity) | "near"
     keeper_reason: str
     members: tuple[DupeMember, ...]  # keeper first, then by distance and path
 
@@ -104,7 +110,7 @@ class DupeResult:
 
 @dataclass
 class _Unit:
-    """Byte-identical files, handled as one picture during near-duplicate search."""
+    """Exact copies (one picture_identity), handled as one picture during near-duplicate search."""
 
     records: list[ImageRecord]
 
@@ -114,7 +120,7 @@ class _Unit:
 
     @property
     def digest(self) -> str:
-        return self.rep.features.digest  # type: ignore[union-attr]
+        return identity_digest(self.rep)
 
     @property
     def informative(self) -> bool:
@@ -139,10 +145,10 @@ class _UnionFind:
 
 
 def _units(records: Iterable[ImageRecord]) -> list[_Unit]:
-    by_content: dict[tuple[int, str], list[ImageRecord]] = defaultdict(list)
+    by_content: dict[tuple[object, ...], list[ImageRecord]] = defaultdict(list)
     for r in records:
         if r.ok:
-            by_content[(r.file.size, r.features.digest)].append(r)  # type: ignore[union-attr]
+            by_content[picture_identity(r)].append(r)
     units = [_Unit(sorted(rs, key=lambda r: str(r.file.path))) for rs in by_content.values()]
     units.sort(key=lambda u: (u.digest, str(u.rep.file.path)))
     return units
@@ -258,7 +264,9 @@ def different_shots(a: ImageRecord, b: ImageRecord) -> bool:
     for moving. Evidence: two different camera bodies, or one body with capture
     times that differ (by more than a millisecond when both record sub-seconds,
     else by a second or more: an export that dropped SubSecTime is still the
-    same shot). Files without camera or time (EXIF stripped) give no evidence.
+    same shot). A recorded sub-second of 0 (a burst frame at .00 s) is a
+    sub-second like any other; only a file without one is imprecise. Files
+    without camera or time (EXIF stripped) give no evidence.
     """
     ma, mb = a.metadata, b.metadata
     if ma.camera_body is None or mb.camera_body is None or ma.capture_time is None or mb.capture_time is None:
@@ -266,7 +274,7 @@ def different_shots(a: ImageRecord, b: ImageRecord) -> bool:
     if ma.camera_body != mb.camera_body:
         return True
     gap = abs(ma.capture_time.timestamp() - mb.capture_time.timestamp())
-    both_subsecond = ma.capture_time.local.microsecond and mb.capture_time.local.microsecond
+    both_subsecond = ma.capture_time.subsec_recorded and mb.capture_time.subsec_recorded
     return gap > SUBSECOND if both_subsecond else gap >= 1.0
 
 
@@ -377,7 +385,7 @@ def _parts_checker(units: Sequence[_Unit], pixels: PixelSource | None) -> Callab
 def _distance(a: ImageRecord, b: ImageRecord, rotation_invariant: bool, windows: bool = True) -> int:
     fa, fb = a.features, b.features
     assert fa is not None and fb is not None
-    if fa.digest == fb.digest:
+    if picture_identity(a) == picture_identity(b):
         return 0
     variants = fa.phash_variants if rotation_invariant else (fa.phash,)
     # A cropped copy is near a sub-window of the other picture, not its full hash.
@@ -460,7 +468,7 @@ def find_duplicates(
             DupeMember(r, "duplicate", _distance(keeper, r, rotation_invariant)) for r in others
         )
         drafts.append(("exact" if len(cluster) == 1 else "near", reason, members, cluster))
-    ids = _ids("d-", [d[2][0].record.features.digest for d in drafts])  # type: ignore[union-attr]
+    ids = _ids("d-", [identity_digest(d[2][0].record) for d in drafts])
     groups = [DupeGroup(gid, kind, reason, members) for gid, (kind, reason, members, _) in zip(ids, drafts, strict=True)]
     groups.sort(key=lambda g: g.id)
 
@@ -502,5 +510,5 @@ def _similar_sets(
             )
         )
         sets.append(members)
-    set_ids = _ids("s-", [min(m.record.features.digest for m in s) for s in sets])  # type: ignore[union-attr]
+    set_ids = _ids("s-", [min(identity_digest(m.record) for m in s) for s in sets])
     return sorted((SimilarSet(sid, s) for sid, s in zip(set_ids, sets, strict=True)), key=lambda s: s.id)

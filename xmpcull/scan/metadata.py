@@ -105,7 +105,7 @@ def parse_capture_time(
     offset = parse_offset(match.group(8)) if match.group(8) else parse_offset(offset_text)
     if offset is None and assume_utc:
         offset = 0
-    return CaptureTime(local=local, offset_minutes=offset, source=source)
+    return CaptureTime(local=local, offset_minutes=offset, source=source, subsec_recorded=fraction is not None)
 
 
 def capture_time_from_tags(tags: dict[str, Any]) -> CaptureTime | None:
@@ -200,6 +200,8 @@ def metadata_from_tags(tags: dict[str, Any], xmp_tags: dict[str, Any] | None = N
         has_develop_settings=bool(xmp.get("XMP:ProcessVersion"))
         or (_as_bool(xmp.get("XMP:HasSettings")) and not xmp.get("XMP:CropApplied")),
         metadata_date=_clean(_first(xmp, "XMP:MetadataDate", "XMP:ModifyDate")),
+        software=_clean(_first(tags, "EXIF:Software", "XMP:CreatorTool")),
+        history_agents=tuple(dict.fromkeys(a.strip() for a in _as_list(xmp.get("XMP:HistorySoftwareAgent")) if a.strip())),
         warnings=warnings,
     )
 
