@@ -41,6 +41,6 @@ fi
 stamp="$VENV/.xmpcull-installed"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   "$VENV/bin/python" -m pip install -q --upgrade pip
-  "$VENV/bin/python" -m pip install -q -e ".[test,raw]"
+  "$VENV/bin/python" -m pip install -q -e ".[test,raw,cluster]"
   touch "$stamp"
 fi

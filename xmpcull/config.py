@@ -21,6 +21,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from xmpcull.cluster import ClusterSettings, PathMap
 from xmpcull.crop.geometry import parse_aspect
 from xmpcull.decide.keeper import parse_chain
 from xmpcull.decide.policy import LABEL_KEYS, Outcome, Policy
@@ -100,6 +101,7 @@ class Config:
     write_options: WriteOptions
     data: dict[str, Any]
     sources: tuple[str, ...]  # what was merged, in order
+    cluster: ClusterSettings | None = None  # None: analyse on this machine
 
     def to_toml(self) -> str:
         return dump_toml(self.data)
@@ -271,6 +273,7 @@ def _build(data: dict[str, Any], origin: Mapping[tuple[str, ...], str], sources:
         write_options=_write_options(r),
         data=data,
         sources=sources,
+        cluster=_cluster(r),
     )
 
 
@@ -359,6 +362,13 @@ def _policy(r: _Reader) -> Policy:
         overwrite_ratings=r.get("sidecar.overwrite_ratings"),
         overwrite_labels=r.get("sidecar.overwrite_labels"),
     )
+
+
+def _cluster(r: _Reader) -> ClusterSettings | None:
+    address = r.get("cluster.address").strip()
+    source = r.origin.get(("cluster", "path_map"), DEFAULT_SOURCE)
+    path_map = PathMap.parse(r.get("cluster.path_map"), source)
+    return ClusterSettings(address, path_map) if address else None
 
 
 def _write_options(r: _Reader) -> WriteOptions:

@@ -1,9 +1,14 @@
-"""Run work over a process pool with a bounded number of tasks in flight.
+"""Where parallel work runs: this machine's process pool, or a Dask cluster.
 
 ``Executor.map`` submits every task at once, which on a tree of 100,000 files
 holds all their arguments and futures in memory. ``bounded_map`` keeps a few
 tasks per worker queued and yields each result with its task as it completes,
 so memory stays flat however large the tree.
+
+``TaskRunner`` is the one interface the analysis stage drives: ``LocalRunner``
+here (forked processes) or ``xmpcull.cluster.runner.DaskRunner`` (a cluster's
+workers). Both yield (task, result) pairs in completion order, so the caller
+stores each result as it arrives.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import itertools
 import multiprocessing
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import cv2
 
@@ -48,3 +53,37 @@ def bounded_map(
             if following is not None:
                 running[pool.submit(function, following)] = following
             yield task, future.result()
+
+
+class TaskRunner(Protocol):
+    """Runs ``function`` over ``tasks`` somewhere, yielding (task, result) as each finishes.
+
+    ``function`` must never raise for a bad input (it returns the failure as data).
+    A task the runner itself could not get done (its workers kept dying) comes back
+    as ``lost(task, reason)``, so one bad file never ends the run.
+    """
+
+    def map_unordered(
+        self, function: Callable[[T], R], tasks: Iterable[T], lost: Callable[[T, str], R]
+    ) -> Iterator[tuple[T, R]]: ...
+
+    def close(self) -> None: ...
+
+
+class LocalRunner:
+    """This machine's cores: ``workers`` forked processes, or the calling process when 1."""
+
+    def __init__(self, workers: int, initializer: Callable[[], None] | None = None) -> None:
+        self.workers = workers
+        self._pool = fork_pool(workers, initializer) if workers > 1 else None
+
+    def map_unordered(
+        self, function: Callable[[T], R], tasks: Iterable[T], lost: Callable[[T, str], R]
+    ) -> Iterator[tuple[T, R]]:
+        if self._pool is None:
+            return ((task, function(task)) for task in tasks)
+        return bounded_map(self._pool, function, tasks, self.workers)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()

@@ -204,7 +204,9 @@ def run_pipeline(roots: Sequence[Path], options: RunOptions, progress: Progress 
         else None
     )
     with clock.stage("analyse"):
-        analysis = analyse_roots(roots, jobs=options.jobs, cache_path=options.cache_path, progress=progress, also=also)
+        analysis = analyse_roots(
+            roots, jobs=options.jobs, cache_path=options.cache_path, progress=progress, also=also, cluster=config.cluster
+        )
     records = analysis.ok_records
     crop_search = config.dupes.crop_search_for(len(records))
     with clock.stage("dupes"):

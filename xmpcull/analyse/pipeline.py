@@ -3,7 +3,10 @@
 Work is cut into chunks of files; each worker process reads a chunk's metadata
 through its own exiftool process (one call per chunk) and then decodes the
 files, so both slow parts use every core. Only the cache lives in the main
-process.
+process, which stores each chunk's results as they arrive.
+
+The workers are this machine's processes, or with ``cluster`` a Dask cluster's
+(xmpcull/cluster): the same chunks, the same results, another ``TaskRunner``.
 """
 
 from __future__ import annotations
@@ -17,15 +20,17 @@ from pathlib import Path
 
 from xmpcull.analyse.cache import AnalysisCache, CachedEntry, storable_text
 from xmpcull.analyse.worker import FileResult, FileTask, WhileDecoded, analyse_tasks, init_worker
+from xmpcull.cluster import ClusterSettings, open_runner
 from xmpcull.errors import FileFailure
 from xmpcull.models import Features, ImageFile, ImageRecord, Metadata
-from xmpcull.parallel import bounded_map, fork_pool
+from xmpcull.parallel import LocalRunner, TaskRunner
 from xmpcull.progress import NullProgress, Progress
 from xmpcull.scan import scan_roots
 from xmpcull.scan.exiftool import exiftool_executable
 from xmpcull.scan.metadata import existing_sidecar
 
 CHUNK = 16  # files per worker task: one exiftool call each; small enough to keep the bar moving
+LOST = "cluster: "  # starts the error of a file the cluster could not analyse (not cached: the next run tries again)
 
 
 @dataclass
@@ -63,11 +68,13 @@ def analyse_roots(
     cache_path: Path | None = None,
     progress: Progress | None = None,
     also: WhileDecoded | None = None,
+    cluster: ClusterSettings | None = None,
 ) -> AnalysisResult:
     """Everything known about every image under ``roots``.
 
     ``cache_path=None`` keeps the cache in memory (nothing persists). ``also`` runs on
-    each picture decoded here (see ``WhileDecoded``); its rows go to the cache.
+    each picture decoded (see ``WhileDecoded``); its rows go to the cache. ``cluster``
+    sends the files' analysis to a Dask cluster instead of this machine's cores.
     """
     started = time.monotonic()
     progress = progress or NullProgress()
@@ -95,7 +102,7 @@ def analyse_roots(
                     known_features[i] = entry
         progress.advance(len(files) - len(todo))
         if todo:
-            _analyse_missing(files, sigs, todo, known_features, records, cache, jobs, progress, also)
+            _analyse_missing(files, sigs, todo, known_features, records, cache, jobs, progress, also, cluster)
     progress.finish()
     result.records = [r for r in records if r is not None]
     result.failures.extend(
@@ -106,6 +113,8 @@ def analyse_roots(
 
 
 def _stage_of(error: str | None) -> str:
+    if error and error.startswith(LOST):
+        return "cluster"
     return "metadata" if error and error.startswith("exiftool") else "decode"
 
 
@@ -123,24 +132,39 @@ def _analyse_missing(
     jobs: int | None,
     progress: Progress,
     also: WhileDecoded | None = None,
+    cluster: ClusterSettings | None = None,
 ) -> None:
     chunks = [todo[c : c + CHUNK] for c in range(0, len(todo), CHUNK)]
+    # Cluster workers cannot open this machine's cache (renamed files are analysed again
+    # there) and may see the files under other paths.
+    content_cache = cache.path if cluster is None else None
+    to_worker = cluster.path_map.image_to_worker if cluster is not None else None
 
     def tasks_for(chunk: list[int]) -> list[FileTask]:
         return [
-            FileTask(files[i], known_features[i].features if i in known_features else None, cache.path, also)
+            FileTask(
+                to_worker(files[i]) if to_worker else files[i],
+                known_features[i].features if i in known_features else None,
+                content_cache,
+                also,
+            )
             for i in chunk
         ]
 
-    workers = max(1, min(jobs or os.cpu_count() or 1, len(chunks)))
-    if workers == 1:
-        for chunk in chunks:
-            _place(chunk, analyse_tasks(tasks_for(chunk)), files, sigs, records, cache, progress)
-        return
-    with fork_pool(workers, init_worker) as pool:
+    def lost(item: tuple[list[int], list[FileTask]], reason: str) -> list[FileResult]:
+        return [FileResult(None, None, LOST + reason) for _ in item[0]]
+
+    runner: TaskRunner
+    if cluster is not None:
+        runner = open_runner(cluster)
+    else:
+        runner = LocalRunner(max(1, min(jobs or os.cpu_count() or 1, len(chunks))), init_worker)
+    try:
         indexed = ((chunk, tasks_for(chunk)) for chunk in chunks)
-        for (chunk, _), results in bounded_map(pool, _analyse_indexed, indexed, workers):
+        for (chunk, _), results in runner.map_unordered(_analyse_indexed, indexed, lost):
             _place(chunk, results, files, sigs, records, cache, progress)
+    finally:
+        runner.close()
 
 
 def _analyse_indexed(item: tuple[list[int], list[FileTask]]) -> list[FileResult]:
@@ -161,6 +185,7 @@ def _place(
     cache.store(
         (files[i].path, files[i].size, files[i].mtime_ns, sigs[i], r.metadata, r.features, r.error, _stage_of(r.error) if r.error else None)
         for i, r in zip(chunk, results)
+        if not (r.error and r.error.startswith(LOST))
     )
     derived: dict[str, list[tuple[str, object]]] = {}
     for r in results:

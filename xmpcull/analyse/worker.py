@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import json
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -28,8 +29,9 @@ from xmpcull.models import Features, ImageFile, ImageRecord, Metadata
 from xmpcull.scan.exiftool import ExifTool
 from xmpcull.scan.metadata import read_metadata
 
-_worker_exiftool: ExifTool | None = None
-_worker_caches: dict[Path, AnalysisCache] = {}
+# Per thread: a Dask worker runs several tasks at once in threads, and one exiftool
+# pipe (or SQLite connection) must not be shared between them.
+_local = threading.local()
 
 
 @dataclass(frozen=True)
@@ -44,18 +46,24 @@ class Job:
 
 def init_worker() -> None:
     """Pool initializer: a forked worker must not share its parent's exiftool pipes or caches."""
-    global _worker_exiftool
-    _worker_exiftool = None
-    _worker_caches.clear()
+    global _local
+    _local = threading.local()
 
 
 def _exiftool() -> ExifTool:
-    global _worker_exiftool
-    if _worker_exiftool is None:
-        _worker_exiftool = ExifTool()
-        _worker_exiftool.start()
-        atexit.register(_worker_exiftool.close)
-    return _worker_exiftool
+    exiftool: ExifTool | None = getattr(_local, "exiftool", None)
+    if exiftool is None:
+        exiftool = _local.exiftool = ExifTool()
+        exiftool.start()
+        atexit.register(exiftool.close)
+    return exiftool
+
+
+def _caches() -> dict[Path, AnalysisCache]:
+    caches: dict[Path, AnalysisCache] | None = getattr(_local, "caches", None)
+    if caches is None:
+        caches = _local.caches = {}
+    return caches
 
 
 def decode(job: Job, mode: str = "L") -> Decoded:
@@ -76,10 +84,11 @@ def _cached_by_content(job: Job, digest: str) -> Features | None:
     """Features of a file with the same bytes seen before (renamed or moved), if any."""
     if job.cache_path is None or not job.cache_path.exists():
         return None
-    cache = _worker_caches.get(job.cache_path)
+    caches = _caches()
+    cache = caches.get(job.cache_path)
     if cache is None:
         try:
-            cache = _worker_caches[job.cache_path] = AnalysisCache(job.cache_path, readonly=True)
+            cache = caches[job.cache_path] = AnalysisCache(job.cache_path, readonly=True)
         except XmpcullError:
             return None
     return cache.features_by_digest(digest, job.size)

@@ -12,6 +12,7 @@ import click
 from xmpcull.analyse.pipeline import AnalysisResult, analyse_roots
 from xmpcull.cli.common import (
     analysis_options,
+    cluster_option,
     conclude,
     emit_json,
     finish,
@@ -20,15 +21,29 @@ from xmpcull.cli.common import (
     resolve_cache,
     roots_argument,
 )
+from xmpcull.cluster import ClusterSettings
+from xmpcull.config import load_config
 from xmpcull.errors import XmpcullError
 from xmpcull.models import ImageRecord
 from xmpcull.sidecar import read_sidecar
 
 
-def run_analysis(roots: tuple[Path, ...], jobs: int | None, cache_path: Path | None, no_cache: bool, as_json: bool, quiet: bool) -> AnalysisResult:
+def run_analysis(
+    roots: tuple[Path, ...],
+    jobs: int | None,
+    cache_path: Path | None,
+    no_cache: bool,
+    as_json: bool,
+    quiet: bool,
+    cluster: ClusterSettings | None = None,
+) -> AnalysisResult:
     """The analysis step every command starts with."""
     return analyse_roots(
-        roots, jobs=jobs, cache_path=resolve_cache(cache_path, no_cache), progress=make_progress(as_json, quiet)
+        roots,
+        jobs=jobs,
+        cache_path=resolve_cache(cache_path, no_cache),
+        progress=make_progress(as_json, quiet),
+        cluster=cluster,
     )
 
 
@@ -47,11 +62,23 @@ def analysis_summary(result: AnalysisResult) -> dict[str, Any]:
 
 @click.command()
 @roots_argument
+@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Your TOML config (only [cluster] matters here).")
 @analysis_options
+@cluster_option
 @output_options
-def analyze(roots: tuple[Path, ...], jobs: int | None, cache_path: Path | None, no_cache: bool, as_json: bool, quiet: bool) -> None:
+def analyze(
+    roots: tuple[Path, ...],
+    config_path: Path | None,
+    jobs: int | None,
+    cache_path: Path | None,
+    no_cache: bool,
+    cluster: str | None,
+    as_json: bool,
+    quiet: bool,
+) -> None:
     """Scan and analyse ROOTS, fill the cache and print a summary."""
-    result = run_analysis(roots, jobs, cache_path, no_cache, as_json, quiet)
+    settings = load_config(config_path, {"cluster.address": cluster}).cluster
+    result = run_analysis(roots, jobs, cache_path, no_cache, as_json, quiet, settings)
     summary = analysis_summary(result)
     formats = ", ".join(f"{n} {fmt}" for fmt, n in summary["by_format"].items()) or "none"
     line = (

@@ -54,6 +54,17 @@ def keep_option(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
 
 
+def cluster_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--cluster ADDRESS: analyse on a Dask cluster ([cluster] address in the config)."""
+    return click.option(
+        "--cluster",
+        "cluster",
+        metavar="ADDRESS",
+        default=None,
+        help="Analyse on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786); needs xmpcull[cluster].",
+    )(func)
+
+
 def output_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """--json and --quiet: how results are shown."""
     func = click.option("--quiet", "-q", is_flag=True, help="No progress bar, only the summary.")(func)

@@ -10,6 +10,7 @@ import click
 
 from xmpcull.cli.common import (
     analysis_options,
+    cluster_option,
     conclude,
     keep_option,
     make_progress,
@@ -38,6 +39,7 @@ from xmpcull.run import RunOptions, run_pipeline
 @click.option("--apply-crops/--no-apply-crops", default=None, help="Write confident proposals of the first aspect as the Camera Raw crop.")
 @keep_option
 @analysis_options
+@cluster_option
 @output_options
 def run(
     roots: tuple[Path, ...],
@@ -58,6 +60,7 @@ def run(
     jobs: int | None,
     cache_path: Path | None,
     no_cache: bool,
+    cluster: str | None,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -76,6 +79,7 @@ def run(
             "sidecar.naming": naming,
             "crops.aspects": list(aspects) if aspects else None,
             "crops.apply": apply_crops,
+            "cluster.address": cluster,
         },
     )
     config = replace(config, dupes=config.dupes.with_keep(keep))
