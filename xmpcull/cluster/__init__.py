@@ -40,10 +40,13 @@ class PathMap:
     def parse(cls, entries: Sequence[str], source: str = "[cluster] path_map") -> PathMap:
         pairs = []
         for entry in entries:
+            # Taken as written: a folder name may end in a space, so none is stripped.
             client, sep, worker = entry.partition("=")
-            client, worker = client.strip(), worker.strip()
-            if not sep or not client or not worker:
-                raise ConfigError(f"path_map entries are CLIENT_PREFIX=WORKER_PREFIX, got {entry!r}", [source])
+            if not sep or not client.startswith("/") or not worker.startswith("/"):
+                raise ConfigError(
+                    f"path_map entries are CLIENT_PREFIX=WORKER_PREFIX, two absolute paths, no spaces around '=', got {entry!r}",
+                    [source],
+                )
             pairs.append((_trim(client), _trim(worker)))
         return cls(tuple(sorted(pairs, key=lambda p: len(p[0]), reverse=True)))
 
