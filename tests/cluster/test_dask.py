@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.cluster.conftest import ProcessCluster, build_tree, distributed
+from tests.conftest import FIXTURES
 from xmpcull.analyse.cache import AnalysisCache
 from xmpcull.analyse.pipeline import AnalysisResult, analyse_roots
 from xmpcull.cluster import ClusterError, ClusterSettings, PathMap
@@ -167,3 +168,26 @@ def test_without_a_cluster_distributed_is_never_imported(photo_tree: Path, tmp_p
         timeout=300,
     )
     assert proc.stdout.strip().endswith("False False"), proc.stderr
+
+
+def test_cluster_results_go_through_the_cache_with_undecodable_names_and_a_damaged_file(
+    local_cluster, tmp_path: Path
+) -> None:
+    """The stream from the workers is stored by the same cache: names that are not UTF-8 keep their
+    bytes, and a damaged cache file is set aside and rebuilt before the results arrive."""
+    root = tmp_path / "shoot"
+    root.mkdir()
+    bad_name = os.fsdecode(b"bad\xff\xfe name.jpg")
+    for name in ("dunes.jpg", bad_name):
+        shutil.copy(FIXTURES / "photos" / "mongolels.jpg", root / name)
+    shutil.copy(FIXTURES / "photos" / "T-45A_Goshawk_03_1600px.jpg", root / "jet.jpg")
+    cache = tmp_path / "cache.sqlite"
+    cache.write_bytes(b"this is not a database\n" * 500)
+    local = analyse_roots([root], jobs=1)
+    settings = ClusterSettings(local_cluster.scheduler_address)
+    result = analyse_roots([root], cache_path=cache, cluster=settings)
+    assert result.records == local.records and not result.failures
+    assert len(list(tmp_path.glob("cache.sqlite.corrupt-*"))) == 1
+    again = analyse_roots([root], cache_path=cache, cluster=settings)
+    assert again.cache_hits == 3 and again.records == local.records
+    assert os.fsencode(root / bad_name) in {os.fsencode(r.file.path) for r in again.records}
