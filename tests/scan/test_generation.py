@@ -113,7 +113,7 @@ def test_novelai_png_and_webp(tmp_path):
     exif = w.exif_bytes(user_comment=texts["Comment"], ascii_comment=True, ImageDescription=PROMPT.replace("\n", " "),
                         Software="NovelAI", Model="Stable Diffusion XL C1E1DE52")
     webp = generation_of(w.write_webp(tmp_path / "n.webp", picture(), exif))
-    assert (webp.generator, webp.seed, webp.prompt) == ("NovelAI", 31337, PROMPT)
+    assert (webp.generator, webp.seed, webp.prompt, webp.model, webp.model_hash) == ("NovelAI", 31337, PROMPT, "Stable Diffusion XL", "C1E1DE52")
 
 
 def test_swarmui_img2img(tmp_path):

@@ -57,9 +57,12 @@ def texts_from_exif(tags: dict[str, Any]) -> dict[str, str]:
             key, _, body = value.partition(":")
             if key in ("prompt", "workflow") and body.lstrip().startswith("{"):
                 texts[key] = body
-    comment = texts.get("parameters")
-    if comment and texts.get("Software") == "NovelAI":
-        texts["Comment"] = texts.pop("parameters")  # NovelAI's WebP keeps its JSON in UserComment
+    if texts.get("Software") == "NovelAI":
+        if "parameters" in texts:
+            texts["Comment"] = texts.pop("parameters")  # NovelAI's WebP keeps its JSON in UserComment
+        model = tags.get("EXIF:Model")
+        if isinstance(model, str) and model.strip():
+            texts["Source"] = model  # the model name and hash, like the PNG's Source
     return texts
 
 
