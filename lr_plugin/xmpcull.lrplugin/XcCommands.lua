@@ -232,6 +232,7 @@ end
 
 XcCommands.SET_NAME = 'xmpcull'
 XcCommands.GROUP_SET_NAME = 'Duplicate groups'
+XcCommands.BATCH_SET_NAME = 'AI batches'
 
 local function equals(fieldId, value)
   return { combine = 'intersect', { criteria = XcFields.criterion(fieldId), operation = '==', value = value } }
@@ -246,6 +247,8 @@ function XcCommands.smartCollections()
     { name = 'Needs review', searchDesc = equals('needsReview', 'yes') },
     { name = 'Crop proposals', searchDesc = { combine = 'intersect',
       { criteria = XcFields.criterion('cropConfidence'), operation = 'notEmpty', value = '' } } },
+    { name = 'AI generated', searchDesc = { combine = 'intersect',
+      { criteria = XcFields.criterion('aiGenerator'), operation = 'notEmpty', value = '' } } },
   }
 end
 
@@ -256,12 +259,12 @@ local function findByName(list, name)
   return nil
 end
 
-local function existingLayout(catalog)
+local function existingLayout(catalog, groupSetName)
   local existing = { smartNames = {}, groupCollections = {} }
   existing.set = findByName(catalog:getChildCollectionSets(), XcCommands.SET_NAME)
   if existing.set then
     for _, c in ipairs(existing.set:getChildCollections()) do existing.smartNames[c:getName()] = true end
-    existing.groupSet = findByName(existing.set:getChildCollectionSets(), XcCommands.GROUP_SET_NAME)
+    existing.groupSet = findByName(existing.set:getChildCollectionSets(), groupSetName)
     if existing.groupSet then
       for _, c in ipairs(existing.groupSet:getChildCollections()) do existing.groupCollections[c:getName()] = c end
     end
@@ -269,29 +272,40 @@ local function existingLayout(catalog)
   return existing
 end
 
---- Create the xmpcull collection set, smart collections and, if the
--- preference asks, one collection per duplicate group.
+--- Photos by the value of one of our fields (only photos that have it).
+local function photosBy(ctx, fieldId)
+  local photos = ctx.catalog:findPhotos { searchDesc = { combine = 'intersect',
+    { criteria = XcFields.criterion(fieldId), operation = 'notEmpty', value = '' } } }
+  local props = ctx.catalog:batchGetPropertyForPlugin(photos, ctx.plugin, { fieldId })
+  local groups = {}
+  for _, photo in ipairs(photos) do
+    local value = (props[photo] or {})[fieldId]
+    if value then
+      groups[value] = groups[value] or {}
+      table.insert(groups[value], photo)
+    end
+  end
+  return groups
+end
+
+--- Create the xmpcull collection set, smart collections, one collection per
+-- batch of AI variations and, if the preference asks, one per duplicate group.
 function XcCommands.createCollections(ctx)
   ctx.gates = 0
   local catalog = ctx.catalog
+  local opts = { actionName = 'Create xmpcull collections', batchSize = ctx.prefs.batchSize }
   local layout = { setName = XcCommands.SET_NAME, groupSetName = XcCommands.GROUP_SET_NAME,
-                   smart = XcCommands.smartCollections(), existing = existingLayout(catalog) }
-  if ctx.prefs.groupCollections then
-    local photos = catalog:findPhotos { searchDesc = { combine = 'intersect',
-      { criteria = XcFields.criterion('dupGroup'), operation = 'notEmpty', value = '' } } }
-    local props = catalog:batchGetPropertyForPlugin(photos, ctx.plugin, { 'dupGroup' })
-    local groups = {}
-    for _, photo in ipairs(photos) do
-      local groupId = (props[photo] or {}).dupGroup
-      if groupId then
-        groups[groupId] = groups[groupId] or {}
-        table.insert(groups[groupId], photo)
-      end
-    end
-    layout.groups = groups
+                   smart = XcCommands.smartCollections(),
+                   existing = existingLayout(catalog, XcCommands.GROUP_SET_NAME) }
+  if ctx.prefs.groupCollections then layout.groups = photosBy(ctx, 'dupGroup') end
+  local created, added = XcCatalog.createCollections(ctx, layout, opts)
+  local batches = photosBy(ctx, 'aiBatch')
+  if next(batches) ~= nil then
+    local batchLayout = { setName = XcCommands.SET_NAME, groupSetName = XcCommands.BATCH_SET_NAME, smart = {},
+                          existing = existingLayout(catalog, XcCommands.BATCH_SET_NAME), groups = batches }
+    local more, moreAdded = XcCatalog.createCollections(ctx, batchLayout, opts)
+    created, added = created + more, added + moreAdded
   end
-  local created, added = XcCatalog.createCollections(ctx, layout,
-    { actionName = 'Create xmpcull collections', batchSize = ctx.prefs.batchSize })
   return { created = created, added = added, gates = ctx.gates }
 end
 

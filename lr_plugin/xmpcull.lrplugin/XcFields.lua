@@ -12,7 +12,7 @@ searchable only as text/enum, so numbers are written with a fixed format.
 local XcFields = {}
 
 XcFields.PLUGIN_ID = 'org.xmpcull.lightroom'
-XcFields.SCHEMA_VERSION = 2 -- 2: cropEngine
+XcFields.SCHEMA_VERSION = 3 -- 2: cropEngine; 3: AI generation fields
 XcFields.KEYWORD_ROOT = 'xmpcull'
 
 local YES = { { value = nil, title = '' }, { value = 'yes', title = 'Yes' } }
@@ -35,7 +35,32 @@ XcFields.PUBLIC = {
                { value = 'duplicate', title = 'Duplicate' }, { value = 'best-frame', title = 'Best frame' },
                { value = 'needs-review', title = 'Needs review' }, { value = 'failed', title = 'Failed' },
                { value = 'ok', title = 'OK' } } },
+  -- AI images (the sidecar's generation section): prompt, model, seed and generator, searchable.
+  { id = 'aiGenerator', title = 'AI generator', dataType = 'string' },
+  { id = 'aiModel', title = 'AI model', dataType = 'string' },
+  { id = 'aiPrompt', title = 'AI prompt', dataType = 'string' },
+  { id = 'aiSeed', title = 'AI seed', dataType = 'string' },
+  { id = 'aiDerivation', title = 'AI derivation', dataType = 'string' },
+  { id = 'aiBatch', title = 'AI batch', dataType = 'string' },
 }
+
+-- Lightroom indexes at most 511 bytes of a searchable plug-in string (SDK guide, ch. 4).
+XcFields.SEARCHABLE_BYTES = 511
+XcFields.TRUNCATED = ' [...]' -- marks a value cut to fit; the full text stays in the sidecar
+
+--- ``text`` cut to at most ``limit`` bytes (marker included), never inside a UTF-8 character.
+function XcFields.fitSearchable(text, limit)
+  limit = limit or XcFields.SEARCHABLE_BYTES
+  if text == nil or #text <= limit then return text end
+  local cut = limit - #XcFields.TRUNCATED
+  -- The byte after the cut must start a character: UTF-8 continuation bytes are 0x80..0xBF.
+  while cut > 0 do
+    local nextByte = string.byte(text, cut + 1)
+    if nextByte < 0x80 or nextByte >= 0xC0 then break end
+    cut = cut - 1
+  end
+  return string.sub(text, 1, cut) .. XcFields.TRUNCATED
+end
 
 -- Private fields (no title, hidden): what the plug-in itself wrote, so a later
 -- sync can tell its own rating/label/crop from the user's.
@@ -138,6 +163,12 @@ function XcFields.fromRecord(record)
     decision = record.decision,
     cropProposals = XcFields.encodeCrops(record.cropProposals),
     cropEngine = record.engineCrop and XcFields.encodeCrops({ record.engineCrop }) or nil,
+    aiGenerator = record.genGenerator,
+    aiModel = XcFields.fitSearchable(record.genModel),
+    aiPrompt = XcFields.fitSearchable(record.genPrompt),
+    aiSeed = record.genSeed,
+    aiDerivation = record.genDerivation,
+    aiBatch = record.genBatch,
   }
 end
 
@@ -148,6 +179,7 @@ function XcFields.keywordPaths(record)
   if record.dupGroup then paths[#paths + 1] = root .. '|dupes|' .. record.dupGroup end
   if record.burstId then paths[#paths + 1] = root .. '|burst|' .. record.burstId end
   if record.decision == 'needs-review' then paths[#paths + 1] = root .. '|review' end
+  if record.genBatch then paths[#paths + 1] = root .. '|ai-batch|' .. record.genBatch end
   table.sort(paths)
   return paths
 end

@@ -318,6 +318,12 @@ function XcXmp.record(props)
     label = text(props[NS.xmp .. 'Label']),
     sidecarFor = text(props[NS.photoshop .. 'SidecarForExtension']),
     hierarchicalSubject = textList(props[NS.lr .. 'hierarchicalSubject']),
+    genGenerator = text(ours('GenGenerator')),
+    genModel = text(ours('GenModel')),
+    genPrompt = text(ours('GenPrompt')),
+    genSeed = text(ours('GenSeed')), -- text: ComfyUI seeds exceed what a Lua number holds exactly
+    genDerivation = text(ours('GenDerivation')),
+    genBatch = text(ours('GenBatch')),
   }
 end
 

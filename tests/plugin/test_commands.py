@@ -37,10 +37,10 @@ def _children(lr, container):
 def test_collections_and_smart_collections(synced):
     lr, _photos = synced
     result = lr.run("createCollections", groupCollections=True)
-    assert result["created"] == 6 and result["added"] == 2
+    assert result["created"] == 7 and result["added"] == 2
     root = {s.name: s for s in lr.sdk.rootSets.values()}["xmpcull"]
     smart = _children(lr, root)
-    assert sorted(smart) == ["Best of burst", "Crop proposals", "Duplicates to review", "Keepers", "Needs review"]
+    assert sorted(smart) == ["AI generated", "Best of burst", "Crop proposals", "Duplicates to review", "Keepers", "Needs review"]
 
     def members(name):
         found = lr.sdk.search(smart[name].searchDesc)
@@ -212,7 +212,8 @@ def test_metadata_fields_are_searchable_and_versioned(lightroom):
     assert definition["schemaVersion"] >= 1
     public = [f for f in definition["metadataFieldsForPhotos"] if "title" in f]
     assert {f["id"] for f in public} == {"dupGroup", "dupRole", "dupDistance", "burstId", "burstIndex", "burstBest",
-                                         "quality", "cropConfidence", "needsReview", "decision"}
+                                         "quality", "cropConfidence", "needsReview", "decision", "aiGenerator",
+                                         "aiModel", "aiPrompt", "aiSeed", "aiDerivation", "aiBatch"}
     assert all(f["searchable"] and f["browsable"] and f["dataType"] in ("string", "enum") for f in public)
 
 

@@ -236,7 +236,7 @@ def test_collections_and_pick_flags_follow_the_report(synced):
     # The user had already picked one copy of the dunes in Lightroom: it stays picked.
     photos["dunes-web.jpg"].pickStatus = 1
     created = lr.run("createCollections", groupCollections=True)
-    assert created["created"] == 5 + summary["duplicate_groups"]
+    assert created["created"] == 6 + summary["duplicate_groups"]  # 6 smart collections
     xmpcull = {s.name: s for s in lr.sdk.rootSets.values()}["xmpcull"]
     smart = {c.name: c for c in xmpcull.collections.values()}
 
