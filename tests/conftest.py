@@ -10,6 +10,12 @@ import pytest
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
+@pytest.fixture(autouse=True)
+def _no_personal_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every command reads ~/.config/xmpcull/config.toml: tests (and the CLIs they start) get an empty one."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg-config")))
+
+
 @pytest.fixture
 def fixtures_dir() -> Path:
     return FIXTURES

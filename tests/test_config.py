@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -252,3 +253,72 @@ def test_crop_search_runs_by_default_up_to_its_size_limit(tmp_path: Path) -> Non
     assert load_config(path).dupes.crop_search_for(10**7)  # 0: no limit
     path.write_text("[dupes]\ncrop_tolerant = false\n")
     assert not load_config(path).dupes.crop_search_for(1)
+
+
+# ---------------------------------------------------------------- files found by themselves
+
+
+def layered(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path, Path, Path]:
+    """The user's file, a root's file and a --config file, each setting some of the same keys."""
+    home = tmp_path / "xdg"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+    user = home / "xmpcull" / "config.toml"
+    user.parent.mkdir(parents=True)
+    user.write_text('[labels]\nred = "Rot"\nyellow = "Gelb"\ngreen = "Grün"\n', encoding="utf-8")
+    root = tmp_path / "shoot"
+    (root / ".xmpcull").mkdir(parents=True)
+    (root / ".xmpcull" / "config.toml").write_text('[labels]\nyellow = "Jaune"\ngreen = "Vert"\n[bursts]\ngap_seconds = 4.0\n', encoding="utf-8")
+    given = write(tmp_path, '[labels]\ngreen = "Verde"\n')
+    return user, root, root / ".xmpcull" / "config.toml", given
+
+
+def test_user_file_then_root_file_then_config_then_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from xmpcull.config import user_config_path
+
+    user, root, root_file, given = layered(tmp_path, monkeypatch)
+    assert user_config_path() == user
+    config = load_config(given, {"labels.purple": "Lila"}, roots=[root], lookup=True)
+    labels = config.data["labels"]
+    assert (labels["red"], labels["yellow"], labels["green"], labels["purple"], labels["blue"]) == ("Rot", "Jaune", "Verde", "Lila", "Blue")
+    assert config.bursts.gap_seconds == 4.0
+    assert config.sources == (DEFAULT_SOURCE, str(user), str(root_file), str(given), OVERRIDE_SOURCE)
+    assert config.origins["labels.red"] == str(user)
+    assert config.origins["labels.yellow"] == str(root_file)
+    assert config.origins["labels.green"] == str(given)
+    assert config.origins["labels.purple"] == OVERRIDE_SOURCE
+    assert config.origins["labels.blue"] == DEFAULT_SOURCE
+    # A single file as root: the folder it is in. Without lookup (the library default) nothing is read by itself.
+    (root / "IMG_1.JPG").write_bytes(b"x")
+    assert load_config(roots=[root / "IMG_1.JPG"], lookup=True).data["labels"]["yellow"] == "Jaune"
+    assert load_config(roots=[root], lookup=False).data["labels"]["red"] == "Red"
+
+
+def test_a_bad_root_file_is_blamed_on_itself(tmp_path: Path) -> None:
+    (tmp_path / ".xmpcull").mkdir()
+    bad = tmp_path / ".xmpcull" / "config.toml"
+    bad.write_text("[dupes]\nthreshold = 'ten'\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_config(roots=[tmp_path], lookup=True)
+    assert "dupes.threshold" in str(err.value) and str(bad) in str(err.value)
+
+
+def test_scan_extensions_must_be_formats_xmpcull_reads(tmp_path: Path) -> None:
+    assert load_config(None, {"scan.extensions": [".CR3", "jpg"]}).scan.extensions == ("cr3", "jpg")
+    assert "docx" in error_for(tmp_path, '[scan]\nextensions = ["jpg", "docx"]\n')
+
+
+def test_config_show_names_the_source_of_every_value(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    user, root, root_file, given = layered(tmp_path, monkeypatch)
+    result = CliRunner().invoke(config_command, ["--show", str(root), "--config", str(given)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert f'red = "Rot"  # {user}' in lines
+    assert f'yellow = "Jaune"  # {root_file}' in lines
+    assert f'green = "Verde"  # {given}' in lines
+    assert 'blue = "Blue"  # default' in lines
+    assert f"gap_seconds = 4.0  # {root_file}" in lines
+    assert tomllib.loads(result.output)["labels"]["yellow"] == "Jaune"  # still TOML to copy from
+    as_json = CliRunner().invoke(config_command, ["--json", str(root)])
+    shown = json.loads(as_json.output)
+    assert shown["origins"]["labels.yellow"] == str(root_file)
+    assert shown["looked_up"] == [str(user), str(root_file)]

@@ -14,12 +14,15 @@ from __future__ import annotations
 import copy
 import json
 import math
+import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+import platformdirs
 
 from xmpcull.cluster import ClusterSettings, PathMap
 from xmpcull.crop.geometry import parse_aspect
@@ -27,6 +30,8 @@ from xmpcull.decide.keeper import parse_chain
 from xmpcull.decide.policy import LABEL_KEYS, Outcome, Policy
 from xmpcull.decide.quality import ExposureSettings, FaceSettings, QualitySettings, SharpnessSettings
 from xmpcull.errors import ConfigError
+from xmpcull.models import format_for_extension
+from xmpcull.scan.filter import ScanFilter
 from xmpcull.sidecar.fields import DECISIONS, WriteOptions
 
 if sys.version_info >= (3, 11):
@@ -36,6 +41,28 @@ else:  # pragma: no cover - pyproject pulls in tomli on 3.10
 
 DEFAULT_SOURCE = "<xmpcull default config>"
 OVERRIDE_SOURCE = "<command line>"
+CONFIG_NAME = "config.toml"
+ROOT_CONFIG_DIR = ".xmpcull"  # ROOT/.xmpcull/config.toml, beside the run report
+
+
+def user_config_path() -> Path:
+    """The user's own file: ~/.config/xmpcull/config.toml on Linux (platformdirs, honours XDG_CONFIG_HOME)."""
+    return Path(platformdirs.user_config_dir("xmpcull")) / CONFIG_NAME
+
+
+def root_config_path(roots: Sequence[Path | str]) -> Path | None:
+    """FIRST_ROOT/.xmpcull/config.toml (the folder of a root that is a single file), or None without roots."""
+    if not roots:
+        return None
+    first = Path(os.path.abspath(roots[0]))
+    base = first.parent if first.is_file() else first
+    return base / ROOT_CONFIG_DIR / CONFIG_NAME
+
+
+def found_config_files(roots: Sequence[Path | str] = ()) -> list[Path]:
+    """The files a command merges by itself, in order: the user's, then the root's (those that exist)."""
+    candidates = [user_config_path(), root_config_path(roots)]
+    return [c for c in candidates if c is not None and c.is_file()]
 
 
 def default_config_text() -> str:
@@ -99,19 +126,32 @@ class Config:
     quality: QualitySettings
     policy: Policy
     write_options: WriteOptions
+    scan: ScanFilter
     data: dict[str, Any]
     sources: tuple[str, ...]  # what was merged, in order
     cluster: ClusterSettings | None = None  # None: analyse on this machine
+    origins: Mapping[str, str] = field(default_factory=dict)  # dotted key -> the source of its value
 
-    def to_toml(self) -> str:
-        return dump_toml(self.data)
+    def to_toml(self, *, with_sources: bool = False) -> str:
+        """The merged tree as TOML; ``with_sources`` ends each value with ``# <where it came from>``."""
+        short = {DEFAULT_SOURCE: "default", OVERRIDE_SOURCE: "command line"}
+        comments = {key: short.get(source, source) for key, source in self.origins.items()}
+        return dump_toml(self.data, comments=comments if with_sources else None)
 
 
 # ---------------------------------------------------------------- loading
 
 
-def load_config(path: Path | str | None = None, overrides: Mapping[str, Any] | None = None) -> Config:
-    """Default file, then ``path`` (if given), then ``overrides`` ({"sidecar.overwrite_labels": True}).
+def load_config(
+    path: Path | str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    roots: Sequence[Path | str] = (),
+    lookup: bool = False,
+) -> Config:
+    """The layers, later ones winning: the shipped defaults; with ``lookup``, the user's file
+    (``user_config_path``) and FIRST_ROOT/.xmpcull/config.toml when they exist; then ``path``
+    (--config); then ``overrides`` ({"sidecar.overwrite_labels": True}).
 
     An override whose value is None is ignored, so CLI options left unset can be passed as they are.
     """
@@ -119,16 +159,18 @@ def load_config(path: Path | str | None = None, overrides: Mapping[str, Any] | N
     data = copy.deepcopy(schema)
     origin: dict[tuple[str, ...], str] = {key: DEFAULT_SOURCE for key in _leaves(schema)}
     sources = [DEFAULT_SOURCE]
+    files = found_config_files(roots) if lookup else []
     if path is not None:
-        path = Path(path)
+        files.append(Path(path))
+    for file in files:
         try:
-            text = path.read_text(encoding="utf-8")
+            text = file.read_text(encoding="utf-8")
         except FileNotFoundError as exc:
-            raise ConfigError("config file not found", [path]) from exc
+            raise ConfigError("config file not found", [file]) from exc
         except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"cannot read config file ({exc})", [path]) from exc
-        _merge(data, schema, _parse(text, str(path)), (), str(path), origin)
-        sources.append(str(path))
+            raise ConfigError(f"cannot read config file ({exc})", [file]) from exc
+        _merge(data, schema, _parse(text, str(file)), (), str(file), origin)
+        sources.append(str(file))
     if overrides:
         given = {k: v for k, v in overrides.items() if v is not None}
         if given:
@@ -271,9 +313,11 @@ def _build(data: dict[str, Any], origin: Mapping[tuple[str, ...], str], sources:
         quality=_quality(r),
         policy=_policy(r),
         write_options=_write_options(r),
+        scan=_scan(r),
         data=data,
         sources=sources,
         cluster=_cluster(r),
+        origins={".".join(key): source for key, source in origin.items()},
     )
 
 
@@ -383,6 +427,14 @@ def _write_options(r: _Reader) -> WriteOptions:
     )
 
 
+def _scan(r: _Reader) -> ScanFilter:
+    extensions = tuple(e.strip().lstrip(".").lower() for e in r.get("scan.extensions"))
+    unknown = [e for e in extensions if format_for_extension("." + e) is None]
+    if unknown:
+        raise r.fail("scan.extensions", f"names formats xmpcull does not read: {', '.join(unknown)}")
+    return ScanFilter(tuple(r.get("scan.include")), tuple(r.get("scan.exclude")), extensions)
+
+
 # ---------------------------------------------------------------- writing (for `config --show`)
 
 
@@ -403,9 +455,20 @@ def _toml_key(key: str) -> str:
     return key if bare else json.dumps(key, ensure_ascii=False)
 
 
-def dump_toml(tree: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> str:
-    """A TOML document for a tree of tables, strings, numbers, booleans and lists (what our config holds)."""
-    lines = [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in tree.items() if not isinstance(v, dict)]
+def dump_toml(
+    tree: Mapping[str, Any], prefix: tuple[str, ...] = (), comments: Mapping[str, str] | None = None
+) -> str:
+    """A TOML document for a tree of tables, strings, numbers, booleans and lists (what our config holds).
+
+    ``comments`` (dotted key -> text) puts a ``# text`` after a value: where it came from.
+    """
+
+    def line(key: str, value: Any) -> str:
+        text = f"{_toml_key(key)} = {_toml_value(value)}"
+        note = comments.get(".".join(prefix + (key,))) if comments else None
+        return f"{text}  # {note}" if note else text
+
+    lines = [line(k, v) for k, v in tree.items() if not isinstance(v, dict)]
     blocks = []
     if prefix and (lines or not any(isinstance(v, dict) for v in tree.values())):
         lines.insert(0, "[" + ".".join(_toml_key(p) for p in prefix) + "]")
@@ -413,5 +476,5 @@ def dump_toml(tree: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> str:
         blocks.append("\n".join(lines) + "\n")
     for key, value in tree.items():
         if isinstance(value, dict):
-            blocks.append(dump_toml(value, prefix + (key,)))
+            blocks.append(dump_toml(value, prefix + (key,), comments))
     return "\n".join(blocks)

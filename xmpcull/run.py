@@ -205,7 +205,8 @@ def run_pipeline(roots: Sequence[Path], options: RunOptions, progress: Progress 
     )
     with clock.stage("analyse"):
         analysis = analyse_roots(
-            roots, jobs=options.jobs, cache_path=options.cache_path, progress=progress, also=also, cluster=config.cluster
+            roots, jobs=options.jobs, cache_path=options.cache_path, progress=progress, also=also, cluster=config.cluster,
+            only=config.scan
         )
     records = analysis.ok_records
     crop_search = config.dupes.crop_search_for(len(records))

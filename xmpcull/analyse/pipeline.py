@@ -27,6 +27,7 @@ from xmpcull.parallel import LocalRunner, TaskRunner
 from xmpcull.progress import NullProgress, Progress
 from xmpcull.scan import scan_roots
 from xmpcull.scan.exiftool import exiftool_executable
+from xmpcull.scan.filter import ScanFilter
 from xmpcull.scan.metadata import existing_sidecar
 
 CHUNK = 16  # files per worker task: one exiftool call each; small enough to keep the bar moving
@@ -69,6 +70,7 @@ def analyse_roots(
     progress: Progress | None = None,
     also: WhileDecoded | None = None,
     cluster: ClusterSettings | None = None,
+    only: ScanFilter = ScanFilter(),
 ) -> AnalysisResult:
     """Everything known about every image under ``roots``.
 
@@ -79,7 +81,7 @@ def analyse_roots(
     started = time.monotonic()
     progress = progress or NullProgress()
     exiftool_executable()  # a missing exiftool stops the run here, not as one error per file
-    scan = scan_roots(roots)
+    scan = scan_roots(roots, only=only)
     result = AnalysisResult(roots=[Path(os.path.abspath(r)) for r in roots], skipped_links=scan.skipped_links)
     result.failures.extend(scan.failures)
     files = scan.files

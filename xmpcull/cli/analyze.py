@@ -11,21 +11,28 @@ import click
 
 from xmpcull.analyse.pipeline import AnalysisResult, analyse_roots
 from xmpcull.cli.common import (
+    SettingsRequest,
     analysis_options,
     cluster_option,
     conclude,
+    config_option,
     emit_json,
     finish,
     make_progress,
+    no_images_line,
     output_options,
+    print_failures,
     resolve_cache,
     roots_argument,
+    settings_options,
 )
 from xmpcull.cluster import ClusterSettings
-from xmpcull.config import load_config
-from xmpcull.errors import XmpcullError
+from xmpcull.errors import FileFailure, XmpcullError
 from xmpcull.models import ImageRecord
+from xmpcull.report.reading import decision_from_report, find_run_report
+from xmpcull.scan.filter import ScanFilter
 from xmpcull.sidecar import read_sidecar
+from xmpcull.sidecar.fields import Naming
 
 
 def run_analysis(
@@ -36,6 +43,7 @@ def run_analysis(
     as_json: bool,
     quiet: bool,
     cluster: ClusterSettings | None = None,
+    only: ScanFilter = ScanFilter(),
 ) -> AnalysisResult:
     """The analysis step every command starts with."""
     return analyse_roots(
@@ -44,6 +52,7 @@ def run_analysis(
         cache_path=resolve_cache(cache_path, no_cache),
         progress=make_progress(as_json, quiet),
         cluster=cluster,
+        only=only,
     )
 
 
@@ -62,13 +71,13 @@ def analysis_summary(result: AnalysisResult) -> dict[str, Any]:
 
 @click.command()
 @roots_argument
-@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Your TOML config (only [cluster] matters here).")
+@settings_options
 @analysis_options
 @cluster_option
 @output_options
 def analyze(
     roots: tuple[Path, ...],
-    config_path: Path | None,
+    settings: SettingsRequest,
     jobs: int | None,
     cache_path: Path | None,
     no_cache: bool,
@@ -77,14 +86,16 @@ def analyze(
     quiet: bool,
 ) -> None:
     """Scan and analyse ROOTS, fill the cache and print a summary."""
-    settings = load_config(config_path, {"cluster.address": cluster}).cluster
-    result = run_analysis(roots, jobs, cache_path, no_cache, as_json, quiet, settings)
+    config = settings.load(roots, {"cluster.address": cluster})
+    result = run_analysis(roots, jobs, cache_path, no_cache, as_json, quiet, config.cluster, only=config.scan)
     summary = analysis_summary(result)
     formats = ", ".join(f"{n} {fmt}" for fmt, n in summary["by_format"].items()) or "none"
     line = (
         f"{summary['images']} images ({formats}); {summary['analysed']} analysed, "
         f"{len(result.failures)} failed, {summary['cache_hits']} from cache, in {summary['seconds']:.2f} s"
     )
+    if not result.records:
+        line = no_images_line(roots, settings)
     conclude(summary, line, result.failures, as_json)
 
 
@@ -117,26 +128,68 @@ def record_as_dict(record: ImageRecord) -> dict[str, Any]:
 
 @click.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@config_option
 @analysis_options
 @output_options
-def show(file: Path, jobs: int | None, cache_path: Path | None, no_cache: bool, as_json: bool, quiet: bool) -> None:
-    """Everything known about one image: metadata, features and xmpcull's sidecar fields."""
+def show(
+    file: Path, config_path: Path | None, jobs: int | None, cache_path: Path | None, no_cache: bool,
+    as_json: bool, quiet: bool,
+) -> None:
+    """Everything known about one image: its decision, metadata, features and sidecar fields.
+
+    The decision, its reason and the group's keeper come from the sidecar and the
+    nearest run report (.xmpcull/report.json in the image's folder or a parent).
+    Exit code 0 when the image was analysed, 1 when it is not an image xmpcull
+    handles or could not be read (the reason is printed), 2 for a missing FILE.
+    """
     file = Path(os.path.abspath(file))
+    config = SettingsRequest(config_path).load((file,))
     result = run_analysis((file,), 1, cache_path, no_cache, True, True)
-    info = record_as_dict(result.records[0]) if result.records else {"path": str(file), "error": "not an image type xmpcull handles"}
-    companions = result.records[0].file.companions if result.records else ()
-    info["sidecar"] = sidecar_info(file, companions)
+    failures = list(result.failures)
+    if result.records:
+        info = record_as_dict(result.records[0])
+        companions = result.records[0].file.companions
+    else:
+        reason = "not an image type xmpcull handles"
+        info = {"path": str(file), "error": reason}
+        companions = ()
+        failures.append(FileFailure(str(file), "scan", reason))
+    sidecar = sidecar_info(file, companions, config.write_options.naming)
+    info = {"path": info["path"], "decision": decision_info(file, sidecar), **info, "sidecar": sidecar}
     if as_json:
         emit_json(info)
     else:
         _print_tree(info)
-    finish(result.failures)
+        print_failures(failures)  # on stderr, like every command: the reason and the exit code 1 agree
+    finish(failures)
 
 
-def sidecar_info(file: Path, companions: tuple[Path, ...] = ()) -> dict[str, Any] | None:
+def decision_info(file: Path, sidecar: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The decision about ``file``: from the run report that covered it, else from its sidecar."""
+    report = find_run_report(file)
+    found = decision_from_report(report, file) if report is not None else None
+    if found is not None:
+        return found
+    if not sidecar or "error" in sidecar:
+        return None
+    decision, dupes = sidecar.get("decision") or {}, sidecar.get("dupes") or {}
+    if not decision and not dupes:
+        return None
+    return {
+        "report": None,
+        "decision": decision.get("decision"),
+        "reason": dupes.get("keeper_reason"),
+        "review_reasons": list(decision.get("review_reasons", [])),
+        "dupe_group": dupes.get("group"),
+        "keeper": None,  # the sidecar names the group, not its keeper: run `xmpcull run` for a report
+        "keeper_reason": dupes.get("keeper_reason"),
+    }
+
+
+def sidecar_info(file: Path, companions: tuple[Path, ...] = (), naming: Naming = "adobe") -> dict[str, Any] | None:
     """What the image's sidecar (or embedded XMP) says, our fields included; None when there is none."""
     try:
-        state = read_sidecar(file, companions)
+        state = read_sidecar(file, companions, naming)
     except XmpcullError as exc:
         return {"error": str(exc)}
     if state.source == "none":

@@ -10,10 +10,13 @@ import click
 
 from xmpcull.cli.analyze import run_analysis
 from xmpcull.cli.common import (
+    SettingsRequest,
     analysis_options,
     conclude,
+    no_images_line,
     output_options,
     roots_argument,
+    settings_options,
 )
 from xmpcull.errors import ConfigError, FileFailure
 from xmpcull.group.bursts import (
@@ -56,7 +59,9 @@ def write_csv(path: Path, report: dict[str, Any]) -> None:
     CsvWriter(CSV_COLUMNS).write(path, csv_rows(report))
 
 
-def _seconds(ctx: click.Context, param: click.Parameter, value: str) -> float:
+def _seconds(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    if value is None:
+        return None
     try:
         return parse_duration(value)
     except ConfigError as exc:
@@ -72,7 +77,7 @@ def _offsets(ctx: click.Context, param: click.Parameter, value: tuple[str, ...])
 
 @click.command()
 @roots_argument
-@click.option("--gap", default="2s", show_default=True, callback=_seconds, help="Largest pause inside a burst: 2s, 500ms, 1.5.")
+@click.option("--gap", default=None, callback=_seconds, help="Largest pause inside a burst: 2s, 500ms, 1.5 [config: bursts.gap_seconds, 2s].")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path), default=Path("bursts.json"), show_default=True, help="JSON report to write.")
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Also write a CSV, one row per burst member.")
 @click.option("--no-write", is_flag=True, help="Write the reports only; leave sidecars alone.")
@@ -85,26 +90,27 @@ def _offsets(ctx: click.Context, param: click.Parameter, value: tuple[str, ...])
     metavar="MODEL[#SERIAL]=+HH:MM:SS",
     help="Add this to one camera's times (repeatable), e.g. 'NIKON Z 9=-00:00:07.5'.",
 )
-@click.option("--split-on-scene-change", is_flag=True, help="Also split a burst where the picture changes completely.")
+@click.option("--split-on-scene-change", is_flag=True, default=None, help="Also split a burst where the picture changes completely [config: bursts.split_on_scene_change].")
 @click.option(
     "--scene-threshold",
     type=click.IntRange(0, 64),
-    default=DEFAULT_SCENE_SPLIT_THRESHOLD,
-    show_default=True,
-    help="pHash bits (of 64) that count as a scene change.",
+    default=None,
+    help=f"pHash bits (of 64) that count as a scene change [config: bursts.scene_threshold, {DEFAULT_SCENE_SPLIT_THRESHOLD}].",
 )
+@settings_options
 @analysis_options
 @output_options
 def bursts(
     roots: tuple[Path, ...],
-    gap: float,
+    gap: float | None,
     report_path: Path,
     csv_path: Path | None,
     no_write: bool,
     time_fallback: str | None,
     clock_offsets: dict[str, float],
-    split_on_scene_change: bool,
-    scene_threshold: int,
+    split_on_scene_change: bool | None,
+    scene_threshold: int | None,
+    settings: SettingsRequest,
     jobs: int | None,
     cache_path: Path | None,
     no_cache: bool,
@@ -117,13 +123,23 @@ def bursts(
     longer than --gap. Sidecars get BurstID, BurstIndex, BurstSize, BurstBest and
     the keyword xmpcull|burst|<id>; nothing is moved.
     """
-    result = run_analysis(roots, jobs, cache_path, no_cache, as_json, quiet)
+    config = settings.load(
+        roots,
+        {
+            "bursts.gap_seconds": gap,
+            "bursts.split_on_scene_change": split_on_scene_change,
+            "bursts.scene_threshold": scene_threshold,
+        },
+    )
+    gap = config.bursts.gap_seconds
+    scene_threshold = config.bursts.scene_threshold
+    result = run_analysis(roots, jobs, cache_path, no_cache, as_json, quiet, only=config.scan)
     shots = shots_from_records(without_copies(result.records), time_fallback)
     unmatched = [key for key in clock_offsets if not any(offset_key_for(s, {key: 0.0}) for s in shots)]
     if unmatched:
         raise ConfigError("--clock-offset matches no camera: " + ", ".join(repr(k) for k in unmatched))
     found = cluster_bursts(
-        shots, gap, clock_offsets, scene_split_threshold=scene_threshold if split_on_scene_change else None
+        shots, gap, clock_offsets, scene_split_threshold=scene_threshold if config.bursts.split_on_scene_change else None
     )
     report = burst_report(found, [str(r) for r in roots], gap)
     report["failures"] = [f.to_dict() for f in result.failures]
@@ -133,7 +149,7 @@ def bursts(
     failures: list[FileFailure] = list(result.failures)
     written = 0
     if not no_write:
-        results, sidecar_failures = write_sidecars(sidecar_items(found))
+        results, sidecar_failures = write_sidecars(sidecar_items(found), config.write_options)
         written = sum(1 for r in results if r.changed)
         failures += sidecar_failures
     summary = {
@@ -151,4 +167,6 @@ def bursts(
         f"{summary['no_time']} without capture time; report {report_path}"
         + ("" if no_write else f"; {written} sidecars changed")
     )
+    if not result.records:
+        line = no_images_line(roots, settings)
     conclude(summary, line, failures, as_json)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 
 from xmpcull.analyse.cache import default_cache_path
+from xmpcull.config import Config, load_config
 from xmpcull.errors import ExitCode, FileFailure
 from xmpcull.progress import NullProgress, Progress
 
@@ -22,6 +25,69 @@ def roots_argument(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.argument(
         "roots", nargs=-1, required=True, type=click.Path(exists=True, file_okay=True, path_type=Path)
     )(func)
+
+
+@dataclass(frozen=True)
+class SettingsRequest:
+    """What the user asked for on the command line about settings: --config and the scan filters."""
+
+    config_path: Path | None = None
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    extensions: tuple[str, ...] = ()
+
+    def load(self, roots: Sequence[Path], overrides: Mapping[str, Any] | None = None) -> Config:
+        """Defaults, the user's and the root's config files, --config, then these flags and ``overrides``."""
+        flags: dict[str, Any] = {
+            "scan.include": list(self.include) or None,
+            "scan.exclude": list(self.exclude) or None,
+            "scan.extensions": [e for item in self.extensions for e in item.split(",") if e.strip()] or None,
+        }
+        return load_config(self.config_path, {**flags, **(overrides or {})}, roots=roots, lookup=True)
+
+
+def config_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--config",
+        "config_path",
+        type=click.Path(exists=True, dir_okay=False, path_type=Path),
+        default=None,
+        help="Your TOML file, merged over ~/.config/xmpcull/config.toml and ROOT/.xmpcull/config.toml.",
+    )(func)
+
+
+def settings_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--config, --include, --exclude, --ext, handed to the command as one ``settings: SettingsRequest``.
+
+    Every command that reads settings or scans folders takes these (docs/cli.md, Common options).
+    """
+
+    @functools.wraps(func)
+    def command(
+        *args: Any, config_path: Path | None, include: tuple[str, ...], exclude: tuple[str, ...],
+        extensions: tuple[str, ...], **kwargs: Any,
+    ) -> Any:
+        return func(*args, settings=SettingsRequest(config_path, include, exclude, extensions), **kwargs)
+
+    decorators = [
+        config_option,
+        click.option("--include", multiple=True, metavar="GLOB",
+                     help="Only files matching (repeatable): 'IMG_*', '2024-*/raw/*' [config: scan.include]."),
+        click.option("--exclude", multiple=True, metavar="GLOB",
+                     help="Leave out files matching (repeatable): '*-Edit.*', 'exports/*' [config: scan.exclude]."),
+        click.option("--ext", "extensions", multiple=True, metavar="EXT",
+                     help="Only these extensions (repeatable or comma-separated): --ext cr2,jpg [config: scan.extensions]."),
+    ]
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
+def no_images_line(roots: Sequence[Path], settings: SettingsRequest | None = None) -> str:
+    """What to say when a scan found nothing (an empty folder, or filters that left nothing)."""
+    where = ", ".join(str(r) for r in roots)
+    filtered = settings is not None and bool(settings.include or settings.exclude or settings.extensions)
+    return f"no images found under {where}" + (" (after --include/--exclude/--ext)" if filtered else "")
 
 
 def analysis_options(func: Callable[..., Any]) -> Callable[..., Any]:

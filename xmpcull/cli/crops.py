@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -10,14 +11,17 @@ import click
 
 from xmpcull.cli.analyze import run_analysis
 from xmpcull.cli.common import (
+    SettingsRequest,
     analysis_options,
     emit_json,
     finish,
     make_progress,
+    no_images_line,
     output_options,
     print_failures,
     resolve_cache,
     roots_argument,
+    settings_options,
 )
 from xmpcull.crop.geometry import parse_aspect
 from xmpcull.crop.stage import USER_CROP_KEPT, CropOutcome, crop_fields, propose_for_records, settle
@@ -122,6 +126,7 @@ def file_entry(outcome: CropOutcome, result: WriteResult | None) -> dict[str, An
               help="Write one small JPEG per image with the proposals drawn on it into this folder.")
 @click.option("--no-write", is_flag=True, help="Touch no sidecar; only the report and previews.")
 @click.option("--dry-run", is_flag=True, help="Compute the sidecar changes and report them, write nothing.")
+@settings_options
 @analysis_options
 @output_options
 def crops(
@@ -134,6 +139,7 @@ def crops(
     preview_dir: Path | None,
     no_write: bool,
     dry_run: bool,
+    settings: SettingsRequest,
     jobs: int | None,
     cache_path: Path | None,
     no_cache: bool,
@@ -149,7 +155,8 @@ def crops(
     apply = apply_aspect or aspects[0]
     if apply not in aspects:
         raise click.BadParameter(f"{apply} is not one of the --aspect values ({', '.join(aspects)})", param_hint="--apply-aspect")
-    analysis = run_analysis(roots, jobs, cache_path, no_cache, as_json, quiet)
+    config = settings.load(roots, {"sidecar.overwrite_crops": overwrite_crops or None})
+    analysis = run_analysis(roots, jobs, cache_path, no_cache, as_json, quiet, only=config.scan)
     records = analysis.records
     outcomes = propose_for_records(
         records, aspects, apply_aspect=apply, apply_threshold=apply_threshold, jobs=jobs,
@@ -161,7 +168,7 @@ def crops(
     failures += [FileFailure(str(o.path), "crop", o.error or "") for o in outcomes if not o.ok and str(o.path) not in analysed]
     results: dict[int, WriteResult] = {}
     if not no_write:
-        results, write_failures = write_crop_sidecars(records, outcomes, WriteOptions(overwrite_crops=overwrite_crops, dry_run=dry_run))
+        results, write_failures = write_crop_sidecars(records, outcomes, replace(config.write_options, dry_run=dry_run))
         failures += write_failures
     settled = [settle(o, results.get(i), not no_write) for i, o in enumerate(outcomes)]
     report = {
@@ -171,7 +178,7 @@ def crops(
         "aspects": list(aspects),
         "apply_aspect": apply,
         "apply_threshold": apply_threshold,
-        "overwrite_crops": overwrite_crops,
+        "overwrite_crops": config.write_options.overwrite_crops,
         "write": not no_write,
         "dry_run": dry_run,
         "files": [file_entry(o, results.get(i)) for i, o in enumerate(settled)],
@@ -184,6 +191,8 @@ def crops(
         emit_json(report)
     else:
         s = report["summary"]
+        if not records:
+            click.echo(no_images_line(roots, settings))
         verb = "would change" if dry_run else "changed"
         click.echo(
             f"{s['images']} images, {s['proposed']} with proposals, {s['applied']} crops applied, "

@@ -9,14 +9,16 @@ import click
 
 from xmpcull.cli.analyze import run_analysis
 from xmpcull.cli.common import (
+    SettingsRequest,
     analysis_options,
     conclude,
     keep_option,
+    no_images_line,
     output_options,
     resolve_cache,
     roots_argument,
+    settings_options,
 )
-from xmpcull.config import load_config
 from xmpcull.decide.person import honour_review
 from xmpcull.group.dupes import DupeResult, find_duplicates
 from xmpcull.group.pixels import PixelSource
@@ -64,9 +66,9 @@ def sidecar_items(result: DupeResult, records: Sequence[ImageRecord], label: str
 )
 @click.option("--format", "extra_format", type=click.Choice(["imagededup"]), default=None, help="Also write imagededup's {file: [duplicates]} mapping beside the report.")
 @click.option("--label", default=None, help="Colour label for non-keepers (default: the config's duplicate outcome, Red); '' for none.")
-@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Your TOML config.")
 @click.option("--no-write", is_flag=True, help="Write the reports only; leave sidecars alone.")
 @keep_option
+@settings_options
 @analysis_options
 @output_options
 def dupes(
@@ -79,9 +81,9 @@ def dupes(
     crop_tolerant: bool | None,
     extra_format: str | None,
     label: str | None,
-    config_path: Path | None,
     no_write: bool,
     keep: str | None,
+    settings: SettingsRequest,
     jobs: int | None,
     cache_path: Path | None,
     no_cache: bool,
@@ -95,8 +97,8 @@ def dupes(
     Sidecars get DupGroup, DupRole, DupDistance, KeeperReason, the keyword
     xmpcull|dupes|<id> and, on non-keepers, a colour label (never over yours).
     """
-    config = load_config(
-        config_path,
+    config = settings.load(
+        roots,
         {
             "dupes.threshold": threshold,
             "dupes.similar_threshold": similar_threshold,
@@ -106,12 +108,12 @@ def dupes(
             "dupes.crop_search_max_images": 0 if crop_tolerant else None,
         },
     )
-    settings = config.dupes.with_keep(keep)  # an unknown preset stops before any work
-    analysis = run_analysis(roots, jobs, cache_path, no_cache, as_json, quiet)
-    crop_search = settings.crop_search_for(len(analysis.records))
+    chosen = config.dupes.with_keep(keep)  # an unknown preset stops before any work
+    analysis = run_analysis(roots, jobs, cache_path, no_cache, as_json, quiet, only=config.scan)
+    crop_search = chosen.crop_search_for(len(analysis.records))
     result = find_duplicates(
-        analysis.records, settings.threshold, settings.similar_threshold, settings.rotation_invariant,
-        dhash_threshold=settings.dhash_threshold, keeper_chain=settings.keeper_chain,
+        analysis.records, chosen.threshold, chosen.similar_threshold, chosen.rotation_invariant,
+        dhash_threshold=chosen.dhash_threshold, keeper_chain=chosen.keeper_chain,
         crop_tolerant=crop_search,
         pixels=PixelSource(cache_path=resolve_cache(cache_path, no_cache)) if crop_search else None,
     )
@@ -146,10 +148,12 @@ def dupes(
         f"{summary['images']} images: {summary['groups']} duplicate groups ({summary['exact_groups']} exact), "
         f"{summary['duplicates']} non-keepers, {summary['similar_sets']} similar sets; report {report_path}"
     ]
+    if not analysis.records:
+        lines = [no_images_line(roots, settings)]
     lines.extend(f"note: {w}" for w in warnings[:20])
-    if settings.crop_tolerant and not summary["crop_search"]:
+    if chosen.crop_tolerant and not summary["crop_search"]:
         lines.append(
-            f"crop search skipped: more than {settings.crop_search_max_images:,} images "
+            f"crop search skipped: more than {chosen.crop_search_max_images:,} images "
             "(dupes.crop_search_max_images); --crop-tolerant runs it anyway"
         )
     conclude(summary, lines, failures, as_json)

@@ -11,7 +11,9 @@ import click
 import platformdirs
 
 from xmpcull.cli.common import (
+    SettingsRequest,
     analysis_options,
+    config_option,
     emit_json,
     finish,
     output_options,
@@ -19,14 +21,13 @@ from xmpcull.cli.common import (
     resolve_cache,
     roots_argument,
 )
-from xmpcull.config import load_config
 from xmpcull.errors import ConfigError
 from xmpcull.run import report_dir_for
 
 
 @click.command("review")
 @roots_argument
-@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Your TOML config (sidecar naming).")
+@config_option
 @click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), help="Where `run` wrote report.json (default: FIRST_ROOT/.xmpcull).")
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="Port on 127.0.0.1 (0: a free one).")
 @click.option("--no-browser", is_flag=True, help="Only print the URL; do not open the default browser.")
@@ -49,8 +50,8 @@ def review(roots: tuple[Path, ...], config_path: Path | None, report_dir: Path |
     from xmpcull.review.server import ReviewServer, ReviewSession
     from xmpcull.review.static_export import export_static
 
-    config = load_config(config_path, {})
     absolute = tuple(Path(os.path.abspath(r)) for r in roots)
+    config = SettingsRequest(config_path).load(absolute)
     report = report_dir_for(absolute, report_dir) / "report.json"
     if not report.exists():
         raise ConfigError(f"no report at {report}: run `xmpcull run {' '.join(map(str, roots))}` first")

@@ -9,22 +9,23 @@ from typing import Any
 import click
 
 from xmpcull.cli.common import (
+    SettingsRequest,
     analysis_options,
     cluster_option,
     conclude,
     keep_option,
     make_progress,
+    no_images_line,
     output_options,
     resolve_cache,
     roots_argument,
+    settings_options,
 )
-from xmpcull.config import load_config
 from xmpcull.run import RunOptions, run_pipeline
 
 
 @click.command("run")
 @roots_argument
-@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Your TOML config (see `xmpcull config --default`).")
 @click.option("--report-dir", type=click.Path(file_okay=False, path_type=Path), help="Where report.json/report.csv go (default: FIRST_ROOT/.xmpcull).")
 @click.option("--no-write", is_flag=True, help="Write no sidecars (reports only).")
 @click.option("--dry-run", is_flag=True, help="Show what would change in the sidecars, write none (reports are written).")
@@ -38,12 +39,12 @@ from xmpcull.run import RunOptions, run_pipeline
 @click.option("--aspect", "aspects", multiple=True, help="Crop aspect to propose (repeatable), e.g. 4:5; replaces [crops] aspects.")
 @click.option("--apply-crops/--no-apply-crops", default=None, help="Write confident proposals of the first aspect as the Camera Raw crop.")
 @keep_option
+@settings_options
 @analysis_options
 @cluster_option
 @output_options
 def run(
     roots: tuple[Path, ...],
-    config_path: Path | None,
     report_dir: Path | None,
     no_write: bool,
     dry_run: bool,
@@ -57,6 +58,7 @@ def run(
     aspects: tuple[str, ...],
     apply_crops: bool | None,
     keep: str | None,
+    settings: SettingsRequest,
     jobs: int | None,
     cache_path: Path | None,
     no_cache: bool,
@@ -70,8 +72,8 @@ def run(
     The report goes to FIRST_ROOT/.xmpcull/report.json and report.csv; it can be
     handed to `xmpcull move --report` later.
     """
-    config = load_config(
-        config_path,
+    config = settings.load(
+        roots,
         {
             "sidecar.overwrite_ratings": overwrite_ratings,
             "sidecar.overwrite_labels": overwrite_labels,
@@ -105,6 +107,8 @@ def run(
             {"path": r.path, "changes": list(r.changes)} for r in result.sidecar_results if r.changes
         ]
     lines = [] if as_json else _summary_lines(summary, dry_run)
+    if not result.analysis.records:
+        lines.insert(0, no_images_line(roots, settings))
     summary["errors"] = [f.to_dict() for f in result.failures]
     conclude(summary, lines, result.failures, as_json)
 

@@ -54,3 +54,37 @@ def read_csv_roles(csv_path: Path) -> dict[Path, str]:
             return {path_from_csv(row["path"]): (row["role"] or "").strip().lower() for row in reader if row.get("path")}
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise ReportError(f"cannot read the duplicate CSV ({exc})", [csv_path]) from exc
+
+
+def find_run_report(image: Path) -> Path | None:
+    """The nearest ``.xmpcull/report.json`` in the image's folder or a parent: the run that covered it."""
+    for folder in Path(image).absolute().parents:
+        candidate = folder / ".xmpcull" / "report.json"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def decision_from_report(report_path: Path, image: Path) -> dict[str, Any] | None:
+    """What that run decided about ``image``: decision, reason, review reasons, group and its keeper."""
+    try:
+        data = load_report_json(report_path)
+    except ReportError:
+        return None
+    wanted = str(Path(image).absolute())
+    row = next((r for r in data.get("images", []) if isinstance(r, dict) and r.get("path") == wanted), None)
+    group = next(
+        (g for g in data["groups"] if isinstance(g, dict) and any(m.get("path") == wanted for m in g.get("members", []))),
+        None,
+    )
+    if row is None and group is None:
+        return None
+    return {
+        "report": str(report_path),
+        "decision": row.get("decision") if row else None,
+        "reason": row.get("reason") if row else None,
+        "review_reasons": row.get("review_reasons", []) if row else [],
+        "dupe_group": group.get("id") if group else None,
+        "keeper": group.get("keeper") if group else None,
+        "keeper_reason": group.get("keeper_reason") if group else None,
+    }

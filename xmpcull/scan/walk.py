@@ -17,6 +17,7 @@ from pathlib import Path
 
 from xmpcull.errors import FileFailure, ScanError
 from xmpcull.models import ImageFile, format_for_extension
+from xmpcull.scan.filter import ScanFilter
 
 REVIEW_DIR_NAME = "_review_dupes"
 SKIPPED_DIR_NAMES = frozenset({REVIEW_DIR_NAME, "@eaDir", "__MACOSX", "$RECYCLE.BIN"})
@@ -33,8 +34,10 @@ def _is_hidden(name: str) -> bool:
     return name.startswith(".")
 
 
-def scan_roots(roots: Iterable[Path | str], *, extra_skip: Iterable[str] = ()) -> ScanResult:
-    """List every image under ``roots``, sorted by path, RAW+JPEG pairs linked as companions."""
+def scan_roots(
+    roots: Iterable[Path | str], *, extra_skip: Iterable[str] = (), only: ScanFilter = ScanFilter()
+) -> ScanResult:
+    """List every image under ``roots`` that ``only`` keeps, sorted by path, RAW+JPEG pairs linked as companions."""
     result = ScanResult()
     skip_names = SKIPPED_DIR_NAMES | frozenset(extra_skip)
     seen_dirs: set[tuple[int, int]] = set()
@@ -52,6 +55,8 @@ def scan_roots(roots: Iterable[Path | str], *, extra_skip: Iterable[str] = ()) -
         _walk_dir(root, root, result, skip_names, seen_dirs, seen_files)
     # Every path under a root starts with "root/", so its string sorts like its relpath
     # (without 5,000 Path.relative_to calls on a re-run of 5,000 files).
+    if only.active:
+        result.files = [f for f in result.files if only.keeps(f.path.relative_to(f.root))]
     result.files.sort(key=lambda f: (str(f.root), str(f.path)))
     result.files = _link_companions(result.files)
     return result
