@@ -89,3 +89,55 @@ def test_resume_finishes_an_interrupted_run(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "resumed: 5 moved" in result.output
     assert review_files(shoot["root"]) == SHOOT_MOVED
+
+
+def test_undo_by_root_puts_back_every_run_and_counts_honestly(tmp_path: Path) -> None:
+    """A second `move` that moves nothing still leaves a journal; `undo --root` must not stop at it."""
+    from tests.move.movekit import write_csv
+    from xmpcull.move.journal import journal_folder
+
+    shoot = build_shoot(tmp_path)
+    held = shoot["files"]["dup2"]
+    csv_path = write_csv(tmp_path / "groups.csv", shoot["report"], lambda row: None if row["path"] == str(held) else row)
+    runner = CliRunner()
+    original = snapshot(shoot["root"])
+    first = runner.invoke(move, ["--report", str(shoot["report_path"]), "--csv", str(csv_path)])
+    assert first.exit_code == 0 and "4 moved" in first.output, first.output
+    held.write_bytes(held.read_bytes() + b"edited")  # changed since the report: the next move skips it
+    edited, rel = snapshot(shoot["root"]), held.relative_to(shoot["root"]).as_posix()
+    second = runner.invoke(move, ["--report", str(shoot["report_path"])])
+    assert "0 moved, 1 skipped" in second.output, second.output
+    assert len(list(journal_folder(shoot["root"], "_review_dupes").glob("*.jsonl"))) == 2
+
+    back = runner.invoke(undo, ["--root", str(shoot["root"])])
+    assert back.exit_code == 0, back.output
+    assert "undone: 4 restored, 0 conflict, 0 failed" in back.output
+    assert len([line for line in back.output.splitlines() if line.startswith("journal: ")]) == 2
+    assert snapshot(shoot["root"]) == original | {rel: edited[rel]}
+    assert review_files(shoot["root"]) == set()
+    again = runner.invoke(undo, ["--root", str(shoot["root"]), "--json"])
+    assert again.exit_code == 0, again.output
+    assert [o for o in json.loads(again.output)["outcomes"] if o["status"] == "restored"] == []
+    assert "undone: 0 restored" in runner.invoke(undo, ["--root", str(shoot["root"])]).output
+
+
+def test_undo_by_root_restores_what_older_runs_left_newest_first(tmp_path: Path) -> None:
+    """Run 1 moves part, run 2 the rest: one undo puts both back, the tree is as before."""
+    from tests.move.movekit import write_csv
+
+    shoot = build_shoot(tmp_path)
+    before = snapshot(shoot["root"])
+    held = str(shoot["files"]["dup2"])
+    csv_path = write_csv(tmp_path / "groups.csv", shoot["report"], lambda row: None if row["path"] == held else row)
+    runner = CliRunner()
+    assert runner.invoke(move, ["--report", str(shoot["report_path"]), "--csv", str(csv_path)]).exit_code == 0
+    assert shoot["files"]["dup2"].exists()
+    rest = runner.invoke(move, ["--report", str(shoot["report_path"])])
+    assert "1 moved" in rest.output, rest.output
+    assert review_files(shoot["root"]) == SHOOT_MOVED
+    back = runner.invoke(undo, ["--root", str(shoot["root"]), "--json"])
+    assert back.exit_code == 0, back.output
+    restored = [o for o in json.loads(back.output)["outcomes"] if o["status"] == "restored"]
+    assert len(restored) == 5 and len({o["destination"] for o in restored}) == 5
+    assert restored[0]["destination"] == held  # the newest run first
+    assert snapshot(shoot["root"]) == before

@@ -11,6 +11,7 @@ from xmpcull.errors import ConfigError, MoveError
 from xmpcull.move import (
     DEFAULT_DESTINATION,
     MoveRunResult,
+    journals_newest_first,
     latest_journal,
     move_from_report,
     resume_moves,
@@ -99,20 +100,30 @@ def move(report_path: Path | None, csv_path: Path | None, burst_reports: tuple[P
              as_json, quiet)
 
 
+def _all_journals(roots: list[Path], to: str) -> list[Path]:
+    journals = [j for root in roots for j in journals_newest_first(root, to)]
+    if not journals:
+        where = ", ".join(str(root / to) for root in roots)
+        raise MoveError(f"no move journal found under {where}")
+    return journals
+
+
 @click.command("undo")
 @click.argument("journal", required=False, type=existing_file)
 @click.option("--root", "roots", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="Undo the latest run under this root (default: the current folder). Repeatable.")
-@click.option("--to", default=DEFAULT_DESTINATION, show_default=True, help="Review folder the run used.")
+              help="Undo every move run under this root, newest first (default: the current folder). Repeatable.")
+@click.option("--to", default=DEFAULT_DESTINATION, show_default=True, help="Review folder the runs used.")
 @output_options
 def undo(journal: Path | None, roots: tuple[Path, ...], to: str, as_json: bool, quiet: bool) -> None:
-    """Put back every file a `move` run moved, at its original path and mtime.
+    """Put back every file `move` moved, at its original path and mtime.
 
-    JOURNAL defaults to the newest journal in <root>/_review_dupes/.xmpcull-journal/.
+    Without JOURNAL: every journal in <root>/_review_dupes/.xmpcull-journal/, newest
+    first, so everything still in the review folder goes back; files an earlier
+    undo restored are not counted again. With JOURNAL: only that run.
     A file that now exists at an original path is never overwritten: the moved
     file stays in the review folder and is reported as a conflict.
     """
-    journals = [journal] if journal is not None else _latest_journals(list(roots) or [Path.cwd()], to)
+    journals = [journal] if journal is not None else _all_journals(list(roots) or [Path.cwd()], to)
     result = MoveRunResult()
     for path in journals:
         part = undo_moves(path)

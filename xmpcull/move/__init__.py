@@ -5,7 +5,7 @@ their sidecars and companions, through a fsynced journal so that a crash can be
 resumed or undone without losing or duplicating a file. See docs/move.md.
 """
 
-from xmpcull.move.journal import latest_journal, read_journal
+from xmpcull.move.journal import journals_newest_first, latest_journal, read_journal
 from xmpcull.move.mover import MoveOutcome, MoveRunResult, move_from_report, move_planned, resume_moves, undo_moves
 from xmpcull.move.planner import DEFAULT_DESTINATION, Plan, PlannedMove, plan_moves
 from xmpcull.move.selection import MoveSelection, load_move_selection
@@ -17,6 +17,7 @@ __all__ = [
     "MoveSelection",
     "Plan",
     "PlannedMove",
+    "journals_newest_first",
     "latest_journal",
     "load_move_selection",
     "move_from_report",

@@ -151,11 +151,17 @@ def journal_folder(root: Path, to: str) -> Path:
     return Path(root) / to / JOURNAL_FOLDER
 
 
-def latest_journal(root: Path, to: str) -> Path | None:
-    """The newest journal under ``root`` (names start with a UTC timestamp, so they sort by time)."""
+def journals_newest_first(root: Path, to: str) -> list[Path]:
+    """Every journal under ``root``, newest first (names start with a UTC timestamp, so they sort by time)."""
     folder = journal_folder(root, to)
     try:
-        names = sorted(n for n in os.listdir(folder) if n.endswith(".jsonl"))
+        names = sorted((n for n in os.listdir(folder) if n.endswith(".jsonl")), reverse=True)
     except OSError:
-        return None
-    return folder / names[-1] if names else None
+        return []
+    return [folder / name for name in names]
+
+
+def latest_journal(root: Path, to: str) -> Path | None:
+    """The newest journal under ``root``."""
+    journals = journals_newest_first(root, to)
+    return journals[0] if journals else None

@@ -33,7 +33,8 @@ CrashHook = Callable[[str], None]
 
 @dataclass(frozen=True)
 class MoveOutcome:
-    """What happened to one file. status: planned, moved, skipped, failed, restored, conflict, not-moved."""
+    """What happened to one file. status: planned, moved, skipped, failed, restored, already-restored,
+    conflict, not-moved."""
 
     op_id: str
     source: str
@@ -423,7 +424,8 @@ def _undo_one(runner: _Runner, state: JournalState, op_id: str) -> MoveOutcome:
     undo_id = f"u:{op_id}"
     undo = state.ops.get(undo_id)
     if undo is not None and undo.status == "done":
-        return MoveOutcome(op_id, str(dst), str(src), kind, "restored", "before")
+        # Put back by an earlier undo: not counted again, so a second undo says 0.
+        return MoveOutcome(op_id, str(dst), str(src), kind, "already-restored")
     if (
         undo is not None
         and undo.intent is not None
