@@ -79,6 +79,7 @@ class DupesSettings:
     crop_tolerant: bool = False
     rotation_invariant: bool = False
     crop_search_max_images: int = 0  # 0: no limit
+    verify_scenes: bool = False  # check near-duplicate and similar pairs on pixels (group.similar)
     keeper_presets: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # --keep NAME -> chain
 
     def with_keep(self, preset: str | None) -> DupesSettings:
@@ -332,6 +333,7 @@ def _dupes(r: _Reader) -> DupesSettings:
         crop_tolerant=r.get("dupes.crop_tolerant"),
         rotation_invariant=r.get("dupes.rotation_invariant"),
         crop_search_max_images=int(r.number("dupes.crop_search_max_images", 0)),
+        verify_scenes=r.get("dupes.verify_scenes"),
     )
 
 

@@ -220,7 +220,8 @@ def run_pipeline(roots: Sequence[Path], options: RunOptions, progress: Progress 
             dhash_threshold=config.dupes.dhash_threshold,
             keeper_chain=config.dupes.keeper_chain,
             crop_tolerant=crop_search,
-            pixels=PixelSource(cache_path=options.cache_path) if crop_search else None,
+            verify_scenes=config.dupes.verify_scenes,
+            pixels=PixelSource(cache_path=options.cache_path) if crop_search or config.dupes.verify_scenes else None,
             linked=generations.same_generation,
         )
         dupes = honour_review(dupes, options.write_options.naming)  # a keeper chosen by hand stays the keeper

@@ -219,9 +219,9 @@ def test_pixel_verdicts_are_kept_so_a_rerun_decodes_nothing(tmp_path: Path) -> N
     st.integers(1, 6),
 )
 def test_each_picture_keeps_its_nearest_crop_candidates(pairs, k) -> None:
-    from xmpcull.group.dupes import _nearest_per_picture
+    from xmpcull.group.linkage import nearest_per_picture
 
-    kept = _nearest_per_picture(pairs, k)
+    kept = nearest_per_picture(pairs, k)
     assert set(kept) <= set(pairs) and kept == [p for p in pairs if p in set(kept)]  # a subset, order kept
     for picture in {x for i, j, _ in pairs for x in (i, j)}:
         own = sorted(d for i, j, d in pairs if picture in (i, j))

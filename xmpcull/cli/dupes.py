@@ -114,8 +114,8 @@ def dupes(
     result = find_duplicates(
         analysis.records, chosen.threshold, chosen.similar_threshold, chosen.rotation_invariant,
         dhash_threshold=chosen.dhash_threshold, keeper_chain=chosen.keeper_chain,
-        crop_tolerant=crop_search,
-        pixels=PixelSource(cache_path=resolve_cache(cache_path, no_cache)) if crop_search else None,
+        crop_tolerant=crop_search, verify_scenes=chosen.verify_scenes,
+        pixels=PixelSource(cache_path=resolve_cache(cache_path, no_cache)) if crop_search or chosen.verify_scenes else None,
     )
     result = honour_review(result, config.write_options.naming)
     idd_path = report_path.with_name(report_path.stem + ".imagededup.json") if extra_format == "imagededup" else None

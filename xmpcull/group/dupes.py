@@ -15,6 +15,10 @@ Why this shape:
   medoid: every member of a group is a confirmed match of every other member.
 * A similar set ("same scene, another moment") joins keepers and singletons
   whose pHash is within ``similar_threshold``; it is for review, never for moving.
+* With ``verify_scenes`` every near-duplicate pair the hashes found is checked
+  on pixels (``group.similar``, ``group.scene``): another moment of one scene
+  (people who moved) leaves the group for a similar set, a hash collision
+  leaves it for nothing. Similar-set pairs are checked the same way.
 * Group IDs come from the keeper's pixel digest (``d-`` + 8 hex): the same on
   every run, unchanged when lesser copies are added or when metadata is written
   into a file (``--embed``: the content digest changes, the pixels do not); they
@@ -50,7 +54,10 @@ from xmpcull.analyse.hashes import WINDOWS, hamming, is_informative
 from xmpcull.decide.keeper import DEFAULT_CHAIN, choose_keeper
 from xmpcull.group.hamming_index import radius_pairs, radius_pairs_between
 from xmpcull.group.identity import identity_digest, picture_identity
+from xmpcull.group.linkage import complete_linkage_clusters, nearest_per_picture
 from xmpcull.group.pixels import PixelSource
+from xmpcull.group.similar import Candidate, Evidence, SimilarSet, scene_of, similar_drafts
+from xmpcull.group.similar import SimilarMember as SimilarMember  # re-exported: reports and tests import it here
 from xmpcull.models import ImageRecord
 
 # Thresholds (bits out of 64), justified in docs/dupes.md and measured in bench/RESULTS.md:
@@ -85,23 +92,14 @@ class DupeGroup:
         return self.members[0].record
 
 
-@dataclass(frozen=True)
-class SimilarMember:
-    record: ImageRecord
-    distance: int  # pHash distance to the set's medoid
-    group_id: str | None  # the duplicate group this keeper leads, if any
-
-
-@dataclass(frozen=True)
-class SimilarSet:
-    id: str
-    members: tuple[SimilarMember, ...]
-
-
 @dataclass
 class DupeResult:
     groups: list[DupeGroup] = field(default_factory=list)
     similar_sets: list[SimilarSet] = field(default_factory=list)
+    scene_checks: int = 0  # pairs compared on pixels in this run (not found in the cache)
+    scene_seconds: float = 0.0  # time those comparisons took, decodes included
+    collisions: int = 0  # hash matches whose pixels disagree: neither duplicates nor similar
+    moments: int = 0  # hash matches that are another moment or view: similar, not duplicates
 
     def group_of(self) -> dict[str, tuple[DupeGroup, DupeMember]]:
         """Path (str) -> its group and membership."""
@@ -128,22 +126,6 @@ class _Unit:
         return f is not None and is_informative(f.phash, f.dhash)
 
 
-class _UnionFind:
-    def __init__(self, n: int) -> None:
-        self.parent = list(range(n))
-
-    def find(self, x: int) -> int:
-        while self.parent[x] != x:
-            self.parent[x] = self.parent[self.parent[x]]
-            x = self.parent[x]
-        return x
-
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
-
-
 def _units(records: Iterable[ImageRecord]) -> list[_Unit]:
     by_content: dict[tuple[object, ...], list[ImageRecord]] = defaultdict(list)
     for r in records:
@@ -166,6 +148,7 @@ class _Edges:
     """Confirmed near-duplicate pairs (i < j, unit indices) -> pHash distance."""
 
     distance: dict[tuple[int, int], int] = field(default_factory=dict)
+    on_pixels: set[tuple[int, int]] = field(default_factory=set)  # confirmed as crops by the pixel check
 
     def add(self, i: int, j: int, d: int) -> None:
         key = (min(i, j), max(i, j))
@@ -225,11 +208,12 @@ def _near_edges(
             if (i, j) in edges.distance or _related(units, i, j):
                 continue  # already confirmed by hashes, or never a duplicate: no decode needed
             to_check.append((i, j, d))
-        to_check = _nearest_per_picture(to_check, CROP_CANDIDATES_PER_PICTURE)
+        to_check = nearest_per_picture(to_check, CROP_CANDIDATES_PER_PICTURE)
         pixels.prefetch([(units[i].rep, units[j].rep) for i, j, _ in to_check])
         for i, j, d in to_check:
             if pixels.is_crop(units[i].rep, units[j].rep):
                 edges.add(i, j, d)
+                edges.on_pixels.add((min(i, j), max(i, j)))
     edges.distance = {k: d for k, d in edges.distance.items() if not _related(units, *k)}
     return edges
 
@@ -239,18 +223,6 @@ def _near_edges(
 # 43,548 candidate pairs, 36 s of checks; the 12 nearest keep 98.7 % of the benchmark's
 # (crop, original) candidates and a quarter of those pairs.
 CROP_CANDIDATES_PER_PICTURE = 12
-
-
-def _nearest_per_picture(pairs: list[tuple[int, int, int]], k: int) -> list[tuple[int, int, int]]:
-    """The (i, j, distance) pairs that are among the ``k`` nearest of i or of j, in input order."""
-    by_picture: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for n, (i, j, d) in enumerate(pairs):
-        by_picture[i].append((d, n))
-        by_picture[j].append((d, n))
-    keep: set[int] = set()
-    for near in by_picture.values():
-        keep.update(n for _, n in sorted(near)[:k])
-    return [pair for n, pair in enumerate(pairs) if n in keep]
 
 
 SUBSECOND = 0.001  # two recorded sub-second times further apart than this are two exposures
@@ -312,68 +284,6 @@ def _add_linked(units: Sequence[_Unit], edges: _Edges, linked: Iterable[tuple[Pa
         edges.add(i, j, hamming(units[i].rep.features.phash, units[j].rep.features.phash))  # type: ignore[union-attr]
 
 
-def _rank(neighbours: dict[int, int], remaining: set[int], node: int) -> tuple[int, int, int]:
-    """Medoid order: most neighbours still unclustered, then smallest total distance, then lowest index."""
-    near = [d for u, d in neighbours.items() if u in remaining]
-    return (-len(near), sum(near), node)
-
-
-def _both_parts(
-    part_of: Callable[[int, int], bool] | None,
-    never: Callable[[int, int], bool] | None,
-    anchor: int,
-    u: int,
-    v: int,
-) -> bool:
-    if part_of is None or (never is not None and never(u, v)):
-        return False
-    return part_of(anchor, u) and part_of(anchor, v)
-
-
-def complete_linkage_clusters(
-    n: int,
-    edges: dict[tuple[int, int], int],
-    part_of: Callable[[int, int], bool] | None = None,
-    never: Callable[[int, int], bool] | None = None,
-) -> list[list[int]]:
-    """Split the graph into clusters without chaining.
-
-    Inside each connected component, repeatedly take the medoid (most neighbours,
-    then smallest total distance, then lowest index) as anchor and grow a cluster
-    of its neighbours, nearest first. A neighbour joins when it matches every
-    member already in, or when ``part_of(anchor, x)`` holds for both (pixels show
-    both are parts of the anchor; asked only when a direct match is missing)
-    and ``never(u, v)`` does not (two exposures stay apart, even as parts of one
-    picture). Without ``part_of`` every cluster is a clique.
-    """
-    adjacency: dict[int, dict[int, int]] = defaultdict(dict)
-    uf = _UnionFind(n)
-    for (i, j), d in edges.items():
-        adjacency[i][j] = d
-        adjacency[j][i] = d
-        uf.union(i, j)
-    components: dict[int, list[int]] = defaultdict(list)
-    for node in adjacency:
-        components[uf.find(node)].append(node)
-    clusters: list[list[int]] = []
-    for nodes in components.values():
-        remaining = set(nodes)
-        while len(remaining) > 1:
-            medoid = min(remaining, key=lambda v, left=remaining: _rank(adjacency[v], left, v))  # type: ignore[misc]
-            cluster = [medoid]
-            for v in sorted((u for u in adjacency[medoid] if u in remaining), key=lambda u: (adjacency[medoid][u], u)):
-                if all(u in adjacency[v] or _both_parts(part_of, never, medoid, u, v) for u in cluster[1:]):
-                    cluster.append(v)
-            remaining.difference_update(cluster)
-            if len(cluster) > 1:
-                clusters.append(sorted(cluster))
-            # A medoid without neighbours left means the rest are isolated too: stop early.
-            if len(cluster) == 1:
-                break
-    clusters.sort()
-    return clusters
-
-
 def _parts_checker(units: Sequence[_Unit], pixels: PixelSource | None) -> Callable[[int, int], bool] | None:
     """``part_of(anchor, x)``: x is a crop of the anchor or the reverse, on pixels (the
     pixel source remembers every verdict, so a pair is checked once)."""
@@ -424,6 +334,7 @@ def find_duplicates(
     crop_tolerant: bool = False,
     crop_threshold: int = DEFAULT_CROP_THRESHOLD,
     crop_window_threshold: int = DEFAULT_CROP_WINDOW_THRESHOLD,
+    verify_scenes: bool = False,
     pixels: PixelSource | None = None,
     linked: Iterable[tuple[Path, Path]] = (),
 ) -> DupeResult:
@@ -432,27 +343,30 @@ def find_duplicates(
     Records that failed analysis are ignored. ``similar_threshold=None`` skips
     the similar tier. ``crop_tolerant`` also matches small crops: pairs within
     ``crop_threshold`` on full pHash, or within ``crop_window_threshold``
-    between one's full pHash and a window pHash of the other, are checked on pixels, decoded
-    on demand by ``pixels`` (default: a fresh ``PixelSource``; give it the cache path so
-    its verdicts are kept for the next run). ``linked`` pairs of paths are duplicates
+    between one's full pHash and a window pHash of the other, are checked on pixels.
+    ``verify_scenes`` checks every near-duplicate and similar-set pair on pixels
+    (``group.similar``): another moment of one scene becomes a similar set, a hash
+    collision neither. Pixels are decoded on demand by ``pixels`` (default: a fresh
+    ``PixelSource``; give it the cache path so its verdicts are kept for the next run).
+    ``linked`` pairs of paths are duplicates
     on other evidence whatever their hashes (one AI generation at two sizes, from its
     recorded seed and parameters: ``group.generations``). Output order is stable: groups by ID.
     """
     units = _units(records)
-    if not crop_tolerant:
-        pixels = None  # hashes only: no pixel check, also not in the grouping
-    elif pixels is None:
+    if (crop_tolerant or verify_scenes) and pixels is None:
         pixels = PixelSource()
+    crop_pixels = pixels if crop_tolerant else None  # hashes only: no crop check, also not in the grouping
+    scene_pixels = pixels if verify_scenes else None
     edges = _near_edges(
         units, threshold, dhash_threshold, rotation_invariant,
-        (crop_threshold, crop_window_threshold) if crop_tolerant else None, pixels,
+        (crop_threshold, crop_window_threshold) if crop_tolerant else None, crop_pixels,
     )
+    result = DupeResult()
+    demoted = _verify_edges(units, edges, scene_pixels, rotation_invariant, result) if scene_pixels else {}
     _add_linked(units, edges, linked)
     clusters = complete_linkage_clusters(
-        len(units), edges.distance, _parts_checker(units, pixels), lambda u, v: _related(units, u, v)
+        len(units), edges.distance, _parts_checker(units, crop_pixels), lambda u, v: _related(units, u, v)
     )
-    if pixels is not None:
-        pixels.save()
     clustered = {i for c in clusters for i in c}
     clusters += [[i] for i, u in enumerate(units) if i not in clustered and len(u.records) > 1]
 
@@ -470,45 +384,82 @@ def find_duplicates(
         drafts.append(("exact" if len(cluster) == 1 else "near", reason, members, cluster))
     ids = _ids("d-", [identity_digest(d[2][0].record) for d in drafts])
     groups = [DupeGroup(gid, kind, reason, members) for gid, (kind, reason, members, _) in zip(ids, drafts, strict=True)]
-    groups.sort(key=lambda g: g.id)
-
-    result = DupeResult(groups=groups)
+    result.groups = sorted(groups, key=lambda g: g.id)
     if similar_threshold is not None:
-        result.similar_sets = _similar_sets(units, drafts, ids, similar_threshold)
+        result.similar_sets = _similar_sets(units, drafts, ids, similar_threshold, demoted, scene_pixels, keeper_chain)
+    if pixels is not None:
+        pixels.save()
+        result.scene_checks, result.scene_seconds = pixels.scene_checks, pixels.scene_seconds
     return result
 
 
+def _verify_edges(
+    units: Sequence[_Unit], edges: _Edges, pixels: PixelSource, rotation_invariant: bool, result: DupeResult
+) -> dict[tuple[int, int], Evidence]:
+    """Check hash-confirmed near duplicates on pixels; return the pairs demoted to similar (with why).
+
+    ``unknown`` keeps the hash verdict. A crop confirmed on pixels frames less than
+    its original (so its verdict is ``scene``): it leaves only when a region changed.
+    """
+    to_check = sorted(edges.distance)
+    pixels.prefetch_scenes([(units[i].rep, units[j].rep) for i, j in to_check])
+    if rotation_invariant:
+        pixels.prefetch_scenes([(units[i].rep, units[j].rep) for i, j in to_check], mirrored=True)
+    demoted: dict[tuple[int, int], Evidence] = {}
+    for key in to_check:
+        match = scene_of(pixels, units[key[0]].rep, units[key[1]].rep, mirrored_too=rotation_invariant)
+        if match.verdict in ("same", "unknown") or (key in edges.on_pixels and not match.region_changed):
+            continue
+        distance = edges.distance.pop(key)
+        if match.verdict == "different":
+            result.collisions += 1
+        else:
+            result.moments += 1
+            demoted[key] = Evidence(distance, match)
+    return demoted
+
+
 def _similar_sets(
-    units: Sequence[_Unit], drafts: Sequence[tuple], ids: Sequence[str], similar_threshold: int
+    units: Sequence[_Unit],
+    drafts: Sequence[tuple],
+    ids: Sequence[str],
+    similar_threshold: int,
+    demoted: dict[tuple[int, int], Evidence],
+    pixels: PixelSource | None,
+    keeper_chain: Sequence[str],
 ) -> list[SimilarSet]:
-    """Keepers and singletons whose pHash is within the looser threshold, clustered without chaining."""
-    leaders: list[tuple[ImageRecord, str | None, _Unit]] = []
+    """Keepers and singletons within the looser threshold (or demoted from a group), checked, clustered without chaining."""
+    leaders: list[tuple[Candidate, _Unit]] = []
+    leader_of: dict[int, int] = {}  # unit index -> index in leaders, for units that lead
     grouped: set[int] = set()
     for (_kind, _reason, members, cluster), gid in zip(drafts, ids, strict=True):
         keeper = members[0].record
-        unit = next(units[i] for i in cluster if any(r is keeper for r in units[i].records))
-        leaders.append((keeper, gid, unit))
+        lead = next(i for i in cluster if any(r is keeper for r in units[i].records))
+        leaders.append((Candidate(keeper, gid), units[lead]))
+        leader_of[lead] = len(leaders) - 1
         grouped.update(cluster)
-    leaders += [(u.rep, None, u) for i, u in enumerate(units) if i not in grouped]
-    leaders = [leader for leader in leaders if leader[2].informative]  # flat pictures are alike by accident
+    for i, u in enumerate(units):
+        if i not in grouped:
+            leaders.append((Candidate(u.rep, None), u))
+            leader_of[i] = len(leaders) - 1
+    # Flat pictures are alike by accident.
+    keep = [n for n, (_, u) in enumerate(leaders) if u.informative]
+    renumber = {old: new for new, old in enumerate(keep)}
+    leaders = [leaders[n] for n in keep]
     if len(leaders) < 2:
         return []
-    ph = np.array([r.features.phash for r, _, _ in leaders], dtype=np.uint64)  # type: ignore[union-attr]
-    pairs = radius_pairs(ph, similar_threshold)
-    edges = {
-        (i, j): d
-        for i, j, d in zip(pairs.left.tolist(), pairs.right.tolist(), pairs.distance.tolist(), strict=True)
-        if not _are_companions(leaders[i][2], leaders[j][2])
-    }
-    sets = []
-    for cluster in complete_linkage_clusters(len(leaders), edges):
-        medoid = leaders[min(cluster, key=lambda i: (sum(edges.get((min(i, j), max(i, j)), 0) for j in cluster), i))][0]
-        members = tuple(
-            sorted(
-                (SimilarMember(leaders[i][0], _distance(medoid, leaders[i][0], False, windows=False), leaders[i][1]) for i in cluster),
-                key=lambda m: (m.distance, str(m.record.file.path)),
-            )
-        )
-        sets.append(members)
-    set_ids = _ids("s-", [min(identity_digest(m.record) for m in s) for s in sets])
-    return sorted((SimilarSet(sid, s) for sid, s in zip(set_ids, sets, strict=True)), key=lambda s: s.id)
+    ph = np.array([c.record.features.phash for c, _ in leaders], dtype=np.uint64)  # type: ignore[union-attr]
+    found = radius_pairs(ph, similar_threshold)
+    pairs = dict(zip(zip(found.left.tolist(), found.right.tolist()), found.distance.tolist()))
+    known: dict[tuple[int, int], Evidence] = {}
+    for (i, j), evidence in demoted.items():
+        a, b = renumber.get(leader_of.get(i, -1)), renumber.get(leader_of.get(j, -1))
+        if a is not None and b is not None:
+            known[(min(a, b), max(a, b))] = evidence
+    never = lambda i, j: _are_companions(leaders[i][1], leaders[j][1])  # noqa: E731
+    sets = similar_drafts([c for c, _ in leaders], similar_threshold, pairs, known, pixels, keeper_chain, never)
+    set_ids = _ids("s-", [min(identity_digest(m.record) for m in s) for s, _ in sets])
+    return sorted(
+        (SimilarSet(sid, members, reason) for sid, (members, reason) in zip(set_ids, sets, strict=True)),
+        key=lambda s: s.id,
+    )

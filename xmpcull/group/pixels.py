@@ -1,13 +1,13 @@
-"""Keypoints of pictures that are crop candidates, decoded only when asked for.
+"""Pixels of candidate pictures, decoded only when a check asks for them.
 
-Why a module of its own: the crop check needs pixels, but analysis keeps only
-hashes. Decoding every picture again would double the cost of a run, so the
+Why a module of its own: the crop check and the scene check need pixels, but
+analysis keeps only hashes. Decoding every picture again would double the cost of a run, so the
 group stage decodes a picture the first time one of its candidate pairs is
 checked (through the analysis decoder: JPEG draft mode, RAW previews, HEIC)
-and keeps its keypoints for the next pair. A picture that cannot be decoded
+and keeps its small grey copy and keypoints for the next pair. A picture that cannot be decoded
 any more (moved, truncated) simply confirms nothing.
 
-Verdicts ("is one a crop of the other?") are small and depend only on the two
+Verdicts ("is one a crop of the other?", "same scene, same moment?") are small and depend only on the two
 pictures' bytes, so with a cache they are kept by content digest: a re-run of
 an unchanged library decodes nothing (without it, every re-run of 2,369
 unseen sample images spent 23 s re-checking the same pairs).
@@ -16,9 +16,12 @@ unseen sample images spent 23 s re-checking the same pairs).
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -26,10 +29,13 @@ from xmpcull.analyse.cache import AnalysisCache
 from xmpcull.analyse.worker import Job, decode
 from xmpcull.errors import XmpcullError
 from xmpcull.group.geometry import CropFit, Keypoints, fit_crop, keypoints_of
+from xmpcull.group.scene import SceneFeatures, SceneMatch, match_scene, scene_features
+from xmpcull.group.scene import thumbnail as scene_thumbnail
 from xmpcull.models import ImageRecord
 
-MAX_KEPT = 2048  # keypoints held in memory (~130 kB each with the grey copy)
+MAX_KEPT = 2048  # pictures held in memory (~110 kB grey each, plus their keypoints)
 VERDICT_KIND = "crop-verdict-1"  # bump when geometry.py's acceptance rules change
+SCENE_KIND = "scene-verdict-1"  # bump when scene.py's thresholds change
 
 
 def grey_of(record: ImageRecord) -> np.ndarray:
@@ -39,8 +45,62 @@ def grey_of(record: ImageRecord) -> np.ndarray:
     return np.asarray(decode(job).image)  # decode() is grey unless asked for colour
 
 
+@dataclass
+class _Picture:
+    """One decode, and what each check derived from it so far."""
+
+    grey: np.ndarray  # long side scene.SIDE
+    orb: Keypoints | None = None
+    sift: SceneFeatures | None = None
+    sift_mirrored: SceneFeatures | None = None
+
+
+class _Verdicts:
+    """Verdicts of one kind by pair key, looked up in the cache once per key and saved at the end."""
+
+    def __init__(self, kind: str, cache_path: Path | None) -> None:
+        self.kind = kind
+        self.cache_path = cache_path
+        self.known: dict[str, Any] = {}
+        self.new: dict[str, Any] = {}
+        self.looked_up: set[str] = set()
+
+    def get(self, key: str) -> Any | None:
+        if key not in self.looked_up:
+            self.prefetch([key])
+        return self.known.get(key)
+
+    def put(self, key: str, value: Any) -> None:
+        self.known[key] = self.new[key] = value
+
+    def prefetch(self, keys: list[str]) -> None:
+        keys = [k for k in keys if k not in self.looked_up]
+        self.looked_up.update(keys)
+        if not keys or self.cache_path is None or not self.cache_path.exists():
+            return
+        try:
+            with AnalysisCache(self.cache_path, readonly=True) as cache:
+                self.known.update(cache.get_derived(self.kind, keys))
+        except (XmpcullError, sqlite3.Error, OSError):
+            return  # no verdicts to reuse: check the pairs again
+
+    def save(self) -> None:
+        if self.cache_path is None or not self.new:
+            return
+        try:
+            with AnalysisCache(self.cache_path) as cache:
+                cache.put_derived(self.kind, sorted(self.new.items()))
+        except (XmpcullError, sqlite3.Error, OSError):
+            return  # a speed-up only: the next run checks these pairs again
+        self.new.clear()
+
+
 class PixelSource:
-    """Decodes on first use and remembers the keypoints of the last ``max_kept`` pictures (by content digest)."""
+    """Decodes on first use and remembers the last ``max_kept`` pictures (by content digest).
+
+    One decode serves every pixel check of a picture: the crop check (ORB) and the
+    scene check (SIFT, also of the mirrored picture) derive their keypoints from it.
+    """
 
     def __init__(
         self,
@@ -50,62 +110,69 @@ class PixelSource:
     ) -> None:
         self._loader = loader
         self._max_kept = max_kept
-        self._kept: OrderedDict[str, Keypoints | None] = OrderedDict()
-        self._cache_path = cache_path
-        self._verdicts: dict[str, bool] = {}
-        self._new_verdicts: dict[str, bool] = {}
-        self._looked_up: set[str] = set()  # pairs asked of the cache already (found or not)
+        self._kept: OrderedDict[str, _Picture | None] = OrderedDict()
+        self._crops = _Verdicts(VERDICT_KIND, cache_path)
+        self._scenes = _Verdicts(SCENE_KIND, cache_path)
         self.decoded = 0  # pictures decoded so far (a re-decode after eviction counts again)
+        self.scene_checks = 0  # scene comparisons computed (not found in the cache)
+        self.scene_seconds = 0.0  # time spent computing them, decodes included
 
     def is_crop(self, a: ImageRecord, b: ImageRecord) -> bool:
         """Whether one picture is a small crop of the other, from the cache when known."""
         key = _pair_key(a, b)
-        if key is not None and key not in self._looked_up:
-            self._verdicts.update(self._cached([key]))
-        if key is not None and key in self._verdicts:
-            return self._verdicts[key]
+        if key is not None:
+            known = self._crops.get(key)
+            if known is not None:
+                return bool(known)
         ka, kb = self.keypoints(a), self.keypoints(b)
         if ka is None or kb is None:
             return False  # not decodable now: no verdict to keep
         fit = fit_crop(ka, kb)
         verdict = fit is not None and fit.is_crop
         if key is not None:
-            self._verdicts[key] = self._new_verdicts[key] = verdict
+            self._crops.put(key, verdict)
         return verdict
 
+    def scene(self, a: ImageRecord, b: ImageRecord, mirrored: bool = False) -> SceneMatch:
+        """``match_scene`` of the two pictures (``mirrored``: of ``a`` flipped left-right), cached by content."""
+        key = _pair_key(a, b)
+        if key is not None:
+            key = ("m:" if mirrored else "") + key
+            known = self._scenes.get(key)
+            if known is not None:
+                return SceneMatch(**known)
+        started = time.perf_counter()
+        first, second = sorted((a, b), key=_digest_or_path)  # one order whatever the caller's
+        fa, fb = self._sift(first, mirrored), self._sift(second, False)
+        if fa is None or fb is None:
+            return SceneMatch("unknown")  # not decodable now: no verdict to keep
+        match = match_scene(fa, fb)
+        self.scene_checks += 1
+        self.scene_seconds += time.perf_counter() - started
+        if key is not None:
+            self._scenes.put(key, asdict(match))
+        return match
+
     def prefetch(self, pairs: list[tuple[ImageRecord, ImageRecord]]) -> None:
-        """Load the cached verdicts of ``pairs`` in one go (one cache connection, not one per pair)."""
-        keys = [k for k in (_pair_key(a, b) for a, b in pairs) if k is not None and k not in self._looked_up]
-        self._verdicts.update(self._cached(keys))
+        """Load the cached crop verdicts of ``pairs`` in one go (one cache connection, not one per pair)."""
+        self._crops.prefetch([k for k in (_pair_key(a, b) for a, b in pairs) if k is not None])
+
+    def prefetch_scenes(self, pairs: list[tuple[ImageRecord, ImageRecord]], mirrored: bool = False) -> None:
+        keys = [k for k in (_pair_key(a, b) for a, b in pairs) if k is not None]
+        self._scenes.prefetch([("m:" if mirrored else "") + k for k in keys])
 
     def save(self) -> None:
         """Store the verdicts found in this run (nothing without a cache path)."""
-        if self._cache_path is None or not self._new_verdicts:
-            return
-        try:
-            with AnalysisCache(self._cache_path) as cache:
-                cache.put_derived(VERDICT_KIND, sorted(self._new_verdicts.items()))
-        except (XmpcullError, sqlite3.Error, OSError):
-            return  # a speed-up only: the next run checks these pairs again
-        self._new_verdicts.clear()
+        self._crops.save()
+        self._scenes.save()
 
-    def _cached(self, keys: list[str]) -> dict[str, bool]:
-        self._looked_up.update(keys)
-        if self._cache_path is None or not self._cache_path.exists():
-            return {}
-        try:
-            with AnalysisCache(self._cache_path, readonly=True) as cache:
-                return {k: bool(v) for k, v in cache.get_derived(VERDICT_KIND, keys).items()}
-        except (XmpcullError, sqlite3.Error, OSError):
-            return {}  # no verdicts to reuse: check the pairs again
-
-    def keypoints(self, record: ImageRecord) -> Keypoints | None:
-        key = record.features.digest if record.features is not None else str(record.file.path)
+    def _picture(self, record: ImageRecord) -> _Picture | None:
+        key = _digest_or_path(record)
         if key in self._kept:
             self._kept.move_to_end(key)
             return self._kept[key]
         try:
-            found: Keypoints | None = keypoints_of(self._loader(record))
+            found: _Picture | None = _Picture(scene_thumbnail(np.ascontiguousarray(self._loader(record), dtype=np.uint8)))
         except (XmpcullError, OSError):
             found = None
         self.decoded += 1
@@ -114,10 +181,34 @@ class PixelSource:
             self._kept.popitem(last=False)
         return found
 
+    def keypoints(self, record: ImageRecord) -> Keypoints | None:
+        picture = self._picture(record)
+        if picture is None:
+            return None
+        if picture.orb is None:
+            picture.orb = keypoints_of(picture.grey)
+        return picture.orb
+
+    def _sift(self, record: ImageRecord, mirrored: bool) -> SceneFeatures | None:
+        picture = self._picture(record)
+        if picture is None:
+            return None
+        if mirrored:
+            if picture.sift_mirrored is None:
+                picture.sift_mirrored = scene_features(np.ascontiguousarray(picture.grey[:, ::-1]))
+            return picture.sift_mirrored
+        if picture.sift is None:
+            picture.sift = scene_features(picture.grey)
+        return picture.sift
+
     def fit(self, a: ImageRecord, b: ImageRecord) -> CropFit | None:
         """The full fit (never cached), for tests and benches that look inside it."""
         ka, kb = self.keypoints(a), self.keypoints(b)
         return fit_crop(ka, kb) if ka is not None and kb is not None else None
+
+
+def _digest_or_path(record: ImageRecord) -> str:
+    return record.features.digest if record.features is not None else str(record.file.path)
 
 
 def _pair_key(a: ImageRecord, b: ImageRecord) -> str | None:

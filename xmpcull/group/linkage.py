@@ -1,0 +1,103 @@
+"""Clustering without chaining: the shared core of duplicate groups and similar sets.
+
+Why: union-find alone chains A~B~C into one group even when A and C differ a
+lot. Each connected component is split around medoids instead, so that every
+member of a cluster is a confirmed match of every other member (with one
+documented exception for crops, ``part_of``). Pure: indices and edges in,
+clusters out.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+
+
+class _UnionFind:
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, x: int) -> int:
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def _rank(neighbours: dict[int, int], remaining: set[int], node: int) -> tuple[int, int, int]:
+    """Medoid order: most neighbours still unclustered, then smallest total distance, then lowest index."""
+    near = [d for u, d in neighbours.items() if u in remaining]
+    return (-len(near), sum(near), node)
+
+
+def _both_parts(
+    part_of: Callable[[int, int], bool] | None,
+    never: Callable[[int, int], bool] | None,
+    anchor: int,
+    u: int,
+    v: int,
+) -> bool:
+    if part_of is None or (never is not None and never(u, v)):
+        return False
+    return part_of(anchor, u) and part_of(anchor, v)
+
+
+def complete_linkage_clusters(
+    n: int,
+    edges: dict[tuple[int, int], int],
+    part_of: Callable[[int, int], bool] | None = None,
+    never: Callable[[int, int], bool] | None = None,
+) -> list[list[int]]:
+    """Split the graph into clusters without chaining.
+
+    Inside each connected component, repeatedly take the medoid (most neighbours,
+    then smallest total distance, then lowest index) as anchor and grow a cluster
+    of its neighbours, nearest first. A neighbour joins when it matches every
+    member already in, or when ``part_of(anchor, x)`` holds for both (pixels show
+    both are parts of the anchor; asked only when a direct match is missing)
+    and ``never(u, v)`` does not (two exposures stay apart, even as parts of one
+    picture). Without ``part_of`` every cluster is a clique.
+    """
+    adjacency: dict[int, dict[int, int]] = defaultdict(dict)
+    uf = _UnionFind(n)
+    for (i, j), d in edges.items():
+        adjacency[i][j] = d
+        adjacency[j][i] = d
+        uf.union(i, j)
+    components: dict[int, list[int]] = defaultdict(list)
+    for node in adjacency:
+        components[uf.find(node)].append(node)
+    clusters: list[list[int]] = []
+    for nodes in components.values():
+        remaining = set(nodes)
+        while len(remaining) > 1:
+            medoid = min(remaining, key=lambda v, left=remaining: _rank(adjacency[v], left, v))  # type: ignore[misc]
+            cluster = [medoid]
+            for v in sorted((u for u in adjacency[medoid] if u in remaining), key=lambda u: (adjacency[medoid][u], u)):
+                if all(u in adjacency[v] or _both_parts(part_of, never, medoid, u, v) for u in cluster[1:]):
+                    cluster.append(v)
+            remaining.difference_update(cluster)
+            if len(cluster) > 1:
+                clusters.append(sorted(cluster))
+            # A medoid without neighbours left means the rest are isolated too: stop early.
+            if len(cluster) == 1:
+                break
+    clusters.sort()
+    return clusters
+
+
+def nearest_per_picture(pairs: list[tuple[int, int, int]], k: int) -> list[tuple[int, int, int]]:
+    """The (i, j, distance) pairs that are among the ``k`` nearest of i or of j, in input order."""
+    by_picture: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for n, (i, j, d) in enumerate(pairs):
+        by_picture[i].append((d, n))
+        by_picture[j].append((d, n))
+    keep: set[int] = set()
+    for near in by_picture.values():
+        keep.update(n for _, n in sorted(near)[:k])
+    return [pair for n, pair in enumerate(pairs) if n in keep]
