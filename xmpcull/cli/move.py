@@ -56,9 +56,11 @@ def _summary(result: MoveRunResult, verb: str, statuses: tuple[str, ...], as_jso
 
 
 @click.command("move")
-@click.option("--report", "report_path", type=existing_file, help="Duplicate report JSON written by `xmpcull dupes`.")
+@click.option("--report", "report_path", type=existing_file,
+              help="The report of `xmpcull run` (ROOT/.xmpcull/report.json) or of `xmpcull dupes --report`.")
 @click.option("--csv", "csv_path", type=existing_file,
-              help="The report's CSV, possibly edited: deleted rows and rows set to keeper stay in place.")
+              help="That report's CSV (run's ROOT/.xmpcull/report.csv, or dupes --csv), possibly edited: "
+                   "deleted rows and rows set to keeper stay in place.")
 @click.option("--bursts", "burst_reports", type=existing_file, multiple=True,
               help="Burst report JSON (`xmpcull bursts`): its frames never move. Repeatable.")
 @click.option("--to", default=DEFAULT_DESTINATION, show_default=True,
@@ -71,6 +73,9 @@ def _summary(result: MoveRunResult, verb: str, statuses: tuple[str, ...], as_jso
 def move(report_path: Path | None, csv_path: Path | None, burst_reports: tuple[Path, ...], to: str, dry_run: bool,
          resume: bool, journal_path: Path | None, as_json: bool, quiet: bool) -> None:
     """Move the non-keepers of every duplicate group into <root>/_review_dupes/<original path>.
+
+    Typical: `xmpcull run ROOT`, then `xmpcull move --report ROOT/.xmpcull/report.json`
+    (add `--csv ROOT/.xmpcull/report.csv` after editing it in a spreadsheet).
 
     Sidecars (X.EXT.xmp, and X.xmp when nothing else named X stays) and RAW+JPEG
     companions go along. Files that changed since the report are skipped. Every

@@ -44,14 +44,41 @@ def path_from_csv(text: str) -> Path:
     return Path(_ESCAPED_BYTE.sub(lambda m: chr(0xDC00 + int(m.group(1), 16)), text))
 
 
+# The role of a row: `role` in the CSV of `xmpcull dupes`, `dupe_role` in `xmpcull run`'s report.csv.
+ROLE_COLUMNS = ("role", "dupe_role")
+
+
+def _cell(row: dict[str, str | None], column: str) -> str:
+    return (row.get(column) or "").strip().lower()
+
+
 def read_csv_roles(csv_path: Path) -> dict[Path, str]:
-    """Path -> role from a (possibly hand-edited) duplicate CSV; rows the user deleted are absent."""
+    """Path -> role from a (possibly hand-edited) CSV that xmpcull wrote; rows the user deleted are absent.
+
+    In run's report.csv the ``decision`` column can veto a move too: a person who changes a
+    row's decision from "duplicate" to anything else means "keep this one" (moving less is the
+    safe side of an ambiguous edit; docs/move.md).
+    """
     try:
         with open(csv_path, newline="", encoding="utf-8-sig") as handle:  # -sig: spreadsheets add a BOM
             reader = csv.DictReader(handle)
-            if reader.fieldnames is None or not {"path", "role"} <= set(reader.fieldnames):
-                raise ReportError("duplicate CSV needs 'path' and 'role' columns", [csv_path])
-            return {path_from_csv(row["path"]): (row["role"] or "").strip().lower() for row in reader if row.get("path")}
+            columns = set(reader.fieldnames or ())
+            role_column = next((c for c in ROLE_COLUMNS if c in columns), None)
+            if "path" not in columns or role_column is None:
+                raise ReportError(
+                    "CSV needs a 'path' column and a 'role' (xmpcull dupes --csv) or 'dupe_role' "
+                    "(xmpcull run's report.csv) column", [csv_path],
+                )
+            roles: dict[Path, str] = {}
+            for row in reader:
+                if not row.get("path"):
+                    continue
+                role = _cell(row, role_column)
+                decision = _cell(row, "decision") if "decision" in columns else ""
+                if role == "duplicate" and decision not in ("", "duplicate"):
+                    role = decision
+                roles[path_from_csv(row["path"] or "")] = role
+            return roles
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise ReportError(f"cannot read the duplicate CSV ({exc})", [csv_path]) from exc
 
