@@ -83,7 +83,8 @@ def test_an_edited_run_csv_keeps_the_rows_a_person_changed(
 ) -> None:
     root = fresh_copy(ran, tmp_path)
     report = root / ".xmpcull" / "report.json"
-    rows = list(csv.DictReader(open(root / ".xmpcull" / "report.csv", newline="", encoding="utf-8")))
+    with open(root / ".xmpcull" / "report.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
     duplicates = [r for r in rows if r["dupe_role"] == "duplicate"]
     assert len(duplicates) == 2 and all(r["decision"] == "duplicate" for r in duplicates)
     held = duplicates[0]["path"]
