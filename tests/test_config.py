@@ -175,7 +175,7 @@ def test_effective_config_round_trips_through_toml(tmp_path: Path) -> None:
     assert (again.policy, again.quality, again.dupes, again.crops) == (config.policy, config.quality, config.dupes, config.crops)
 
 
-unit_keys = ["policy.failed_sharpness", "policy.failed_exposure", "policy.review_quality", "policy.review_crop_confidence",
+unit_keys = ["policy.failed_sharpness", "policy.failed_exposure", "policy.review_sharpness", "policy.review_quality", "policy.review_crop_confidence",
              "crops.apply_min_confidence"]
 
 

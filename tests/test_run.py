@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageFilter
 
 from tests.cli.helpers import run_cli, run_json
 from tests.conftest import FIXTURES
@@ -110,15 +110,41 @@ def test_users_changes_in_lightroom_survive_a_rerun(shoot: Path, tmp_path: Path)
     assert exiftool_tags(sidecar, "XMP:Label")["XMP-xmp:Label"] == "Red"
 
 
-def test_hand_touch_share_is_the_share_of_shots_labelled_for_review(shoot: Path, tmp_path: Path) -> None:
-    config = tmp_path / "strict.toml"
-    config.write_text("[policy]\nreview_quality = 0.999\n")  # everything not a duplicate/failure needs a look
-    code, summary = run_json("run", shoot, "--config", config, "--cache", tmp_path / "c.sqlite")
-    rows = list(csv.DictReader((shoot / ".xmpcull/report.csv").open()))
-    review = [r for r in rows if r["decision"] == "needs-review"]
-    assert review and all(r["label"] == "Yellow" for r in review)
+def soft_copy(source: Path, target: Path) -> None:
+    """The photo at the analysis size (long side 512 px), blurred by 1 px: soft, not failed."""
+    with Image.open(source) as im:
+        im = im.convert("RGB")
+        im.thumbnail((512, 512))
+        im.filter(ImageFilter.GaussianBlur(1.0)).save(target, quality=95)
+
+
+def test_default_policy_flags_a_soft_photo_and_the_summary_says_why(shoot: Path, tmp_path: Path) -> None:
+    soft_copy(FIXTURES / "photos/portrait.jpg", shoot / "b/portrait-soft.jpg")
+    code, summary = run_json("run", shoot, "--cache", tmp_path / "c.sqlite")
+    rows = {r["relpath"]: r for r in csv.DictReader((shoot / ".xmpcull/report.csv").open())}
+    soft = rows["b/portrait-soft.jpg"]
+    assert soft["decision"] == "needs-review" and soft["label"] == "Yellow"
+    assert "soft-focus" in soft["review_reasons"] and "soft" in soft["reason"]
+    # The sharp photos are not: the flag is about this picture, not its place in the shoot.
+    assert rows["a/jet.jpg"]["decision"] == "ok" and rows["a/IMG_0002.jpg"]["decision"] == "best-frame"
+    review = [r for r in rows.values() if r["decision"] == "needs-review"]
+    assert summary["hand_touch_share"] > 0
     assert summary["hand_touch_share"] == pytest.approx(len(review) / len(rows), abs=1e-4)
     assert summary["decisions"]["needs-review"] == len(review)
+    assert summary["flagged"]["soft-focus"] == sum("soft-focus" in r["review_reasons"] for r in review) >= 1
+    # The weak crop proposals of a run that does not apply crops are counted, not flagged.
+    assert summary["weak_crops_not_applied"] >= 1 and "low-crop-confidence" not in summary["flagged"]
+    text = run_cli("run", shoot, "--cache", tmp_path / "c.sqlite").stdout
+    assert "soft-focus: softer than a sharp photo" in text
+    assert "not flagged:" in text and "low-confidence crop proposals" in text
+
+
+def test_review_flags_turn_off(shoot: Path, tmp_path: Path) -> None:
+    soft_copy(FIXTURES / "photos/portrait.jpg", shoot / "b/portrait-soft.jpg")
+    config = tmp_path / "quiet.toml"
+    config.write_text("[policy]\nreview_sharpness = 0\nreview_quality = 0\n")
+    code, summary = run_json("run", shoot, "--config", config, "--cache", tmp_path / "c.sqlite")
+    assert summary["hand_touch_share"] == 0 and summary["flagged"] == {}
 
 
 def test_dry_run_and_no_write_leave_sidecars_alone(shoot: Path, tmp_path: Path) -> None:

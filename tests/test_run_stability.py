@@ -87,3 +87,33 @@ def test_group_ids_do_not_depend_on_the_files_bytes(shoot: Path, tmp_path: Path,
     run_json("run", shoot, "--no-write", "--no-cache")
     after = {g["id"]: sorted(Path(m["path"]).name for m in g["members"]) for g in report(shoot)["groups"]}
     assert after == before
+
+
+def sidecars(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*.xmp"))}
+
+
+def test_adding_one_photo_writes_only_its_own_sidecar(shoot: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "c.sqlite"
+    run_json("run", shoot, "--cache", cache)
+    before = sidecars(shoot)
+    # Unrelated to everything there: no group, burst or similar set to join.
+    shutil.copy(FIXTURES / "photos/hubble_deep_field.jpg", shoot / "b/space.jpg")
+    code, summary = run_json("run", shoot, "--cache", cache)
+    assert code == 0
+    after = sidecars(shoot)
+    assert set(after) - set(before) == {"b/space.xmp"}
+    assert {name: after[name] for name in before} == before
+    assert summary["sidecars_changed"] == 1
+
+
+def test_an_uncached_run_and_a_cached_run_write_the_same_bytes(shoot: Path, tmp_path: Path) -> None:
+    code, _ = run_json("run", shoot, "--no-cache")
+    assert code == 0
+    uncached = sidecars(shoot)
+    code, summary = run_json("run", shoot, "--cache", tmp_path / "c.sqlite")
+    assert summary["sidecars_changed"] == 0
+    assert sidecars(shoot) == uncached
+    code, summary = run_json("run", shoot, "--no-cache")
+    assert summary["sidecars_changed"] == 0
+    assert sidecars(shoot) == uncached

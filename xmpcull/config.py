@@ -360,7 +360,6 @@ def _crops(r: _Reader) -> CropSettings:
 
 def _quality(r: _Reader) -> QualitySettings:
     sharpness_w, exposure_w, face_w = r.weights("quality", ("sharpness_weight", "exposure_weight", "face_weight"))
-    abs_w, set_w, burst_w = r.weights("quality.sharpness", ("absolute_weight", "set_weight", "burst_weight"))
     blur_floor, sharp_ceiling = r.ordered(
         "quality.sharpness.blur_floor", "quality.sharpness.sharp_ceiling", lambda k: r.number(k, 0.0, above=True)
     )
@@ -375,7 +374,7 @@ def _quality(r: _Reader) -> QualitySettings:
         sharpness_weight=sharpness_w,
         exposure_weight=exposure_w,
         face_weight=face_w,
-        sharpness=SharpnessSettings(blur_floor, sharp_ceiling, abs_w, set_w, burst_w),
+        sharpness=SharpnessSettings(blur_floor, sharp_ceiling),
         exposure=ExposureSettings(*hi, *lo, *mean),
         faces=FaceSettings(face_floor, face_ceiling),
     )
@@ -399,6 +398,7 @@ def _policy(r: _Reader) -> Policy:
     return Policy(
         failed_sharpness=r.unit("policy.failed_sharpness"),
         failed_exposure=r.unit("policy.failed_exposure"),
+        review_sharpness=r.unit("policy.review_sharpness"),
         review_quality=r.unit("policy.review_quality"),
         review_crop_confidence=r.unit("policy.review_crop_confidence"),
         duplicate_threshold=int(r.get("dupes.threshold")),

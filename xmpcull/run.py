@@ -33,7 +33,7 @@ from xmpcull.crop.stage import (
     settle,
 )
 from xmpcull.decide.person import honour_review
-from xmpcull.decide.policy import Decision, DecisionInputs, decide, hand_touch_share
+from xmpcull.decide.policy import Decision, DecisionInputs, decide, flagged_counts, hand_touch_share
 from xmpcull.decide.quality import QualityScores, score_quality
 from xmpcull.errors import FileFailure, XmpcullError
 from xmpcull.group.bursts import Burst, burst_report, cluster_bursts, shots_from_records, without_copies
@@ -142,6 +142,9 @@ class RunResult:
     elapsed: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     crop_search: bool = False  # whether duplicates were also sought among small crops (size-gated)
+    # Crop proposals below [policy] review_crop_confidence that were not flagged, because
+    # crops are only proposed (not written as the Camera Raw crop): nothing to check.
+    weak_crops_not_applied: int = 0
 
     def summary(self) -> dict[str, Any]:
         decisions = [o.decision for o in self.outcomes]
@@ -167,6 +170,8 @@ class RunResult:
             "crops_applied": sum(1 for c in crops if c.applied is not None),
             "decisions": dict(sorted(counts.items())),
             "hand_touch_share": round(hand_touch_share(decisions), 4),
+            "flagged": flagged_counts(decisions),  # review reason code -> images (docs/config.md)
+            "weak_crops_not_applied": self.weak_crops_not_applied,
             "sidecars_changed": sum(1 for r in self.sidecar_results if r.changed),
             "sidecar_warnings": [f"{r.path}: {w}" for r in self.sidecar_results for w in r.warnings],
             "report": str(self.report_json) if self.report_json else None,
@@ -246,6 +251,9 @@ def run_pipeline(roots: Sequence[Path], options: RunOptions, progress: Progress 
     with clock.stage("decide"):
         memo = _memo_for(options, leaders)
         result.outcomes = _decide_all(leaders, dupes, bursts, crops, quality, memo, options, result.failures)
+        if not config.crops.apply:
+            floor = config.policy.review_crop_confidence
+            result.weak_crops_not_applied = sum(1 for c in crops.values() if c.ok and c.confidence < floor)
         batch_of = generations.batch_of()
         for outcome in result.outcomes:
             outcome.generation = generation_fields(outcome.record, generations, batch_of)

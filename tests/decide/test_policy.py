@@ -16,10 +16,13 @@ from xmpcull.decide.policy import (
     REVIEW_AMBIGUOUS_DUPLICATE,
     REVIEW_BORDERLINE_QUALITY,
     REVIEW_LOW_CROP_CONFIDENCE,
+    REVIEW_SOFT_FOCUS,
+    REVIEW_WHY,
     Decision,
     DecisionInputs,
     Policy,
     decide,
+    flagged_counts,
     hand_touch_share,
 )
 from xmpcull.decide.quality import QualityScores
@@ -37,7 +40,9 @@ def q(quality: float = 0.9, absolute: float = 1.0, exposure: float = 0.95) -> Qu
 GOOD = q()
 BLURRY = q(quality=0.1, absolute=0.05)
 BLOWN = q(quality=0.0, exposure=0.0)
-BORDERLINE = q(quality=0.3, absolute=0.4)
+BORDERLINE = q(quality=0.3, absolute=0.8, exposure=0.2)  # sharp enough, but weak as a whole
+SOFT = q(quality=0.6, absolute=0.5)  # not failed, too soft to trust unseen
+SOFT_AND_WEAK = q(quality=0.3, absolute=0.4)
 
 # (case, inputs, decision, review reasons, rating, label) with the default policy.
 TABLE = [
@@ -51,6 +56,9 @@ TABLE = [
     ("very blurry", DecisionInputs(quality=BLURRY), "failed", (), 1, "Purple"),
     ("blown out", DecisionInputs(quality=BLOWN), "failed", (), 1, "Purple"),
     ("borderline quality", DecisionInputs(quality=BORDERLINE), "needs-review", (REVIEW_BORDERLINE_QUALITY,), None, "Yellow"),
+    ("soft focus", DecisionInputs(quality=SOFT), "needs-review", (REVIEW_SOFT_FOCUS,), None, "Yellow"),
+    ("soft keeper needs a look", DecisionInputs(dupe_role="keeper", quality=SOFT), "needs-review", (REVIEW_SOFT_FOCUS,), None, "Yellow"),
+    ("soft duplicate is a duplicate", DecisionInputs(dupe_role="duplicate", dupe_kind="near", dupe_distance=3, quality=SOFT), "duplicate", (), None, "Red"),
     ("low-confidence crop", DecisionInputs(quality=GOOD, crop_confidence=0.2), "needs-review", (REVIEW_LOW_CROP_CONFIDENCE,), None, "Yellow"),
     ("confident crop", DecisionInputs(quality=GOOD, crop_confidence=0.9), "ok", (), None, None),
     ("ambiguous duplicate", DecisionInputs(dupe_role="duplicate", dupe_kind="near", dupe_distance=9, quality=GOOD), "needs-review", (REVIEW_AMBIGUOUS_DUPLICATE,), None, "Yellow"),
@@ -65,8 +73,8 @@ TABLE = [
     ("review beats keeper", DecisionInputs(dupe_role="keeper", quality=GOOD, crop_confidence=0.1), "needs-review", (REVIEW_LOW_CROP_CONFIDENCE,), None, "Yellow"),
     ("review beats best frame", DecisionInputs(burst_id="b1", best_frame=True, quality=BORDERLINE), "needs-review", (REVIEW_BORDERLINE_QUALITY,), None, "Yellow"),
     ("keeper beats best frame", DecisionInputs(dupe_role="keeper", burst_id="b1", best_frame=True, quality=GOOD), "keeper", (), None, "Green"),
-    ("every review reason", DecisionInputs(dupe_role="duplicate", dupe_kind="near", dupe_distance=10, quality=BORDERLINE, crop_confidence=0.1), "needs-review",
-     (REVIEW_AMBIGUOUS_DUPLICATE, REVIEW_LOW_CROP_CONFIDENCE, REVIEW_BORDERLINE_QUALITY), None, "Yellow"),
+    ("every review reason", DecisionInputs(dupe_role="duplicate", dupe_kind="near", dupe_distance=10, quality=SOFT_AND_WEAK, crop_confidence=0.1), "needs-review",
+     (REVIEW_AMBIGUOUS_DUPLICATE, REVIEW_LOW_CROP_CONFIDENCE, REVIEW_SOFT_FOCUS, REVIEW_BORDERLINE_QUALITY), None, "Yellow"),
 ]
 
 
@@ -89,6 +97,13 @@ def test_reason_says_why() -> None:
     assert "very blurry" in blurry.reason
     ambiguous = decide(DecisionInputs(dupe_role="duplicate", dupe_kind="near", dupe_distance=9))
     assert "distance 9" in ambiguous.reason and "threshold 10" in ambiguous.reason
+
+
+def test_flagged_counts_say_what_and_every_code_has_a_why() -> None:
+    decisions = [decide(DecisionInputs(quality=x)) for x in (GOOD, SOFT, SOFT, SOFT_AND_WEAK, BLURRY)]
+    assert flagged_counts(decisions) == {REVIEW_SOFT_FOCUS: 3, REVIEW_BORDERLINE_QUALITY: 1}
+    assert set(REVIEW_WHY) == {REVIEW_AMBIGUOUS_DUPLICATE, REVIEW_SOFT_FOCUS, REVIEW_BORDERLINE_QUALITY, REVIEW_LOW_CROP_CONFIDENCE}
+    assert decide(DecisionInputs(quality=SOFT), Policy(review_sharpness=0.0)).decision == "ok"  # 0 turns it off
 
 
 def test_thresholds_come_from_the_policy() -> None:

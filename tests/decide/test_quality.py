@@ -153,6 +153,16 @@ def test_real_photos_are_sharp_and_blurred_copies_fail(photo_rgb: dict[str, np.n
         assert scores[soft.file.path].sharpness < scores[sharp.file.path].sharpness
 
 
+def test_one_pixel_of_blur_needs_a_look_and_sharp_photos_do_not(photo_rgb: dict[str, np.ndarray]) -> None:
+    # The calibration behind [policy] review_sharpness (docs/quality.md).
+    for name, rgb in photo_rgb.items():
+        sharp = record_from_rgb(rgb, "sharp.jpg")
+        soft = record_from_rgb(blurred(rgb, 1.0), "soft.jpg")
+        scores = score_quality([sharp, soft])
+        assert scores[sharp.file.path].sharpness_absolute >= POLICY.review_sharpness, name
+        assert scores[soft.file.path].sharpness_absolute < POLICY.review_sharpness, name
+
+
 def test_blur_lowers_sharpness_monotonically_in_set_and_burst(photo_rgb: dict[str, np.ndarray], photo_records: list[ImageRecord]) -> None:
     rgb = photo_rgb["photos/mongolels.jpg"]
     original = record_from_rgb(rgb, "frame1.jpg")

@@ -21,6 +21,7 @@ from xmpcull.cli.common import (
     roots_argument,
     settings_options,
 )
+from xmpcull.decide.policy import REVIEW_WHY
 from xmpcull.run import RunOptions, run_pipeline
 
 
@@ -113,6 +114,18 @@ def run(
     conclude(summary, lines, result.failures, as_json)
 
 
+def _flagged_lines(summary: dict[str, Any]) -> list[str]:
+    """The hand-touch share, what was flagged and why, and what was deliberately not."""
+    review = summary["decisions"].get("needs-review", 0)
+    lines = [f"needs a person's look: {summary['hand_touch_share']:.1%} of shots ({review})"]
+    for code, count in summary["flagged"].items():
+        lines.append(f"  {count} {code}: {REVIEW_WHY.get(code, code)}")
+    weak = summary["weak_crops_not_applied"]
+    if weak:
+        lines.append(f"  not flagged: {weak} low-confidence crop proposals (crops are only proposed: [crops] apply is off)")
+    return lines
+
+
 def _summary_lines(summary: dict[str, Any], dry_run: bool) -> list[str]:
     decisions = ", ".join(f"{n} {d}" for d, n in summary["decisions"].items()) or "none"
     lines = [
@@ -124,7 +137,7 @@ def _summary_lines(summary: dict[str, Any], dry_run: bool) -> list[str]:
         f"AI images: {summary['generated_images']} with a generator record; batches: {summary['generation_batches']}",
         f"crops: {summary['crops_proposed']} proposed, {summary['crops_applied']} applied",
         f"decisions: {decisions}",
-        f"needs a person's look: {summary['hand_touch_share']:.1%} of shots",
+        *_flagged_lines(summary),
     ]
     if dry_run:
         lines.append(f"dry run: {len(summary.get('would_change', []))} sidecars would change")

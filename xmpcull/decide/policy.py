@@ -12,8 +12,9 @@ Precedence (the first that applies wins; docs/config.md has the table):
    keeper is clearly inside the threshold. A blurry duplicate is a duplicate: its
    keeper stands for the picture, and "cull" is already said.
 2. ``failed``: very blurry (absolute sharpness) or badly clipped (exposure).
-3. ``needs-review``: any review reason - an ambiguous duplicate distance, a
-   low-confidence crop, borderline quality.
+3. ``needs-review``: any review reason - an ambiguous duplicate distance, soft
+   focus (sharp enough not to have failed, too soft to trust without a look at
+   100 %), borderline quality, a low-confidence crop that is being applied.
 4. ``keeper``: the kept member of a duplicate group.
 5. ``best-frame``: the best frame of a burst.
 6. ``ok``: nothing to say.
@@ -38,6 +39,14 @@ LABEL_KEYS = ("red", "yellow", "green", "blue", "purple")
 REVIEW_AMBIGUOUS_DUPLICATE = "ambiguous-duplicate"
 REVIEW_LOW_CROP_CONFIDENCE = "low-crop-confidence"
 REVIEW_BORDERLINE_QUALITY = "borderline-quality"
+REVIEW_SOFT_FOCUS = "soft-focus"
+# What each code means, for the run summary (docs/config.md "The hand-touch share").
+REVIEW_WHY: dict[str, str] = {
+    REVIEW_AMBIGUOUS_DUPLICATE: "near duplicates too close to the threshold to call",
+    REVIEW_SOFT_FOCUS: "softer than a sharp photo: check focus at 100 %",
+    REVIEW_BORDERLINE_QUALITY: "low combined quality (sharpness, exposure, faces)",
+    REVIEW_LOW_CROP_CONFIDENCE: "a crop written with low confidence",
+}
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,10 @@ DEFAULT_LABEL_NAMES: dict[str, str] = {key: key.capitalize() for key in LABEL_KE
 class Policy:
     failed_sharpness: float = 0.15  # absolute sharpness below this: very blurry
     failed_exposure: float = 0.15  # exposure score below this: badly clipped / far off
+    # Absolute sharpness below this (and not failed): soft. 0.7 is a Laplacian variance of
+    # about 100 at the analysis size; sharp real photos measure 200 or more, the same
+    # photos blurred by 1 px at most 92 (docs/quality.md, "Calibration").
+    review_sharpness: float = 0.7
     review_quality: float = 0.35  # combined quality below this (and not failed): borderline
     review_crop_confidence: float = 0.5  # best crop proposal less confident than this; 0 = never
     duplicate_threshold: int = 10  # [dupes] threshold: pHash bits
@@ -164,6 +177,10 @@ def _review(inputs: DecisionInputs, policy: Policy) -> list[tuple[str, str]]:
             (REVIEW_LOW_CROP_CONFIDENCE, f"crop confidence {inputs.crop_confidence:.2f} < {policy.review_crop_confidence:g}")
         )
     q = inputs.quality
+    if q is not None and q.sharpness_absolute < policy.review_sharpness:
+        reasons.append(
+            (REVIEW_SOFT_FOCUS, f"soft (absolute sharpness {q.sharpness_absolute:.2f} < {policy.review_sharpness:g})")
+        )
     if q is not None and q.quality < policy.review_quality:
         reasons.append((REVIEW_BORDERLINE_QUALITY, f"quality {q.quality:.2f} < {policy.review_quality:g}"))
     return reasons
@@ -245,3 +262,13 @@ def hand_touch_share(decisions: Iterable[Decision | DecisionFields | str]) -> fl
         total += 1
         review += name == "needs-review"
     return review / total if total else 0.0
+
+
+def flagged_counts(decisions: Iterable[Decision]) -> dict[str, int]:
+    """How many needs-review images carry each review reason code (an image may carry several)."""
+    counts: dict[str, int] = {}
+    for decision in decisions:
+        if decision.decision == "needs-review":
+            for code in decision.review_reasons:
+                counts[code] = counts.get(code, 0) + 1
+    return dict(sorted(counts.items()))

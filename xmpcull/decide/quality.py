@@ -35,9 +35,6 @@ FACE_MIN_SIDE = 24  # smaller faces carry too few pixels to judge focus
 class SharpnessSettings:
     blur_floor: float = 20.0  # Laplacian variance at or below which absolute sharpness is 0
     sharp_ceiling: float = 200.0  # ... at or above which it is 1 (log scale in between)
-    absolute_weight: float = 0.5
-    set_weight: float = 0.25  # percentile rank within the whole set
-    burst_weight: float = 0.25  # ratio to the sharpest frame of the burst (bursts only)
 
 
 @dataclass(frozen=True)
@@ -68,15 +65,20 @@ class QualitySettings:
 
 @dataclass(frozen=True)
 class QualityScores:
-    """One image's scores, each in [0, 1], 1 = best. The first four go to the sidecar."""
+    """One image's scores, each in [0, 1], 1 = best. The first four go to the sidecar.
+
+    Those four describe the image alone (an absolute scale, docs/quality.md), so
+    adding or removing other photos never rewrites a sidecar; the ranks within the
+    set and the burst depend on the other photos and go to the report only.
+    """
 
     quality: float
     sharpness: float
     exposure: float
     face_sharpness: float | None = None
-    sharpness_absolute: float = 0.0  # from the Laplacian variance alone: what "very blurry" is judged on
-    sharpness_in_set: float = 0.5  # percentile rank among all analysed images
-    sharpness_in_burst: float | None = None  # vs the burst's sharpest frame; None outside bursts
+    sharpness_absolute: float = 0.0  # == sharpness (kept by this name for the policy and the report)
+    sharpness_in_set: float = 0.5  # report only: percentile rank among all analysed images
+    sharpness_in_burst: float | None = None  # report only: vs the burst's sharpest frame; None outside bursts
 
     def to_fields(self) -> QualityFields:
         return QualityFields(
@@ -177,17 +179,6 @@ def combine(scores: Iterable[tuple[float, float]]) -> float:
     return clamp01(math.exp(sum(w * math.log(s) for s, w in pairs) / total))
 
 
-def sharpness_score(absolute: float, in_set: float, in_burst: float | None, settings: SharpnessSettings) -> float:
-    """Weighted mean of the three views; the burst weight is dropped outside bursts."""
-    parts = [(absolute, settings.absolute_weight), (in_set, settings.set_weight)]
-    if in_burst is not None:
-        parts.append((in_burst, settings.burst_weight))
-    total = sum(w for _, w in parts)
-    if total <= 0:
-        return clamp01(absolute)
-    return clamp01(sum(s * w for s, w in parts) / total)
-
-
 def _burst_members(bursts: Iterable[_BurstLike] | None) -> list[list[str]]:
     groups: list[list[str]] = []
     for burst in bursts or ():
@@ -234,7 +225,7 @@ def score_quality(
         features = record.features
         assert features is not None
         absolute = log_ramp(float(variances[i]), s.sharpness.blur_floor, s.sharpness.sharp_ceiling)
-        sharp = sharpness_score(absolute, float(ranks[i]), in_burst.get(i), s.sharpness)
+        sharp = absolute  # the image alone: ranks would move whenever another photo comes or goes
         exposure = exposure_score(features, s.exposure)
         face = faces.get(record.file.path)
         face = None if face is None else clamp01(face)
