@@ -13,6 +13,7 @@ import hashlib
 import os
 import tempfile
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 CHUNK = 1 << 20
@@ -130,7 +131,7 @@ def _durable_temp(path: Path, data: bytes, mode: int) -> Path:
 def _create_exclusively(temp: Path, path: Path) -> str:
     """Move ``temp`` to ``path`` unless a file appeared there; ``temp`` is gone afterwards."""
     try:
-        if not _renameat2(temp, path, _RENAME_NOREPLACE):
+        if not _renameat2(temp, path, RENAME_NOREPLACE):
             try:
                 os.link(temp, path)
             except FileExistsError:
@@ -150,7 +151,7 @@ def _create_exclusively(temp: Path, path: Path) -> str:
 
 def _exchange_and_verify(temp: Path, path: Path, data: bytes, base: bytes) -> tuple[str, Path | None]:
     """Exchange ``temp`` (our bytes) with ``path``; keep the swap only if what it displaced is ``base``."""
-    if not _renameat2(temp, path, _RENAME_EXCHANGE):
+    if not _renameat2(temp, path, RENAME_EXCHANGE):
         if read_if_present(path) != base:  # no exchange on this filesystem: check, then rename
             temp.unlink()
             return Swap.CHANGED, None
@@ -161,45 +162,67 @@ def _exchange_and_verify(temp: Path, path: Path, data: bytes, base: bytes) -> tu
         temp.unlink()
         return Swap.WRITTEN, None
     # Another program saved within the last microseconds: put its save back.
-    _renameat2(temp, path, _RENAME_EXCHANGE)
+    _renameat2(temp, path, RENAME_EXCHANGE)
     if read_if_present(temp) in (data, None):
         with contextlib.suppress(FileNotFoundError):
             temp.unlink()
         return Swap.CHANGED, None
     # It saved again in between, over ours: that latest save goes back in place and
     # the earlier one is kept beside it, since it may hold an edit the latest lacks.
-    _renameat2(temp, path, _RENAME_EXCHANGE)
+    _renameat2(temp, path, RENAME_EXCHANGE)
     kept = path.with_name(f"{path.name}.xmpcull-conflict-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}")
     os.replace(temp, kept)
     return Swap.CHANGED, kept
 
 
-_RENAME_NOREPLACE = 1
-_RENAME_EXCHANGE = 2
+RENAME_NOREPLACE = 1
+RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 _UNSUPPORTED = {errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EPERM}
 
 
-def _load_renameat2() -> object | None:
+def _load_renameat2() -> Callable[[bytes, bytes, int], int] | None:
+    """renameat2(2) as ``call(source, target, flags) -> 0 or errno``; None where libc lacks it."""
     try:
         function = ctypes.CDLL(None, use_errno=True).renameat2
     except (OSError, AttributeError):
-        return None  # not glibc >= 2.28 (macOS, musl, Windows): the check-then-rename path
+        return None  # not glibc >= 2.28 (macOS, musl, Windows): the callers' portable paths
     function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
     function.restype = ctypes.c_int
-    return function
+
+    def call(source: bytes, target: bytes, flags: int) -> int:
+        if function(_AT_FDCWD, source, _AT_FDCWD, target, flags) == 0:
+            return 0
+        return ctypes.get_errno()
+
+    return call
 
 
-_renameat2_function = _load_renameat2()
+# The one loader of renameat2: sidecar writes exchange with it, moves rename without clobbering.
+raw_renameat2 = _load_renameat2()
 
 
 def _renameat2(source: Path, target: Path, flags: int) -> bool:
     """renameat2(2); False when this system or filesystem lacks the flag (the caller falls back)."""
-    if _renameat2_function is None:
+    if raw_renameat2 is None:
         return False
-    if _renameat2_function(_AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(target), flags) == 0:  # type: ignore[operator]
+    code = raw_renameat2(os.fsencode(source), os.fsencode(target), flags)
+    if code == 0:
         return True
-    code = ctypes.get_errno()
     if code in _UNSUPPORTED:
         return False
     raise OSError(code, os.strerror(code), str(target))
+
+
+def real_paths(roots: Iterable[Path | str]) -> tuple[Path, ...]:
+    """The roots with every symlink resolved: what "inside the roots" is measured against."""
+    return tuple(Path(os.path.realpath(r)) for r in roots)
+
+
+def is_inside(path: Path | str, real_roots: Iterable[Path]) -> bool:
+    """Whether ``path``, every symlink of every parent resolved, lies in (or is) one of ``real_roots``."""
+    try:
+        real = Path(os.path.realpath(path))
+    except (OSError, ValueError):
+        return False
+    return any(real == root or root in real.parents for root in real_roots)

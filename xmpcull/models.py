@@ -48,6 +48,9 @@ class ImageFile:
     # XMP files in the folder named after this image (IMG_1.xmp, IMG_1.JPG.xmp), as the
     # scan saw them; None when the file did not come from a scan (then look on disk).
     sidecars: tuple[Path, ...] | None = None
+    # Reached through a symbolic link leading outside the roots (only with follow_links):
+    # never the keeper over a real file, never moved.
+    via_link: bool = False
 
     @property
     def relpath(self) -> str:

@@ -113,6 +113,7 @@ class RunOptions:
     report_dir: Path | None = None  # default: <first root>/.xmpcull
     jobs: int | None = None
     cache_path: Path | None = None
+    follow_links: bool = False  # analyse (and write sidecars beside) what links outside the roots point to
 
 
 @dataclass
@@ -157,6 +158,7 @@ class RunResult:
             "images": len(self.analysis.records),
             "analysed": len(self.analysis.ok_records),
             "shots": len(self.outcomes),
+            "outside_links": [str(p) for p in self.analysis.outside_links],
             "errors": len(self.failures),
             "duplicate_groups": len(self.dupes.groups),
             "duplicates": sum(len(g.members) - 1 for g in self.dupes.groups),
@@ -211,7 +213,7 @@ def run_pipeline(roots: Sequence[Path], options: RunOptions, progress: Progress 
     with clock.stage("analyse"):
         analysis = analyse_roots(
             roots, jobs=options.jobs, cache_path=options.cache_path, progress=progress, also=also, cluster=config.cluster,
-            only=config.scan
+            only=config.scan, follow_links=options.follow_links
         )
     records = analysis.ok_records
     crop_search = config.dupes.crop_search_for(len(records))

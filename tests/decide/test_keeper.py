@@ -116,3 +116,13 @@ def test_metadata_date_formats() -> None:
     assert parse_metadata_date("2021:06:19 12:22:10.790") is not None
     assert parse_metadata_date("yesterday") is None and parse_metadata_date(None) is None
     assert replace(rec("a.jpg"), error=None).ok
+
+
+def test_a_file_reached_through_a_link_is_never_kept_over_a_real_one() -> None:
+    linked = rec("0.jpg", 8000, 6000)  # bigger and first in path order: it would win every rule
+    linked = replace(linked, file=replace(linked.file, via_link=True))
+    real = rec("b/real.jpg")
+    keeper, reason = choose_keeper([real, linked])
+    assert keeper is real and reason == "a real file over one reached through a symbolic link"
+    only_links = [linked, replace(real, file=replace(real.file, via_link=True))]
+    assert choose_keeper(only_links)[0] is linked  # all links: the rules decide as usual

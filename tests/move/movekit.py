@@ -82,11 +82,11 @@ def write_csv(path: Path, report: dict, edit: Callable[[dict], dict | None] = la
 
 
 def snapshot(root: Path, review: str = "_review_dupes") -> dict[str, tuple[bytes, int, int]]:
-    """Every file outside the review folder: relpath -> (bytes, mtime_ns, mode)."""
+    """Every file outside the review folder and the report folder: relpath -> (bytes, mtime_ns, mode)."""
     found = {}
     for folder, dirs, files in os.walk(root):
-        if Path(folder) == root and review in dirs:
-            dirs.remove(review)
+        if Path(folder) == root:
+            dirs[:] = [d for d in dirs if d not in (review, ".xmpcull")]
         for name in files:
             path = Path(folder) / name
             info = path.lstat()
@@ -129,9 +129,11 @@ def build_shoot(base: Path) -> dict:
         "dup2": put(root / "été 2023" / "dup\nwith newline ü.jpg", b),
         "other": put(root / "été 2023" / "unrelated.jpg", JPEGS[1]),
     }
-    report = write_report(base / "groups.json", [root],
-                          [(files["keep"], [files["dup"]]), (files["keep2"], [files["dup2"]])])
-    return {"root": root, "files": files, "report": report, "report_path": base / "groups.json", "tmp": base}
+    # Where a run writes its report: inside the root, which is what makes `move` trust its root.
+    report_path = root / ".xmpcull" / "groups.json"
+    report_path.parent.mkdir()
+    report = write_report(report_path, [root], [(files["keep"], [files["dup"]]), (files["keep2"], [files["dup2"]])])
+    return {"root": root, "files": files, "report": report, "report_path": report_path, "tmp": base}
 
 
 SHOOT_MOVED = {"2024/copies/IMG_1 copy.jpg", "2024/copies/IMG_1 copy.jpg.xmp", "2024/copies/IMG_1 copy.NEF",

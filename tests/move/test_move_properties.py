@@ -37,7 +37,7 @@ def crash_after(count: int):
 def _exdev(src: bytes, dst: bytes) -> int:
     if os.path.dirname(src) != os.path.dirname(dst):
         return errno.EXDEV
-    return fsops._load_renameat2()(src, dst)
+    return REAL_RENAMEAT2(src, dst)
 
 
 RENAMERS = {"renameat2": REAL_RENAMEAT2, "reserve": None, "exdev": _exdev}
@@ -72,7 +72,7 @@ def test_no_file_lost_or_duplicated(files, data, renamer, crash_at, second_crash
         fsops.renameat2 = RENAMERS[renamer]
         try:
             try:
-                move_from_report(base / "g.json", crash_hook=crash_after(crash_at))
+                move_from_report(base / "g.json", roots=roots, crash_hook=crash_after(crash_at))
             except Crash:
                 pass
             journals = [j for j in (latest_journal(r, "_review_dupes") for r in roots) if j]

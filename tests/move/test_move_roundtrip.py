@@ -25,6 +25,8 @@ from tests.move.movekit import (
 )
 from xmpcull.move import fsops, latest_journal, move_from_report, read_journal, undo_moves
 
+REAL_RENAMEAT2 = fsops.renameat2
+
 
 @pytest.fixture
 def shoot(tmp_path: Path) -> dict:
@@ -154,7 +156,7 @@ def test_keepers_and_similar_set_members_never_move(tmp_path: Path) -> None:
     dup = put(root / "b.jpg", JPEGS[0])
     dup_is_similar = put(root / "c.jpg", JPEGS[0])
     write_report(tmp_path / "g.json", [root], [(keeper, [dup, dup_is_similar])], similar_sets=[[dup_is_similar]])
-    result = move_from_report(tmp_path / "g.json")
+    result = move_from_report(tmp_path / "g.json", roots=[root])
     assert sorted(p.name for p in root.iterdir() if p.is_file()) == ["a.jpg", "c.jpg"]
     assert result.failures == []
     assert [f.path for f in result.kept] == [str(dup_is_similar)]
@@ -183,7 +185,7 @@ def test_disk_full_is_a_per_file_error_and_the_rest_goes_on(shoot: dict, monkeyp
         return real_write_copy(src, tmp)
 
     monkeypatch.setattr(fsops, "renameat2", lambda s, d: errno.EXDEV if os.path.dirname(s) != os.path.dirname(d)
-                        else fsops._load_renameat2()(s, d))
+                        else REAL_RENAMEAT2(s, d))
     monkeypatch.setattr(fsops, "write_copy", full_for_nef)
     result = move_from_report(shoot["report_path"])
     failed = [o for o in result.outcomes if o.status == "failed"]

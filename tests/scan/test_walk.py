@@ -84,3 +84,21 @@ def test_scan_notes_each_images_sidecars_so_later_stages_need_no_stat(tmp_path: 
     assert files["IMG_1.CR2"].sidecars == (tmp_path / "IMG_1.xmp",)
     assert files["IMG_2.JPG"].sidecars == (tmp_path / "IMG_2.JPG.XMP",)
     assert files["IMG_3.jpg"].sidecars == ()
+
+
+def test_links_into_the_root_list_the_real_place_and_links_out_are_followed_only_when_asked(tmp_path: Path) -> None:
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    (root / "real").mkdir(parents=True)
+    outside.mkdir()
+    (root / "real" / "a.jpg").write_bytes(b"a")
+    (outside / "b.jpg").write_bytes(b"b")
+    os.symlink(root / "real" / "a.jpg", root / "0-alias.jpg")  # sorts first: it used to take a.jpg's place
+    os.symlink(root / "real", root / "0-folder")
+    os.symlink(outside, root / "out")
+    os.symlink(outside / "b.jpg", root / "b-link.jpg")
+    default = scan_roots([root])
+    assert [(f.relpath, f.via_link) for f in default.files] == [("real/a.jpg", False)]
+    assert sorted(p.name for p in default.outside_links) == ["b-link.jpg", "out"]
+    followed = scan_roots([root], follow_links=True)
+    assert sorted((f.relpath, f.via_link) for f in followed.files) == [("b-link.jpg", True), ("real/a.jpg", False)]
+    assert followed.outside_links == []

@@ -42,6 +42,7 @@ class AnalysisResult:
     elapsed: float = 0.0
     cache_hits: int = 0
     skipped_links: int = 0
+    outside_links: list[Path] = field(default_factory=list)  # symlinks leading outside the roots, not followed
 
     @property
     def ok_records(self) -> list[ImageRecord]:
@@ -71,6 +72,7 @@ def analyse_roots(
     also: WhileDecoded | None = None,
     cluster: ClusterSettings | None = None,
     only: ScanFilter = ScanFilter(),
+    follow_links: bool = False,
 ) -> AnalysisResult:
     """Everything known about every image under ``roots``.
 
@@ -81,8 +83,9 @@ def analyse_roots(
     started = time.monotonic()
     progress = progress or NullProgress()
     exiftool_executable()  # a missing exiftool stops the run here, not as one error per file
-    scan = scan_roots(roots, only=only)
-    result = AnalysisResult(roots=[Path(os.path.abspath(r)) for r in roots], skipped_links=scan.skipped_links)
+    scan = scan_roots(roots, only=only, follow_links=follow_links)
+    result = AnalysisResult(roots=[Path(os.path.abspath(r)) for r in roots], skipped_links=scan.skipped_links,
+                            outside_links=scan.outside_links)
     result.failures.extend(scan.failures)
     files = scan.files
     sigs = [sidecar_signature(f) for f in files]

@@ -17,7 +17,7 @@ from xmpcull.move import (
     resume_moves,
     undo_moves,
 )
-from xmpcull.move.selection import report_roots
+from xmpcull.move.selection import check_report_roots, report_roots
 
 existing_file = click.Path(exists=True, dir_okay=False, path_type=Path)
 
@@ -65,13 +65,15 @@ def _summary(result: MoveRunResult, verb: str, statuses: tuple[str, ...], as_jso
               help="Burst report JSON (`xmpcull bursts`): its frames never move. Repeatable.")
 @click.option("--to", default=DEFAULT_DESTINATION, show_default=True,
               help="Review folder, relative to each root.")
+@click.option("--root", "roots", multiple=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A root of the report that the report does not lie in; its files may move. Repeatable.")
 @click.option("--dry-run", is_flag=True, help="Show what would move; touch nothing.")
 @click.option("--resume", is_flag=True,
               help="Finish the interrupted run recorded in the latest journal of each root of the report.")
 @click.option("--journal", "journal_path", type=existing_file, help="With --resume: this journal instead of the latest.")
 @output_options
-def move(report_path: Path | None, csv_path: Path | None, burst_reports: tuple[Path, ...], to: str, dry_run: bool,
-         resume: bool, journal_path: Path | None, as_json: bool, quiet: bool) -> None:
+def move(report_path: Path | None, csv_path: Path | None, burst_reports: tuple[Path, ...], to: str,
+         roots: tuple[Path, ...], dry_run: bool, resume: bool, journal_path: Path | None, as_json: bool, quiet: bool) -> None:
     """Move the non-keepers of every duplicate group into <root>/_review_dupes/<original path>.
 
     Typical: `xmpcull run ROOT`, then `xmpcull move --report ROOT/.xmpcull/report.json`
@@ -80,7 +82,9 @@ def move(report_path: Path | None, csv_path: Path | None, burst_reports: tuple[P
     Sidecars (X.EXT.xmp, and X.xmp when nothing else named X stays) and RAW+JPEG
     companions go along. Files that changed since the report are skipped. Every
     step is journaled: `xmpcull undo` puts everything back, `--resume` finishes a
-    run that was interrupted. Nothing is ever deleted.
+    run that was interrupted. Nothing is ever deleted. Files move only inside the
+    roots the report lies in (a run's report: FIRST_ROOT/.xmpcull/report.json) or
+    that --root names.
     """
     if resume:
         if dry_run:
@@ -88,19 +92,20 @@ def move(report_path: Path | None, csv_path: Path | None, burst_reports: tuple[P
         if journal_path is not None:
             journals = [journal_path]
         elif report_path is not None:
+            check_report_roots(report_path, report_roots(report_path), roots)
             journals = _latest_journals(report_roots(report_path), to)
         else:
             journals = _latest_journals([Path.cwd()], to)
         result = MoveRunResult()
         for journal in journals:
-            part = resume_moves(journal)
+            part = resume_moves(journal, to=to)
             result.outcomes += part.outcomes
             result.journals += part.journals
         _summary(result, "resumed", ("moved",), as_json, quiet)
         return
     if report_path is None:
         raise ConfigError("--report is required (or --resume)")
-    result = move_from_report(report_path, csv_path, to, burst_reports=burst_reports, dry_run=dry_run)
+    result = move_from_report(report_path, csv_path, to, roots=roots, burst_reports=burst_reports, dry_run=dry_run)
     _summary(result, "dry run" if dry_run else "moved", ("planned",) if dry_run else ("moved", "skipped", "failed"),
              as_json, quiet)
 
@@ -131,7 +136,7 @@ def undo(journal: Path | None, roots: tuple[Path, ...], to: str, as_json: bool, 
     journals = [journal] if journal is not None else _all_journals(list(roots) or [Path.cwd()], to)
     result = MoveRunResult()
     for path in journals:
-        part = undo_moves(path)
+        part = undo_moves(path, to=to)
         result.outcomes += part.outcomes
         result.journals += part.journals
     _summary(result, "undone", ("restored", "conflict", "failed"), as_json, quiet)

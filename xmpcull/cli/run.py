@@ -41,6 +41,8 @@ from xmpcull.run import RunOptions, run_pipeline
 @click.option("--apply-crops/--no-apply-crops", default=None, help="Write confident proposals of the first aspect as the Camera Raw crop.")
 @keep_option
 @settings_options
+@click.option("--follow-links", is_flag=True,
+              help="Also analyse what symbolic links leading outside the roots point to, and write sidecars there.")
 @analysis_options
 @cluster_option
 @output_options
@@ -60,6 +62,7 @@ def run(
     apply_crops: bool | None,
     keep: str | None,
     settings: SettingsRequest,
+    follow_links: bool,
     jobs: int | None,
     cache_path: Path | None,
     no_cache: bool,
@@ -100,6 +103,7 @@ def run(
         report_dir=report_dir,
         jobs=jobs,
         cache_path=resolve_cache(cache_path, no_cache),
+        follow_links=follow_links,
     )
     result = run_pipeline(roots, options, make_progress(as_json, quiet))
     summary = result.summary()
@@ -146,6 +150,10 @@ def _summary_lines(summary: dict[str, Any], dry_run: bool) -> list[str]:
             lines.extend(f"    {c}" for c in item["changes"][:12])
     else:
         lines.append(f"sidecars changed: {summary['sidecars_changed']}")
+    if summary["outside_links"]:
+        lines.append(f"{len(summary['outside_links'])} symbolic link(s) lead outside the roots, not followed"
+                     " (--follow-links analyses them): " + ", ".join(summary["outside_links"][:3])
+                     + (" ..." if len(summary["outside_links"]) > 3 else ""))
     warnings = summary["sidecar_warnings"]
     if warnings:
         lines.append(f"{len(warnings)} sidecar(s) written with something left out:")

@@ -302,6 +302,9 @@ def _narrow(rule: Rule, field: list[ImageRecord]) -> tuple[list[ImageRecord], st
     return [field[i] for i in keep], f"{rule.label} ({shown_best} vs {shown_other})"
 
 
+LINK_REASON = "a real file over one reached through a symbolic link"
+
+
 def choose_keeper(
     members: Sequence[ImageRecord], chain: Sequence[str] | Sequence[Rule] = DEFAULT_CHAIN
 ) -> tuple[ImageRecord, str]:
@@ -314,6 +317,13 @@ def choose_keeper(
     if len(field) == 1:
         return field[0], "only member"
     reasons: list[str] = []
+    real = [r for r in field if not r.file.via_link]
+    if real and len(real) < len(field):
+        # What a link outside the roots points to can vanish or change under us: a real copy stays.
+        field = real
+        reasons.append(LINK_REASON)
+        if len(field) == 1:
+            return field[0], LINK_REASON
     for rule in rules:
         field, reason = _narrow(rule, field)
         if reason is not None:

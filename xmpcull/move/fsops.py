@@ -8,7 +8,6 @@ these functions to simulate EXDEV, ENOSPC or a missing ``renameat2``.
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import hashlib
 import os
@@ -17,6 +16,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from xmpcull import fsutil
 from xmpcull.fsutil import CHUNK, file_digest, fsync_dir  # noqa: F401 - part of this module's API
 
 TEMP_PREFIX = ".xmpcull-tmp-"
@@ -24,29 +24,14 @@ TEMP_PREFIX = ".xmpcull-tmp-"
 StepHook = Callable[[str], None]
 
 
-def _load_renameat2() -> Callable[[bytes, bytes], int] | None:
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        function = libc.renameat2
-    except (OSError, AttributeError):
-        return None
-    function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
-    function.restype = ctypes.c_int
-    at_fdcwd, rename_noreplace = -100, 1
-
-    def call(src: bytes, dst: bytes) -> int:
-        if function(at_fdcwd, src, at_fdcwd, dst, rename_noreplace) == 0:
-            return 0
-        return ctypes.get_errno()
-
-    return call
+def _noreplace(src: bytes, dst: bytes) -> int:
+    assert fsutil.raw_renameat2 is not None
+    return fsutil.raw_renameat2(src, dst, fsutil.RENAME_NOREPLACE)
 
 
-# Linux's renameat2(RENAME_NOREPLACE) is one atomic, non-clobbering rename. Tests set
-# this to None to exercise the portable fallback.
-renameat2 = _load_renameat2()
+# Linux's renameat2(RENAME_NOREPLACE) is one atomic, non-clobbering rename: (src, dst) -> 0 or errno.
+# Tests set this to None to exercise the portable fallback, or wrap it to simulate EXDEV.
+renameat2: Callable[[bytes, bytes], int] | None = _noreplace if fsutil.raw_renameat2 is not None else None
 
 
 def _reserve_then_rename(src: Path, dst: Path, hook: StepHook) -> None:

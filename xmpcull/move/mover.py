@@ -21,11 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from xmpcull.errors import FileFailure, MoveError
+from xmpcull.fsutil import is_inside, real_paths
 from xmpcull.move import fsops
-from xmpcull.move.journal import Journal, JournalState, OpState, read_journal
+from xmpcull.move.journal import Journal, JournalState, OpState, check_journal, read_journal
 from xmpcull.move.planner import DEFAULT_DESTINATION, JOURNAL_FOLDER, Plan, PlannedMove, plan_moves
-from xmpcull.move.selection import Expectation, load_move_selection
+from xmpcull.move.selection import Expectation, check_report_roots, load_move_selection
 
+OUTSIDE_REASON = "its real path is outside the root (a folder on the way is a symbolic link); not moved"
 MTIME_TOLERANCE = 1e-3  # seconds; the digest is the real identity check, mtime only catches "touched"
 
 CrashHook = Callable[[str], None]
@@ -124,6 +126,8 @@ def _check_source(move: PlannedMove) -> tuple[str, str, os.stat_result | None]:
         return "skipped", "a symbolic link; not moved", None
     if not stat.S_ISREG(info.st_mode):
         return "skipped", "not a regular file", None
+    if not is_inside(move.source, real_paths([move.root])):
+        return "skipped", OUTSIDE_REASON, None
     expect = move.expect
     if expect is not None:
         if info.st_size != expect.size:
@@ -162,9 +166,10 @@ def _free_suffix(members: list[PlannedMove], preferred: int | None) -> int:
 class _Runner:
     """Executes operations for one journal."""
 
-    def __init__(self, journal: Journal | None, crash_hook: CrashHook | None) -> None:
+    def __init__(self, journal: Journal | None, crash_hook: CrashHook | None, review: Path | None = None) -> None:
         self.journal = journal
         self.hook = crash_hook or _no_hook
+        self.review = review  # <root>/<to>: destinations must stay inside it, links resolved
 
     def record(self, record_type: str, **fields: Any) -> None:
         if self.journal is not None:
@@ -253,6 +258,8 @@ class _Runner:
             number = _free_suffix(members, preferred)
         except OSError as exc:
             return self._refuse_family(members, members[0], "failed", f"cannot prepare destination ({_os_reason(exc)})")
+        if not dry_run and self.review is not None and not is_inside(members[0].dest_folder, real_paths([self.review])):
+            return self._refuse_family(members, members[0], "skipped", LEAVES_REVIEW_REASON)
         outcomes: list[MoveOutcome] = []
         for index, (move, digest, info) in enumerate(checked):
             if dry_run:
@@ -276,6 +283,9 @@ class _Runner:
             self.record(status, op=move.op_id, reason=why)
             outcomes.append(MoveOutcome(move.op_id, str(move.source), None, move.kind, status, why))
         return outcomes
+
+
+LEAVES_REVIEW_REASON = "its destination folder leads out of the review folder (a symbolic link); not moved"
 
 
 def checked_moves(checked: list[tuple[PlannedMove, str, Any]]) -> list[PlannedMove]:
@@ -347,7 +357,7 @@ def move_planned(plan: Plan, *, dry_run: bool = False, crash_hook: CrashHook | N
                 result.journals.append(journal.path)
             runs.append((journal, moves))
         for journal, moves in runs:
-            runner = _Runner(journal, crash_hook)
+            runner = _Runner(journal, crash_hook, moves[0].root / plan.review)
             for family in _families(moves):
                 result.outcomes.extend(runner.move_family(family, None, dry_run))
     finally:
@@ -357,14 +367,19 @@ def move_planned(plan: Plan, *, dry_run: bool = False, crash_hook: CrashHook | N
     return result
 
 
-def resume_moves(journal_path: Path, *, crash_hook: CrashHook | None = None) -> MoveRunResult:
-    """Finish an interrupted run: settle the half-done file, then move what was never started or failed."""
+def resume_moves(journal_path: Path, *, to: str = DEFAULT_DESTINATION,
+                 crash_hook: CrashHook | None = None) -> MoveRunResult:
+    """Finish an interrupted run: settle the half-done file, then move what was never started or failed.
+
+    ``to``: the review folder the run used, relative to its root (where the journal must lie).
+    """
     state = read_journal(journal_path)
+    check_journal(state, to)
     if state.undo_started:
         raise MoveError("this run was undone; run a new move instead of resuming it", [journal_path])
     result = MoveRunResult(journals=[state.path])
     with Journal(state.path) as journal:
-        runner = _Runner(journal, crash_hook)
+        runner = _Runner(journal, crash_hook, Path(state.run["dest"]))
         pending: list[PlannedMove] = []
         preferred: dict[tuple[Path, str], int | None] = {}
         for op_id in state.plan_order:
@@ -393,9 +408,16 @@ def resume_moves(journal_path: Path, *, crash_hook: CrashHook | None = None) -> 
     return result
 
 
-def undo_moves(journal_path: Path, *, crash_hook: CrashHook | None = None) -> MoveRunResult:
-    """Put every moved file back at its original path and mtime; never overwrite what is there now."""
+def undo_moves(journal_path: Path, *, to: str = DEFAULT_DESTINATION,
+               crash_hook: CrashHook | None = None) -> MoveRunResult:
+    """Put every moved file back at its original path and mtime; never overwrite what is there now.
+
+    Only files inside the review folder whose bytes are still those the journal
+    recorded go back, and only to their place inside the root (``check_journal``).
+    """
     state = read_journal(journal_path)
+    check_journal(state, to)
+    real_root, real_review = real_paths([state.run["root"]]), real_paths([state.run["dest"]])
     result = MoveRunResult(journals=[state.path])
     with Journal(state.path) as journal:
         if not state.undo_started:
@@ -405,7 +427,7 @@ def undo_moves(journal_path: Path, *, crash_hook: CrashHook | None = None) -> Mo
                            key=lambda op: op.order, reverse=True)
         restored: list[dict[str, Any]] = []
         for op in moved_ops:
-            outcome = _undo_one(runner, state, op.op_id)
+            outcome = _undo_one(runner, state, op.op_id, real_root, real_review)
             result.outcomes.append(outcome)
             if outcome.status == "restored":
                 restored.append(op.intent or {})
@@ -416,7 +438,8 @@ def undo_moves(journal_path: Path, *, crash_hook: CrashHook | None = None) -> Mo
     return result
 
 
-def _undo_one(runner: _Runner, state: JournalState, op_id: str) -> MoveOutcome:
+def _undo_one(runner: _Runner, state: JournalState, op_id: str, real_root: tuple[Path, ...],
+              real_review: tuple[Path, ...]) -> MoveOutcome:
     op = state.ops[op_id]
     intent = op.intent or {}
     kind = (op.planned or {}).get("kind", "file")
@@ -447,11 +470,19 @@ def _undo_one(runner: _Runner, state: JournalState, op_id: str) -> MoveOutcome:
         reason = "a file now exists at the original path; left in the review folder"
         runner.record("conflict", op=undo_id, reason=reason)
         return MoveOutcome(op_id, str(dst), str(src), kind, "conflict", reason)
+    refusal = _unsafe_to_restore(dst, src, real_root, real_review)
+    if refusal:
+        runner.record("skipped", op=undo_id, reason=refusal)
+        return MoveOutcome(op_id, str(dst), str(src), kind, "skipped", refusal)
     try:
         digest = fsops.file_digest(dst)
         info = os.stat(dst)
     except OSError as exc:
         return MoveOutcome(op_id, str(dst), str(src), kind, "failed", _os_reason(exc))
+    if digest != intent["digest"]:
+        reason = "its bytes are not the ones this journal moved (changed in the review folder); left there"
+        runner.record("skipped", op=undo_id, reason=reason)
+        return MoveOutcome(op_id, str(dst), str(src), kind, "skipped", reason)
     runner.record("intent", op=undo_id, src=str(dst), dst=str(src), tmp=str(fsops.temp_name(src, undo_id)),
                   digest=digest, size=info.st_size, mtime_ns=info.st_mtime_ns, src_dir_mtime_ns=None)
     runner.hook("intent")
@@ -469,6 +500,22 @@ def _undo_one(runner: _Runner, state: JournalState, op_id: str) -> MoveOutcome:
     runner.hook("done")
     _restore_mtime(src, intent)
     return MoveOutcome(op_id, str(dst), str(src), kind, "restored")
+
+
+def _unsafe_to_restore(moved: Path, original: Path, real_root: tuple[Path, ...],
+                       real_review: tuple[Path, ...]) -> str | None:
+    """Why the file at ``moved`` must not go back to ``original`` (links resolved now), or None."""
+    try:
+        info = os.lstat(moved)
+    except OSError as exc:
+        return f"cannot read it in the review folder ({_os_reason(exc)})"
+    if not stat.S_ISREG(info.st_mode):
+        return "not a regular file in the review folder (a symbolic link?); left there"
+    if not is_inside(moved, real_review):
+        return "its real path is outside the review folder; left there"
+    if not is_inside(original.parent, real_root) or is_inside(original.parent, real_review):
+        return "its original folder now leads outside the root (a symbolic link); left in the review folder"
+    return None
 
 
 def _restore_mtime(path: Path, intent: dict[str, Any]) -> None:
@@ -500,8 +547,12 @@ def _remove_empty_folders(review: Path) -> None:
 
 
 def move_from_report(report_path: Path, csv_path: Path | None = None, to: str = DEFAULT_DESTINATION, *,
-                     burst_reports: Iterable[Path] = (), dry_run: bool = False,
+                     roots: Iterable[Path] = (), burst_reports: Iterable[Path] = (), dry_run: bool = False,
                      crash_hook: CrashHook | None = None) -> MoveRunResult:
-    """Read the duplicate report (and the user's CSV), plan, and move: what ``xmpcull move`` does."""
+    """Read the duplicate report (and the user's CSV), plan, and move: what ``xmpcull move`` does.
+
+    ``roots``: roots the user vouches for; the report's other roots must be folders it lies in.
+    """
     selection = load_move_selection(Path(report_path), None if csv_path is None else Path(csv_path), burst_reports)
+    check_report_roots(Path(report_path), selection.roots, roots)
     return move_planned(plan_moves(selection, to), dry_run=dry_run, crash_hook=crash_hook)

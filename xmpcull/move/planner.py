@@ -1,6 +1,6 @@
 """Turn the selected duplicates into a list of file moves, sidecars and companions included.
 
-Pure apart from the injected ``listdir``: the rules (which sidecar belongs to
+Pure apart from the injected ``listdir`` (and resolving links of the staying copies): the rules (which sidecar belongs to
 whom, when a shared Adobe sidecar may go, where each file lands) are the part
 users must be able to predict, so they are kept testable without a filesystem.
 
@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from xmpcull.errors import ConfigError, FileFailure
+from xmpcull.fsutil import is_inside, real_paths
 from xmpcull.move.selection import Candidate, Expectation, MoveSelection
 
 DEFAULT_DESTINATION = "_review_dupes"
@@ -98,10 +99,12 @@ def _candidate_problem(candidate: Candidate, roots: set[Path], review: Path | No
     return None
 
 
-def _group_keeps_a_copy(staying: Iterable[Path], listdir: Callable[[Path], list[str]]) -> bool:
+def _group_keeps_a_copy(staying: Iterable[Path], listdir: Callable[[Path], list[str]],
+                        real_roots: tuple[Path, ...]) -> bool:
+    """Whether a staying member is on disk as a real file inside the roots (a symbolic link is no copy)."""
     for path in staying:
         try:
-            if path.name in listdir(path.parent):
+            if path.name in listdir(path.parent) and not os.path.islink(path) and is_inside(path.parent, real_roots):
                 return True
         except OSError:
             continue
@@ -117,14 +120,17 @@ def plan_moves(
     review = validate_destination(to)
     plan = Plan(failures=list(selection.failures), review=review)
     roots = set(selection.roots)
+    real_roots = real_paths(selection.roots)
     accepted: list[Candidate] = []
     for candidate in selection.candidates:
         problem = _candidate_problem(candidate, roots, review)
         if problem is None and candidate.path in selection.protected:
             plan.kept.append(FileFailure(str(candidate.path), "move", PROTECTED_REASON))
             continue
-        if problem is None and not _group_keeps_a_copy(selection.staying_by_group.get(candidate.group_id, ()), listdir):
-            problem = f"group {candidate.group_id} would keep no copy in place (keeper missing or unselected); not moved"
+        staying = selection.staying_by_group.get(candidate.group_id, ())
+        if problem is None and not _group_keeps_a_copy(staying, listdir, real_roots):
+            problem = (f"group {candidate.group_id} would keep no copy in place (keeper missing, unselected"
+                       " or a symbolic link); not moved")
         if problem:
             plan.failures.append(FileFailure(str(candidate.path), "move", problem))
         else:

@@ -18,6 +18,7 @@ from typing import Any
 
 from xmpcull.decide.person import read_choices, roles_after_review
 from xmpcull.errors import FileFailure, ReportError
+from xmpcull.fsutil import real_paths
 from xmpcull.report.reading import load_report_json, read_csv_roles
 
 
@@ -76,6 +77,23 @@ def _expectation(member: dict[str, Any]) -> Expectation:
 
 def report_roots(report_path: Path) -> list[Path]:
     return [Path(r) for r in load_report_json(report_path)["roots"]]
+
+
+def check_report_roots(report_path: Path, roots: Iterable[Path], given: Iterable[Path] = ()) -> None:
+    """Refuse a report naming a root it does not live under, unless the user named that root (``--root``).
+
+    A report is a file that can come from anywhere; what it says about its roots
+    decides where files are moved, so only a root that holds the report (a run
+    writes ``<root>/.xmpcull/report.json``) or that the person typed is believed.
+    """
+    report_folders = Path(os.path.realpath(report_path)).parents
+    trusted = set(real_paths(given))
+    doubtful = [root for root in roots
+                if Path(os.path.realpath(root)) not in trusted and Path(os.path.realpath(root)) not in report_folders]
+    if doubtful:
+        named = " ".join(f"--root {str(root)!r}" for root in doubtful)
+        raise ReportError(f"the report names roots it does not lie under, so nothing was moved; if they are right, "
+                          f"say so with {named}", doubtful)
 
 
 def _protected_by(data: dict[str, Any]) -> set[Path]:

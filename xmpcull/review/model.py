@@ -10,7 +10,6 @@ remembered by the sidecar's size and mtime, so first paint never waits for
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from xmpcull.errors import ReportError, XmpcullError
+from xmpcull.fsutil import is_inside, real_paths
 from xmpcull.models import CropEdges
 from xmpcull.report.reading import load_report_json
 from xmpcull.sidecar import NO_CROP, ReviewFields, SidecarState, read_sidecar, sidecar_path_for
@@ -328,12 +328,4 @@ def _proposals(entries: Iterable[dict[str, Any]]) -> Iterable[Proposal]:
 
 def inside_roots(path: Path, roots: Sequence[Path]) -> bool:
     """Whether ``path``, with every symlink resolved, lies inside one of the (resolved) roots."""
-    try:
-        real = Path(os.path.realpath(path))
-    except (OSError, ValueError):
-        return False
-    for root in roots:
-        real_root = Path(os.path.realpath(root))
-        if real == real_root or real_root in real.parents:
-            return True
-    return False
+    return is_inside(path, real_paths(roots))

@@ -1,9 +1,16 @@
 """Walk photo roots and list the images we can analyse.
 
 Why a hand-written walk: we must skip our own folders (``_review_dupes``, the
-cache), hidden folders and AppleDouble files, follow directory symlinks at most
-once (a symlink loop must not hang the scan), count a hard-linked or symlinked
-file once, and keep going when a folder cannot be read.
+cache), hidden folders and AppleDouble files, count a hard-linked file once,
+and keep going when a folder cannot be read.
+
+Symbolic links (docs/cli.md, "Symbolic links"): a link whose target lies inside
+one of the roots is not followed, because the target is listed at its real
+place (so a sidecar is written there, once, and a move renames the real file).
+A link leading outside every root is not followed either, unless the caller
+asks (``follow_links``): then what it reaches is listed with ``via_link`` set,
+is never chosen as keeper over a real file, and is never moved. Following a
+folder at most once keeps a symlink loop from hanging the scan.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from xmpcull.errors import FileFailure, ScanError
+from xmpcull.fsutil import is_inside, real_paths
 from xmpcull.models import ImageFile, format_for_extension
 from xmpcull.scan.filter import ScanFilter
 
@@ -27,7 +35,8 @@ SKIPPED_DIR_NAMES = frozenset({REVIEW_DIR_NAME, "@eaDir", "__MACOSX", "$RECYCLE.
 class ScanResult:
     files: list[ImageFile] = field(default_factory=list)
     failures: list[FileFailure] = field(default_factory=list)
-    skipped_links: int = 0  # second paths to a file already listed (hard links, symlinks)
+    skipped_links: int = 0  # second paths to a file already listed (hard links, symlinks into a root)
+    outside_links: list[Path] = field(default_factory=list)  # links leading outside the roots, not followed
 
 
 def _is_hidden(name: str) -> bool:
@@ -35,24 +44,26 @@ def _is_hidden(name: str) -> bool:
 
 
 def scan_roots(
-    roots: Iterable[Path | str], *, extra_skip: Iterable[str] = (), only: ScanFilter = ScanFilter()
+    roots: Iterable[Path | str], *, extra_skip: Iterable[str] = (), only: ScanFilter = ScanFilter(),
+    follow_links: bool = False,
 ) -> ScanResult:
-    """List every image under ``roots`` that ``only`` keeps, sorted by path, RAW+JPEG pairs linked as companions."""
+    """List every image under ``roots`` that ``only`` keeps, sorted by path, RAW+JPEG pairs linked as companions.
+
+    ``follow_links``: also list what symbolic links leading outside every root point to.
+    """
     result = ScanResult()
-    skip_names = SKIPPED_DIR_NAMES | frozenset(extra_skip)
-    seen_dirs: set[tuple[int, int]] = set()
-    seen_files: set[tuple[int, int]] = set()
-    for raw_root in roots:
-        root = Path(os.path.abspath(raw_root))
+    roots = [Path(os.path.abspath(r)) for r in roots]
+    walk = _Walk(result, SKIPPED_DIR_NAMES | frozenset(extra_skip), real_paths(roots), follow_links)
+    for root in roots:
         try:
             st = root.stat()
         except OSError as exc:
             raise ScanError(f"cannot read root ({exc.strerror})", [root]) from exc
         if not stat.S_ISDIR(st.st_mode):
             # A single file given as root: analyse just that file.
-            _add_file(root.parent, root, st, result, seen_files)
+            _add_file(root.parent, root, st, result, walk.seen_files, via_link=False)
             continue
-        _walk_dir(root, root, result, skip_names, seen_dirs, seen_files)
+        walk.folder(root)
     # Every path under a root starts with "root/", so its string sorts like its relpath
     # (without 5,000 Path.relative_to calls on a re-run of 5,000 files).
     if only.active:
@@ -62,63 +73,81 @@ def scan_roots(
     return result
 
 
-def _walk_dir(
-    root: Path,
-    folder: Path,
-    result: ScanResult,
-    skip_names: frozenset[str],
-    seen_dirs: set[tuple[int, int]],
-    seen_files: set[tuple[int, int]],
-) -> None:
-    # Iterative depth-first walk; the (device, inode) set stops symlink loops and
-    # folders reachable twice.
-    stack = [folder]
-    while stack:
-        current = stack.pop()
-        try:
-            st = current.stat()
-        except OSError as exc:
-            result.failures.append(FileFailure(str(current), "scan", f"cannot read folder: {exc.strerror}"))
-            continue
-        key = (st.st_dev, st.st_ino)
-        if key in seen_dirs:
-            continue
-        seen_dirs.add(key)
-        try:
-            with os.scandir(current) as it:
-                entries = sorted(it, key=lambda e: e.name)
-        except OSError as exc:
-            result.failures.append(FileFailure(str(current), "scan", f"cannot list folder: {exc.strerror}"))
-            continue
-        subdirs = []
-        xmp_names = {e.name.lower(): e.name for e in entries if e.name.lower().endswith(".xmp")}
-        first_new = len(result.files)
-        for entry in entries:
-            if _is_hidden(entry.name):
-                continue
-            path = Path(entry.path)
+@dataclass
+class _Walk:
+    result: ScanResult
+    skip_names: frozenset[str]
+    real_roots: tuple[Path, ...]
+    follow_links: bool
+    # (device, inode) of folders and files seen: stops symlink loops, lists a file once.
+    seen_dirs: set[tuple[int, int]] = field(default_factory=set)
+    seen_files: set[tuple[int, int]] = field(default_factory=set)
+
+    def _link_is_followed(self, path: Path) -> bool:
+        """Whether a symlink entry is followed: only outside links, and only when asked."""
+        if is_inside(path, self.real_roots):
+            return False  # its target is listed at its own place inside a root
+        if not self.follow_links:
+            self.result.outside_links.append(path)
+            return False
+        return True
+
+    def folder(self, root: Path) -> None:
+        # Iterative depth-first walk; each stack entry says whether a link led there.
+        result = self.result
+        stack = [(root, False)]
+        while stack:
+            current, via_link = stack.pop()
             try:
-                entry_st = entry.stat(follow_symlinks=True)
+                st = current.stat()
             except OSError as exc:
-                # Dangling symlink or permission problem: only worth a report if it looks like an image.
-                if format_for_extension(path.suffix):
-                    result.failures.append(FileFailure(str(path), "scan", f"cannot stat: {exc.strerror}"))
+                result.failures.append(FileFailure(str(current), "scan", f"cannot read folder: {exc.strerror}"))
                 continue
-            if stat.S_ISDIR(entry_st.st_mode):
-                if entry.name not in skip_names:
-                    subdirs.append(path)
-            elif stat.S_ISREG(entry_st.st_mode):
-                _add_file(root, path, entry_st, result, seen_files)
-        # Record each new image's sidecars now, while the listing is at hand: later
-        # stages then need no stat calls to find them (a re-run stays near-instant).
-        for index in range(first_new, len(result.files)):
-            image = result.files[index]
-            result.files[index] = replace(image, sidecars=_sidecars_named_after(image.path, xmp_names))
-        stack.extend(reversed(subdirs))
+            key = (st.st_dev, st.st_ino)
+            if key in self.seen_dirs:
+                continue
+            self.seen_dirs.add(key)
+            try:
+                with os.scandir(current) as it:
+                    entries = sorted(it, key=lambda e: e.name)
+            except OSError as exc:
+                result.failures.append(FileFailure(str(current), "scan", f"cannot list folder: {exc.strerror}"))
+                continue
+            subdirs = []
+            xmp_names = {e.name.lower(): e.name for e in entries if e.name.lower().endswith(".xmp")}
+            first_new = len(result.files)
+            for entry in entries:
+                if _is_hidden(entry.name):
+                    continue
+                path = Path(entry.path)
+                try:
+                    entry_st = entry.stat(follow_symlinks=True)
+                except OSError as exc:
+                    # Dangling symlink or permission problem: only worth a report if it looks like an image.
+                    if format_for_extension(path.suffix):
+                        result.failures.append(FileFailure(str(path), "scan", f"cannot stat: {exc.strerror}"))
+                    continue
+                is_dir, is_file = stat.S_ISDIR(entry_st.st_mode), stat.S_ISREG(entry_st.st_mode)
+                linked = entry.is_symlink()
+                wanted = is_dir and entry.name not in self.skip_names or is_file and format_for_extension(path.suffix)
+                if linked and wanted and not self._link_is_followed(path):
+                    result.skipped_links += is_file
+                    continue
+                if is_dir:
+                    if entry.name not in self.skip_names:
+                        subdirs.append((path, via_link or linked))
+                elif is_file:
+                    _add_file(root, path, entry_st, result, self.seen_files, via_link=via_link or linked)
+            # Record each new image's sidecars now, while the listing is at hand: later
+            # stages then need no stat calls to find them (a re-run stays near-instant).
+            for index in range(first_new, len(result.files)):
+                image = result.files[index]
+                result.files[index] = replace(image, sidecars=_sidecars_named_after(image.path, xmp_names))
+            stack.extend(reversed(subdirs))
 
 
 def _add_file(
-    root: Path, path: Path, st: os.stat_result, result: ScanResult, seen_files: set[tuple[int, int]]
+    root: Path, path: Path, st: os.stat_result, result: ScanResult, seen_files: set[tuple[int, int]], *, via_link: bool
 ) -> None:
     fmt = format_for_extension(path.suffix)
     if fmt is None:
@@ -128,7 +157,9 @@ def _add_file(
         result.skipped_links += 1
         return
     seen_files.add(key)
-    result.files.append(ImageFile(path=path, root=root, format=fmt, size=st.st_size, mtime_ns=st.st_mtime_ns))
+    result.files.append(
+        ImageFile(path=path, root=root, format=fmt, size=st.st_size, mtime_ns=st.st_mtime_ns, via_link=via_link)
+    )
 
 
 def _sidecars_named_after(image: Path, xmp_names: dict[str, str]) -> tuple[Path, ...]:
