@@ -95,6 +95,8 @@ IMAGE_CSV_COLUMNS = (
     "steps",
     "sampler",
     "cfg",
+    "gen_width",
+    "gen_height",
     "derivation",
     "denoise",
     "gen_parent",
@@ -545,6 +547,8 @@ def _generation_columns(gen: GenerationFields | None) -> dict[str, Any]:
         "steps": gen.steps if gen else None,
         "sampler": gen.sampler if gen else None,
         "cfg": gen.cfg if gen else None,
+        "gen_width": gen.width if gen else None,  # the size the generator declared, not the pixels
+        "gen_height": gen.height if gen else None,
         "derivation": gen.derivation if gen else None,
         "denoise": gen.denoise if gen else None,
         "gen_parent": gen.parent if gen else None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -71,6 +72,7 @@ def test_run_groups_generations_and_batches(ai_tree: Path, tmp_path: Path):
     assert comfy["generations"] == 3
     rows = {Path(r["path"]).name: r for r in csv.DictReader((ai_tree / ".xmpcull/report.csv").open())}
     assert rows["102.png"]["seed"] == "102" and rows["102.png"]["generator"] == "A1111"
+    assert (rows["100-hires.png"]["gen_width"], rows["100-hires.png"]["derivation"]) == ("512", "hires")
     assert rows["img2img_00001_.png"]["gen_parent"] == "ComfyUI_00000_.png"
     assert rows["photo.jpg"]["generator"] == ""
 
@@ -107,10 +109,43 @@ def test_users_iptc_and_caption_are_kept_and_the_opt_in_fills_an_empty_caption(a
     assert kept["XMP-xmpcull:GenSeed"] in (101, "101")
     filled = tags(ai_tree / "a1111/102.xmp")
     assert filled["XMP-dc:Description"] == PROMPT
+    # A later run without the opt-in leaves the filled caption alone (and writes nothing).
+    code, again = run_json("run", ai_tree, "--cache", tmp_path / "c.sqlite", "--jobs", "1")
+    assert code == 0 and again["sidecars_changed"] == 0
+    assert tags(ai_tree / "a1111/102.xmp")["XMP-dc:Description"] == PROMPT
     # The user removes the caption we filled: it is not filled again.
     subprocess.run(["exiftool", "-q", "-overwrite_original", "-XMP-dc:Description=", str(ai_tree / "a1111/102.xmp")], check=True)
     run_json("run", ai_tree, "--cache", tmp_path / "c.sqlite", "--jobs", "1", "--caption-from-prompt")
     assert "XMP-dc:Description" not in tags(ai_tree / "a1111/102.xmp")
+
+
+def _grouping(root: Path) -> tuple:
+    report = json.loads((root / ".xmpcull/report.json").read_text())
+    groups = sorted((Path(g["keeper"]).name, tuple(sorted(Path(m["path"]).name for m in g["members"])))
+                    for g in report["groups"])
+    batches = sorted((b["id"], tuple(sorted((Path(m["path"]).name, m["index"]) for m in b["members"])))
+                     for b in report["generation_batches"])
+    return groups, batches
+
+
+def test_grouping_never_depends_on_file_times(ai_tree: Path, tmp_path: Path):
+    """Generators and copies scramble file times: the same files with other times group the same way."""
+    code, _ = run_json("run", ai_tree, "--cache", tmp_path / "c.sqlite", "--jobs", "1")
+    assert code == 0
+    first = _grouping(ai_tree)
+    sidecars = {p: p.read_bytes() for p in ai_tree.rglob("*.xmp")}
+    images = sorted(p for p in ai_tree.rglob("*") if p.suffix in (".png", ".jpg"))
+    # Newest first in one order, then reversed: the hires pass and the stripped upscale become the
+    # oldest files, the copies and the batch's later seeds the newest.
+    for step, order in enumerate((images, images[::-1])):
+        for n, image in enumerate(order):
+            stamp = 1_000_000_000 + 86_400 * 365 * (step + 1) - 3_600 * n
+            os.utime(image, (stamp, stamp))
+        code, summary = run_json("run", ai_tree, "--cache", tmp_path / "c.sqlite", "--jobs", "1")
+        assert code == 0
+        assert _grouping(ai_tree) == first
+        assert summary["sidecars_changed"] == 0
+        assert {p: p.read_bytes() for p in ai_tree.rglob("*.xmp")} == sidecars
 
 
 def test_show_prints_the_generation(ai_tree: Path, tmp_path: Path):

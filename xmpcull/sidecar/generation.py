@@ -5,7 +5,7 @@ properties (``Iptc4xmpExt:DigitalSourceType``, ``AISystemUsed``,
 ``AISystemVersionUsed``, ``AIPromptInformation``, ``AIPromptWriterName``) and,
 only with ``caption_from_prompt``, an empty ``dc:description``, are standard
 properties a user or another tool may have set: we write one only when it is
-absent or still holds the value we wrote, which ``xmpcull:GenIptcSet`` records
+absent or still holds the value we wrote (the caption only while the opt-in is on), which ``xmpcull:GenIptcSet`` records
 as ``Name=<digest of the value>``. A value someone else wrote is never changed;
 one the user removed after we wrote it is not written again.
 """
@@ -70,7 +70,9 @@ def write_generation(meta: XMPMeta, fields: GenerationFields | Clear, options: W
                 meta.delete_property(NS_XMPCULL, prop)
         elif packet.get(meta, NS_XMPCULL, prop) != value:
             meta.set_property(NS_XMPCULL, prop, value)
-    proposals: dict[str, str | None] = dict.fromkeys((*IPTC_PROPS, CAPTION))
+    # Without the opt-in the caption is not ours to touch at all: one filled on an
+    # earlier run stays (the user may have kept it in Lightroom), and its record too.
+    proposals: dict[str, str | None] = dict.fromkeys((*IPTC_PROPS, CAPTION) if options.caption_from_prompt else IPTC_PROPS)
     if isinstance(fields, GenerationFields):
         proposals.update(
             DigitalSourceType=fields.source_type,
