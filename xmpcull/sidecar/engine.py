@@ -8,6 +8,8 @@ which is what makes a second run byte-identical.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import stat
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -95,6 +97,7 @@ def write_sidecar(
     """
     image = Path(image)
     companions = tuple(companions)
+    require_image(image)
     refusals: tuple[str, ...] = ()
     if options.embed and _can_embed(image):
         if options.embed_over_c2pa or not has_c2pa_manifest(image):
@@ -115,6 +118,7 @@ def write_sidecar(
         result, data = _merge(meta, merged_update, options, clock, engine_version, path, finish, packet.serialize)
         if data is None:
             return _with_warnings(result, warnings + tuple(notes))
+        require_image(image)  # again just before the write: the merge took time
         written, kept = atomic_write(path, data, base)
         if kept is not None:
             notes.append(f"another application saved it twice while we wrote; its other version is kept as {kept.name}")
@@ -128,6 +132,22 @@ def write_sidecar(
 
 
 WRITE_ATTEMPTS = 5  # re-read and re-merge this often when another program saves the sidecar meanwhile
+SKIPPED = "skipped, no sidecar written"
+
+
+def require_image(image: Path) -> None:
+    """The image must still be a file: one deleted, or replaced by a folder, since the scan gets no
+    sidecar (an orphan X.xmp would outlive it and claim facts about a file that is not there)."""
+    try:
+        mode = os.stat(image).st_mode
+    except FileNotFoundError:
+        raise SidecarError(f"the image was deleted during the run; {SKIPPED}", [image]) from None
+    except OSError as exc:
+        raise SidecarError(f"the image cannot be checked ({exc.strerror}); {SKIPPED}", [image]) from exc
+    if stat.S_ISDIR(mode):
+        raise SidecarError(f"the image was replaced by a folder during the run; {SKIPPED}", [image])
+    if not stat.S_ISREG(mode):
+        raise SidecarError(f"the image is no longer a regular file; {SKIPPED}", [image])
 
 
 def _read_base(path: Path) -> bytes | None:

@@ -60,7 +60,7 @@ class WriteMemo:
     ) -> WriteResult | None:
         """The result our last write had, when writing again would change nothing; else None."""
         entry = self._stored.get(str(image))
-        if entry is None:
+        if entry is None or not image.is_file():  # a vanished image goes to the writer, which reports it
             return None
         sidecar = sidecar_path_for(image, companions, options.naming)
         same = (
