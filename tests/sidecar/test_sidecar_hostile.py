@@ -102,6 +102,7 @@ def test_read_only_sidecar_and_folder_are_refused(tmp_path: Path) -> None:
         write_sidecar(image, UPDATE, clock=clock)
     assert sidecar.read_bytes() == REAL
     sidecar.chmod(0o644)
+    (tmp_path / "NEW.CR2").write_bytes(b"")  # an image without a sidecar yet (a missing one is skipped earlier)
     tmp_path.chmod(0o555)
     try:
         with pytest.raises(SidecarError, match="folder is read-only"):
