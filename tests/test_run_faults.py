@@ -8,8 +8,10 @@ import csv
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -130,3 +132,60 @@ def test_a_damaged_cache_is_set_aside_and_rebuilt(odd_shoot: Path, tmp_path: Pat
             assert "the cache was damaged" not in proc.stderr, proc.stderr
     aside = [p for p in tmp_path.glob("cache.sqlite.corrupt-*") if not p.name.endswith(("-wal", "-shm"))]
     assert len(aside) == (len(aside) if damage == "truncated" else 1) <= 1
+
+
+# A run killed (SIGKILL, a real process) at one instant of a sidecar write. "tmp": while the new
+# sidecar is being made durable; "swap": right after it was exchanged with the old one.
+KILLED_WRITE = r"""
+import os, signal, sys
+from xmpcull import fsutil
+
+def die():
+    os.kill(os.getpid(), signal.SIGKILL)
+
+if sys.argv[1] == "tmp":
+    real_fsync = os.fsync
+    def fsync(fd):
+        name = os.readlink(f"/proc/self/fd/{fd}")
+        if os.path.basename(name).startswith(".xmpcull-") and name.endswith(".tmp"):
+            die()
+        real_fsync(fd)
+    os.fsync = fsync
+else:
+    real_rename = fsutil._renameat2
+    def rename(source, target, flags):
+        done = real_rename(source, target, flags)
+        if flags == 2 and done:  # RENAME_EXCHANGE
+            die()
+        return done
+    fsutil._renameat2 = rename
+from xmpcull.cli.main import cli
+cli(["run", sys.argv[2], "--no-cache", "--json"])
+"""
+
+FOREIGN_XMP = b"""<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:subject><rdf:Bag>
+<rdf:li>from another app</rdf:li></rdf:Bag></dc:subject></rdf:Description></rdf:RDF></x:xmpmeta>"""
+
+
+@pytest.mark.parametrize("moment", ["tmp", "swap"])
+def test_a_run_killed_mid_write_leaves_temp_files_the_next_run_removes_or_keeps(odd_shoot: Path, moment: str) -> None:
+    os.unlink(odd_shoot / BAD_NAME)
+    (odd_shoot / "dunes.xmp").write_bytes(FOREIGN_XMP)  # merged into, so the write is an exchange
+    killed = subprocess.run([sys.executable, "-c", KILLED_WRITE, moment, str(odd_shoot)], capture_output=True)
+    assert killed.returncode == -signal.SIGKILL
+    left = sorted(p.name for p in odd_shoot.iterdir() if p.name.startswith(".xmpcull-"))
+    assert len(left) == 1 and left[0].endswith(".tmp" if moment == "tmp" else ".swap")
+    leftover = odd_shoot / left[0]
+    if moment == "swap":
+        assert leftover.read_bytes() == FOREIGN_XMP  # what the exchange displaced: it must not be thrown away
+
+    code, summary = run_json("run", odd_shoot, "--no-cache")
+    assert code == 0, summary["errors"]
+    if moment == "tmp":
+        assert not leftover.exists() and summary["temp_files_removed"] == 1
+    else:
+        assert summary["swap_files_kept"] == [str(leftover)] and leftover.read_bytes() == FOREIGN_XMP
+    assert [p.name for p in odd_shoot.iterdir() if p.name.startswith(".xmpcull-")] == ([] if moment == "tmp" else left)
+    assert "from another app" in (odd_shoot / "dunes.xmp").read_text()
+    assert xmpcull_fields(odd_shoot / "jet.xmp")  # every sidecar written

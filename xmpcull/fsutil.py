@@ -11,6 +11,8 @@ import ctypes
 import errno
 import hashlib
 import os
+import re
+import stat
 import tempfile
 import time
 from collections.abc import Callable, Iterable
@@ -18,7 +20,11 @@ from pathlib import Path
 
 CHUNK = 1 << 20
 TEMP_PREFIX = ".xmpcull-"
-TEMP_SUFFIX = ".tmp"
+TEMP_SUFFIX = ".tmp"  # holds only our own bytes: safe to remove once stale
+SWAP_SUFFIX = ".swap"  # renamed so just before an exchange: may hold another program's save, never removed
+# What mkstemp makes of our prefix and suffix (8 random characters), and the swap name of one.
+OWN_TEMP_NAME = re.compile(re.escape(TEMP_PREFIX) + r"[a-z0-9_]{8}(?:" + re.escape(TEMP_SUFFIX) + "|"
+                           + re.escape(SWAP_SUFFIX) + ")")
 
 
 def file_digest(path: Path) -> str:
@@ -58,6 +64,41 @@ def replace_atomically(path: Path, data: bytes, mode: int) -> None:
             temp.unlink()
         raise
     fsync_dir(path.parent)
+
+
+def is_own_temp(name: str) -> bool:
+    """Whether a file name is one of our temporary sidecar files (``.xmpcull-XXXXXXXX.tmp`` or ``.swap``)."""
+    return OWN_TEMP_NAME.fullmatch(name) is not None
+
+
+def remove_stale_temps(paths: Iterable[Path], before_ns: int) -> tuple[list[Path], list[Path]]:
+    """Remove our temp files that nothing changed since ``before_ns`` (a run's start): (removed, kept).
+
+    A writer killed mid-write leaves its temp behind. A ``.tmp`` holds nothing but
+    bytes we were about to write (the next run writes them again); a live one, being
+    written by another run right now, was created or changed a moment ago, and
+    renaming or chmod sets its ctime, so both times must be older than this run.
+    A ``.swap`` can hold the file an exchange displaced, which may be another
+    program's save that exists nowhere else: it is kept and reported.
+    """
+    removed: list[Path] = []
+    kept: list[Path] = []
+    for path in paths:
+        try:
+            info = os.lstat(path)
+        except OSError:
+            continue
+        if not stat.S_ISREG(info.st_mode) or max(info.st_mtime_ns, info.st_ctime_ns) >= before_ns:
+            continue
+        if path.name.endswith(SWAP_SUFFIX):
+            kept.append(path)
+            continue
+        try:
+            os.unlink(path)
+        except OSError:
+            continue
+        removed.append(path)
+    return removed, kept
 
 
 def read_if_present(path: Path) -> bytes | None:
@@ -102,6 +143,11 @@ def replace_if_unchanged(path: Path, data: bytes, mode: int, base: bytes | None)
         if base is None:
             outcome, kept = _create_exclusively(temp, path), None
         else:
+            # After the exchange the temp holds the displaced file, maybe another program's
+            # save: its name says so first, since a later run removes stale ``.tmp`` files only.
+            swap = temp.with_name(temp.name[: -len(TEMP_SUFFIX)] + SWAP_SUFFIX)
+            if _renameat2(temp, swap, RENAME_NOREPLACE):
+                temp = swap
             outcome, kept = _exchange_and_verify(temp, path, data, base)
     except BaseException:
         if read_if_present(temp) == data:  # never delete what may be another program's save

@@ -36,6 +36,7 @@ from xmpcull.decide.person import honour_review
 from xmpcull.decide.policy import Decision, DecisionInputs, decide, flagged_counts, hand_touch_share
 from xmpcull.decide.quality import QualityScores, score_quality
 from xmpcull.errors import FileFailure, XmpcullError
+from xmpcull.fsutil import remove_stale_temps
 from xmpcull.group.bursts import Burst, burst_report, cluster_bursts, shots_from_records, without_copies
 from xmpcull.group.dupes import DupeResult, find_duplicates
 from xmpcull.group.generations import GenerationLinks, generation_fields, link_generations
@@ -140,6 +141,8 @@ class RunResult:
     outcomes: list[ImageOutcome] = field(default_factory=list)
     sidecar_results: list[WriteResult] = field(default_factory=list)
     failures: list[FileFailure] = field(default_factory=list)
+    temps_removed: list[Path] = field(default_factory=list)  # stale temp files of an interrupted write
+    swaps_kept: list[Path] = field(default_factory=list)  # stale swap files: may hold another program's save
     report_json: Path | None = None
     report_csv: Path | None = None
     elapsed: float = 0.0
@@ -161,6 +164,8 @@ class RunResult:
             "analysed": len(self.analysis.ok_records),
             "shots": len(self.outcomes),
             "outside_links": [str(p) for p in self.analysis.outside_links],
+            "temp_files_removed": len(self.temps_removed),
+            "swap_files_kept": [str(p) for p in self.swaps_kept],
             "errors": len(self.failures),
             "duplicate_groups": len(self.dupes.groups),
             "duplicates": sum(len(g.members) - 1 for g in self.dupes.groups),
@@ -202,6 +207,7 @@ class _StageClock:
 
 def run_pipeline(roots: Sequence[Path], options: RunOptions, progress: Progress | None = None) -> RunResult:
     started = time.monotonic()
+    started_ns = time.time_ns()  # a temp file older than this was left by an earlier, interrupted writer
     progress = progress or NullProgress()
     config = options.config
     clock = _StageClock()
@@ -263,6 +269,8 @@ def run_pipeline(roots: Sequence[Path], options: RunOptions, progress: Progress 
             outcome.generation = generation_fields(outcome.record, generations, batch_of)
     with clock.stage("sidecars"):
         if options.write_sidecars:
+            if not options.write_options.dry_run:
+                result.temps_removed, result.swaps_kept = remove_stale_temps(analysis.leftover_temps, started_ns)
             _write_sidecars(result, options, memo)
         else:
             for outcome in result.outcomes:

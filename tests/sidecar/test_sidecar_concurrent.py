@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -151,3 +152,19 @@ def test_stress_real_writers_against_real_runs_lose_no_edit(tmp_path: Path) -> N
     assert result.lost == []
     assert result.edits_kept + result.kept_aside == result.edits_made
     assert result.sidecars_with_our_fields == 6  # a run without writers leaves every sidecar complete
+
+
+def test_only_our_own_stale_temp_files_are_removed(tmp_path: Path) -> None:
+    names = [".xmpcull-ab_12xyz.tmp", ".xmpcull-ab_12xyz.swap", ".xmpcull-tmp-m1", ".xmpcull-short.tmp",
+             ".xmpcull-ABCDEFGH.tmp", "x.xmpcull-abcdefgh.tmp"]
+    assert [n for n in names if fsutil.is_own_temp(n)] == names[:2]
+    old = [tmp_path / names[0], tmp_path / names[1]]
+    for path in old:
+        path.write_bytes(b"left by a killed run")
+    started = time.time_ns()
+    time.sleep(0.05)  # file times come from a coarse clock, a few ms behind time.time_ns()
+    fresh = tmp_path / ".xmpcull-fresh123.tmp"  # being written by another run right now
+    fresh.write_bytes(b"live")
+    removed, kept = fsutil.remove_stale_temps([*old, fresh], started)
+    assert removed == [old[0]] and kept == [old[1]]
+    assert not old[0].exists() and old[1].exists() and fresh.exists()

@@ -43,6 +43,7 @@ class AnalysisResult:
     cache_hits: int = 0
     skipped_links: int = 0
     outside_links: list[Path] = field(default_factory=list)  # symlinks leading outside the roots, not followed
+    leftover_temps: list[Path] = field(default_factory=list)  # our temp sidecar files the scan saw
 
     @property
     def ok_records(self) -> list[ImageRecord]:
@@ -85,7 +86,7 @@ def analyse_roots(
     exiftool_executable()  # a missing exiftool stops the run here, not as one error per file
     scan = scan_roots(roots, only=only, follow_links=follow_links)
     result = AnalysisResult(roots=[Path(os.path.abspath(r)) for r in roots], skipped_links=scan.skipped_links,
-                            outside_links=scan.outside_links)
+                            outside_links=scan.outside_links, leftover_temps=scan.leftover_temps)
     result.failures.extend(scan.failures)
     files = scan.files
     sigs = [sidecar_signature(f) for f in files]

@@ -154,6 +154,12 @@ def _summary_lines(summary: dict[str, Any], dry_run: bool) -> list[str]:
         lines.append(f"{len(summary['outside_links'])} symbolic link(s) lead outside the roots, not followed"
                      " (--follow-links analyses them): " + ", ".join(summary["outside_links"][:3])
                      + (" ..." if len(summary["outside_links"]) > 3 else ""))
+    if summary["temp_files_removed"]:
+        lines.append(f"{summary['temp_files_removed']} temporary file(s) an interrupted run left were removed")
+    if summary["swap_files_kept"]:
+        lines.append(f"{len(summary['swap_files_kept'])} file(s) an interrupted sidecar swap left were kept (they may"
+                     " hold another program's save; compare with the sidecar beside them, then delete):")
+        lines.extend(f"  {p}" for p in summary["swap_files_kept"][:20])
     warnings = summary["sidecar_warnings"]
     if warnings:
         lines.append(f"{len(warnings)} sidecar(s) written with something left out:")

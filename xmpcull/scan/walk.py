@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from xmpcull.errors import FileFailure, ScanError
-from xmpcull.fsutil import is_inside, real_paths
+from xmpcull.fsutil import is_inside, is_own_temp, real_paths
 from xmpcull.models import ImageFile, format_for_extension
 from xmpcull.scan.filter import ScanFilter
 
@@ -37,6 +37,7 @@ class ScanResult:
     failures: list[FileFailure] = field(default_factory=list)
     skipped_links: int = 0  # second paths to a file already listed (hard links, symlinks into a root)
     outside_links: list[Path] = field(default_factory=list)  # links leading outside the roots, not followed
+    leftover_temps: list[Path] = field(default_factory=list)  # our temp sidecar files (fsutil.is_own_temp)
 
 
 def _is_hidden(name: str) -> bool:
@@ -118,6 +119,8 @@ class _Walk:
             first_new = len(result.files)
             for entry in entries:
                 if _is_hidden(entry.name):
+                    if is_own_temp(entry.name):
+                        result.leftover_temps.append(Path(entry.path))
                     continue
                 path = Path(entry.path)
                 try:
