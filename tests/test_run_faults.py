@@ -189,3 +189,44 @@ def test_a_run_killed_mid_write_leaves_temp_files_the_next_run_removes_or_keeps(
     assert [p.name for p in odd_shoot.iterdir() if p.name.startswith(".xmpcull-")] == ([] if moment == "tmp" else left)
     assert "from another app" in (odd_shoot / "dunes.xmp").read_text()
     assert xmpcull_fields(odd_shoot / "jet.xmp")  # every sidecar written
+
+
+# The disk fills up (issue 15 item 8): a real full filesystem, a 3 MB tmpfs. Mounting needs root,
+# or an unprivileged user namespace (unshare -Urm); without either the test is skipped.
+FULL_DISK = r"""
+D="$1"; OUT="$2"; shift 2
+mount -t tmpfs -o size=3m tmpfs "$D" || exit 77
+trap 'umount "$D" 2>/dev/null' EXIT
+cp "$@" "$D"/
+dd if=/dev/zero of="$D/fill" bs=4k 2>/dev/null
+"$PYTHON" -m xmpcull.cli.main run "$D" --no-cache --json > "$OUT/out.json" 2> "$OUT/err.txt"
+echo $? > "$OUT/rc"
+ls -A "$D" > "$OUT/listing"
+"""
+
+
+def test_on_a_full_disk_the_run_lists_every_sidecar_it_could_not_write(tmp_path: Path) -> None:
+    disk, out = tmp_path / "disk", tmp_path / "out"
+    disk.mkdir()
+    out.mkdir()
+    photos = [FIXTURES / "photos/mongolels.jpg", FIXTURES / "photos/portrait.jpg", FIXTURES / "photos/nikon-e2100.jpg"]
+    args = ["sh", "-c", FULL_DISK, "sh", str(disk), str(out), *map(str, photos)]
+    env = {**os.environ, "PYTHON": sys.executable}
+    attempts = ([] if shutil.which("unshare") is None else [["unshare", "-Urm", *args]]) + (
+        [args] if os.geteuid() == 0 else [])
+    for command in attempts:
+        if subprocess.run(command, env=env, capture_output=True).returncode != 77:
+            break
+    else:
+        pytest.skip("cannot mount a small tmpfs here: needs root or unprivileged user namespaces")
+    assert (out / "rc").read_text().strip() == "3"  # the report could not be written either
+    summary = json.loads((out / "out.json").read_text())
+    assert summary["report"] is None and "No space left on device" in summary["report_error"]
+    not_written = {Path(s["image"]).name: s["reason"] for s in summary["sidecars_not_written"]}
+    assert set(not_written) == {"mongolels.jpg", "portrait.jpg", "nikon-e2100.jpg"}
+    assert all("No space left on device" in reason for reason in not_written.values())
+    stderr = (out / "err.txt").read_text()
+    assert all(str(disk / name) in stderr for name in not_written)
+    assert "cannot write the report" in stderr
+    left = (out / "listing").read_text().split()
+    assert sorted(left) == [".xmpcull", "fill", "mongolels.jpg", "nikon-e2100.jpg", "portrait.jpg"]  # no temp, no half file

@@ -35,7 +35,7 @@ from xmpcull.crop.stage import (
 from xmpcull.decide.person import honour_review
 from xmpcull.decide.policy import Decision, DecisionInputs, decide, flagged_counts, hand_touch_share
 from xmpcull.decide.quality import QualityScores, score_quality
-from xmpcull.errors import FileFailure, XmpcullError
+from xmpcull.errors import FileFailure, ReportError, XmpcullError
 from xmpcull.fsutil import remove_stale_temps
 from xmpcull.group.bursts import Burst, burst_report, cluster_bursts, shots_from_records, without_copies
 from xmpcull.group.dupes import DupeResult, find_duplicates
@@ -183,6 +183,8 @@ class RunResult:
             "weak_crops_not_applied": self.weak_crops_not_applied,
             "sidecars_changed": sum(1 for r in self.sidecar_results if r.changed),
             "sidecar_warnings": [f"{r.path}: {w}" for r in self.sidecar_results for w in r.warnings],
+            "sidecars_not_written": [{"image": f.path, "reason": f.reason} for f in self.failures
+                                     if f.stage == "sidecar"],
             "report": str(self.report_json) if self.report_json else None,
             "report_csv": str(self.report_csv) if self.report_csv else None,
             "seconds": round(self.elapsed, 3),
@@ -277,8 +279,20 @@ def run_pipeline(roots: Sequence[Path], options: RunOptions, progress: Progress 
                 _settle_crop(outcome, None, written=False)
     result.elapsed = time.monotonic() - started  # before the report, whose summary records it
     with clock.stage("report"):
-        _write_reports(result, roots, options)
+        try:
+            _write_reports(result, roots, options)
+        except XmpcullError as exc:  # disk full, say: the caller still learns what was and was not written
+            result.report_json = result.report_csv = None
+            raise ReportNotWritten(exc, result) from exc
     return result
+
+
+class ReportNotWritten(ReportError):
+    """The run went through, but its report could not be written; ``result`` says what the run did."""
+
+    def __init__(self, cause: XmpcullError, result: RunResult) -> None:
+        super().__init__(cause.reason, cause.paths)
+        self.result = result
 
 
 def _decide_all(

@@ -15,7 +15,7 @@ import click
 
 from xmpcull.analyse.cache import default_cache_path
 from xmpcull.config import Config, load_config
-from xmpcull.errors import ExitCode, FileFailure
+from xmpcull.errors import ExitCode, FileFailure, XmpcullError
 from xmpcull.progress import NullProgress, Progress
 
 log = logging.getLogger("xmpcull")
@@ -203,14 +203,24 @@ def exit_code_for(failures: list[FileFailure]) -> int:
     return int(ExitCode.SOME_FILES_FAILED if failures else ExitCode.OK)
 
 
-def conclude(payload: dict[str, Any], lines: str | list[str], failures: list[FileFailure], as_json: bool) -> None:
-    """End a command: the JSON payload, or the summary lines and the failures; then the exit code."""
+def conclude(payload: dict[str, Any], lines: str | list[str], failures: list[FileFailure], as_json: bool,
+             fatal: XmpcullError | None = None) -> None:
+    """End a command: the JSON payload, or the summary lines and the failures; then the exit code.
+
+    ``fatal``: what kept the command from finishing its work (its report unwritten): the
+    failures then go to stderr in --json mode too, since no report holds them, and the
+    error ends the command (exit 3).
+    """
     if as_json:
         emit_json(payload)
+        if fatal is not None:
+            print_failures(failures)
     else:
         for line in [lines] if isinstance(lines, str) else lines:
             click.echo(line)
         print_failures(failures)
+    if fatal is not None:
+        raise fatal
     finish(failures)
 
 

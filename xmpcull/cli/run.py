@@ -22,7 +22,7 @@ from xmpcull.cli.common import (
     settings_options,
 )
 from xmpcull.decide.policy import REVIEW_WHY
-from xmpcull.run import RunOptions, run_pipeline
+from xmpcull.run import ReportNotWritten, RunOptions, run_pipeline
 
 
 @click.command("run")
@@ -105,8 +105,14 @@ def run(
         cache_path=resolve_cache(cache_path, no_cache),
         follow_links=follow_links,
     )
-    result = run_pipeline(roots, options, make_progress(as_json, quiet))
+    fatal: ReportNotWritten | None = None
+    try:
+        result = run_pipeline(roots, options, make_progress(as_json, quiet))
+    except ReportNotWritten as exc:  # still say what was written and what was not
+        result, fatal = exc.result, exc
     summary = result.summary()
+    if fatal is not None:
+        summary["report_error"] = str(fatal)
     if dry_run:
         summary["would_change"] = [
             {"path": r.path, "changes": list(r.changes)} for r in result.sidecar_results if r.changes
@@ -115,7 +121,7 @@ def run(
     if not result.analysis.records:
         lines.insert(0, no_images_line(roots, settings))
     summary["errors"] = [f.to_dict() for f in result.failures]
-    conclude(summary, lines, result.failures, as_json)
+    conclude(summary, lines, result.failures, as_json, fatal)
 
 
 def _flagged_lines(summary: dict[str, Any]) -> list[str]:
@@ -164,5 +170,5 @@ def _summary_lines(summary: dict[str, Any], dry_run: bool) -> list[str]:
     if warnings:
         lines.append(f"{len(warnings)} sidecar(s) written with something left out:")
         lines.extend(f"  {w}" for w in warnings[:20])
-    lines.append(f"report: {summary['report']}")
+    lines.append(f"report: {summary['report'] or 'NOT written (' + summary.get('report_error', '') + ')'}")
     return lines
