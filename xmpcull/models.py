@@ -208,6 +208,54 @@ class Metadata:
 
 
 @dataclass(frozen=True, slots=True)
+class Face:
+    """One face the detector found (``xmpcull.analyse.faces``); positions in [0, 1] of the displayed image."""
+
+    box: tuple[float, float, float, float]  # x0, y0, x1, y1
+    score: float  # detector confidence, 0..1
+    keypoints: tuple[tuple[float, float], ...]  # right eye, left eye, nose, mouth, right ear, left ear
+    frontal: bool  # turned and tilted little enough to judge the eyes
+    openings: tuple[float, float] | None  # (right, left) eye height/width; None when not judged
+    eyes: tuple[str, str] | None  # (right, left): "open", "closed", "cant-tell"; None when not judged
+    variance: float | None  # Laplacian variance of the face at 128 px (its sharpness)
+
+    @property
+    def judged(self) -> bool:
+        return self.eyes is not None
+
+    @property
+    def closed(self) -> bool:
+        """Judged with both eyes closed, or one closed and the other not clearly open."""
+        return self.eyes is not None and "closed" in self.eyes and "open" not in self.eyes
+
+    def to_json(self) -> dict[str, object]:
+        def r(v: float) -> float:
+            return round(v, 4)
+
+        return {
+            "box": [r(v) for v in self.box],
+            "score": r(self.score),
+            "keypoints": [[r(x), r(y)] for x, y in self.keypoints],
+            "frontal": self.frontal,
+            "openings": None if self.openings is None else [r(v) for v in self.openings],
+            "eyes": None if self.eyes is None else list(self.eyes),
+            "variance": None if self.variance is None else round(self.variance, 2),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> Face:
+        return cls(
+            box=tuple(data["box"]),  # type: ignore[arg-type]
+            score=data["score"],
+            keypoints=tuple(tuple(p) for p in data["keypoints"]),  # type: ignore[misc]
+            frontal=data["frontal"],
+            openings=None if data["openings"] is None else tuple(data["openings"]),  # type: ignore[arg-type]
+            eyes=None if data["eyes"] is None else tuple(data["eyes"]),  # type: ignore[arg-type]
+            variance=data["variance"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Features:
     """What analysis computed from the pixels (displayed orientation) and bytes."""
 
@@ -228,6 +276,7 @@ class Features:
     pixel_digest: str = ""
     jpeg_quality: int | None = None  # estimated from the quantisation tables (analyse.encoding); JPEG only
     chroma_subsampling: str | None = None  # "4:4:4", "4:2:2", "4:2:0"; JPEG only
+    faces: tuple[Face, ...] | None = None  # None: not looked for (face models not installed)
 
     @property
     def pixels(self) -> int:

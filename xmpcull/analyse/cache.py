@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 import platformdirs
 
 from xmpcull.errors import XmpcullError
-from xmpcull.models import CaptureTime, CropEdges, Features, Generation, Metadata
+from xmpcull.models import CaptureTime, CropEdges, Face, Features, Generation, Metadata
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -38,8 +38,8 @@ T = TypeVar("T")
 # Metadata entries written under another METADATA_VERSION are read as "metadata unknown":
 # the file's metadata is read again, its (expensive) features are kept.
 METADATA_VERSION = 3  # 2: generation records; 3: sub-seconds recorded, software and edit history
-FEATURE_VERSION = 7  # 2: windows; 3: box pre-reduction; 4: float32 Laplacian; 5: grey decode; 6: no window dHash;
-# 7: pixel digest, JPEG quality and subsampling
+FEATURE_VERSION = 8  # 2: windows; 3: box pre-reduction; 4: float32 Laplacian; 5: grey decode; 6: no window dHash;
+# 7: pixel digest, JPEG quality and subsampling; 8: faces
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -154,6 +154,7 @@ def features_to_json(features: Features) -> str:
         data[name] = f"{data[name]:016x}"
     for name in ("phash_variants", "window_phashes"):
         data[name] = [f"{v:016x}" for v in getattr(features, name)]
+    data["faces"] = None if features.faces is None else [f.to_json() for f in features.faces]
     return json.dumps(data, sort_keys=True)
 
 
@@ -163,6 +164,8 @@ def features_from_json(text: str) -> Features:
     data["dhash"] = int(data["dhash"], 16)
     for name in ("phash_variants", "window_phashes"):
         data[name] = tuple(int(v, 16) for v in data.get(name, ()))
+    faces = data.get("faces")
+    data["faces"] = None if faces is None else tuple(Face.from_json(f) for f in faces)
     return Features(**data)
 
 

@@ -5,6 +5,7 @@
 - ``sharpness``: variance of the Laplacian of the grey image at the analysis size
   (long side 512 px). Comparable between images only at the same size, which is
   why every image is measured at that size.
+- ``faces``: faces and eye states (``xmpcull.analyse.faces``), on the same grey pixels.
 - exposure: mean luminance and the share of clipped pixels (>= 250 or <= 5 of 255).
 - ``pixel_digest``: blake2b-128 of those grey pixels (and their size): which picture
   this is, unchanged by metadata written into the file, so group IDs survive
@@ -20,6 +21,7 @@ import cv2
 import numpy as np
 
 from xmpcull.analyse.decode import Decoded
+from xmpcull.analyse.faces import find_faces_if_available
 from xmpcull.analyse.hashes import compute_hashes
 from xmpcull.fsutil import file_digest  # noqa: F401 - re-exported for the worker
 from xmpcull.models import Features
@@ -55,6 +57,7 @@ def compute_features(decoded: Decoded, digest: str) -> Features:
         pixel_digest=pixel_digest(grey),
         jpeg_quality=decoded.jpeg_quality,
         chroma_subsampling=decoded.chroma_subsampling,
+        faces=find_faces_if_available(grey),
     )
 
 

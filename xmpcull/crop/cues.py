@@ -11,30 +11,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
 
 import cv2
 import numpy as np
 
+from xmpcull.analyse.faces import available as faces_available
+from xmpcull.analyse.faces.detect import detect as detect_in_image
 from xmpcull.crop.geometry import Box
 
 # Vote of each cue in the importance map; faces only vote when some were found,
 # otherwise their share is spread over the others in proportion.
 CUE_WEIGHTS = {"saliency": 0.45, "edges": 0.25, "skin": 0.10, "faces": 0.20}
 
-# Face boxes from the Haar cascades are tight around eyes-nose-mouth; a person's
-# head is larger. Grow them before requiring that a crop keeps them whole.
+# BlazeFace boxes run from the brows to the chin; a person's head is larger
+# (hair, ears). Grow them before requiring that a crop keeps them whole.
 FACE_GROW_X = 0.25
 FACE_GROW_TOP = 0.45
 FACE_GROW_BOTTOM = 0.30
-# The cascade is the slow part: it runs on a 256 px grey image (faces down to ~10% of the
-# short side stay findable). Coarser steps (scaleFactor 1.25, minNeighbors 3) saved ~7 ms
-# but missed the second head of a two-person fixture and saw a face in a dog's chest;
-# faces decide both "never cut a face" and face sharpness, so the finer steps stay.
-FACE_DETECT_LONG_SIDE = 256
-FACE_SCALE_FACTOR = 1.15
-FACE_MIN_NEIGHBORS = 4
-FACE_MIN_PX = 20  # smallest face looked for, in pixels of the detection image
 # The maps are smooth (blurred by 1-3 % of the diagonal), so they are computed at this
 # long side and the importance map scaled back up: the same picture, a quarter of the work.
 CUE_LONG_SIDE = 256
@@ -181,39 +174,24 @@ def skin_map(rgb: np.ndarray) -> np.ndarray:
     return _normalise(_wide_blur(mask, _sigma(rgb.shape, 0.01)))
 
 
-@cache
-def _cascade(name: str) -> cv2.CascadeClassifier:
-    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + name)
-    if cascade.empty():
-        raise RuntimeError(f"OpenCV cascade {name} is missing from cv2.data")
-    return cascade
-
-
 def detect_faces(gray: np.ndarray) -> list[Box]:
-    """Frontal Haar detections on a small equalised grey image, grown to head size, merged when overlapping.
+    """Faces found by the neural detector (``xmpcull.analyse.faces``), grown to head size, merged when overlapping.
 
-    The profile cascade (run both ways) tripled the time and found no face on the
-    benchmark that the frontal one missed, so it is not run.
+    Empty when the face models are not installed: the search then runs on the
+    other cues alone, as for a picture without people.
     """
-    h, w = gray.shape
-    scale = min(1.0, FACE_DETECT_LONG_SIDE / max(h, w))
-    small = cv2.resize(gray, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
-    small = cv2.equalizeHist(small)
-    min_side = max(FACE_MIN_PX, round(0.04 * min(small.shape)))
-    if min(small.shape) < min_side:
+    if not faces_available():
         return []
-    hits = _cascade("haarcascade_frontalface_default.xml").detectMultiScale(
-        small, scaleFactor=FACE_SCALE_FACTOR, minNeighbors=FACE_MIN_NEIGHBORS, minSize=(min_side, min_side)
-    )
-    found = [Box(x, y, x + fw, y + fh) for x, y, fw, fh in np.asarray(hits).reshape(-1, 4).tolist()]
+    h, w = gray.shape[:2]
+    found = [Box(*(round(v) for v in d.box)) for d in detect_in_image(cv2.cvtColor(gray, cv2.COLOR_GRAY2RGB))]
     # Merge detections of the same head first (tight boxes), then grow to head size:
     # growing first would fuse two people standing side by side.
     return [
         Box(
-            round((f.x0 - FACE_GROW_X * f.width) / scale),
-            round((f.y0 - FACE_GROW_TOP * f.height) / scale),
-            round((f.x1 + FACE_GROW_X * f.width) / scale),
-            round((f.y1 + FACE_GROW_BOTTOM * f.height) / scale),
+            round(f.x0 - FACE_GROW_X * f.width),
+            round(f.y0 - FACE_GROW_TOP * f.height),
+            round(f.x1 + FACE_GROW_X * f.width),
+            round(f.y1 + FACE_GROW_BOTTOM * f.height),
         ).clip(w, h)
         for f in merge_overlapping(found)
     ]

@@ -1,0 +1,118 @@
+"""Faces and eyes in the analysis image: BlazeFace, then the iris model on each eye.
+
+Runs on the grey analysis decode (long side 512 px; grey copied to three
+channels, which the models take well), so a run still decodes each image once.
+An image without faces costs one detector pass (a 128 px input). For each face
+we keep what the decisions need: the box, the detector's score, the size, a
+frontal flag, each eye's opening and state, and the face's sharpness.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from xmpcull.analyse.faces import blazeface, eyes
+from xmpcull.analyse.faces.models import run
+from xmpcull.models import Face
+
+DETECTOR = "face_detection_full_range"
+DETECTOR_SPEC = blazeface.FULL_RANGE
+MIN_SCORE = 0.5  # MediaPipe's default for this model
+IRIS_INPUT = 64
+EYE_CROP_PER_EYE_DISTANCE = 1.1  # crop side / distance between the eyes: MediaPipe's 2.3x the eye width
+MIN_JUDGE_FACE_PX = 40  # face box narrower than this (analysis pixels): eyes not judged
+FACE_SHARPNESS_SIDE = 128
+
+
+def _square(rgb: np.ndarray, size: int) -> tuple[np.ndarray, float, float, float]:
+    """Letterbox to ``size`` square in [-1, 1]; returns the input and how to map back (scale, pad x, pad y)."""
+    h, w = rgb.shape[:2]
+    scale = size / max(h, w)
+    nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
+    small = cv2.resize(rgb, (nw, nh), interpolation=cv2.INTER_AREA)
+    canvas = np.zeros((size, size, 3), np.float32)
+    px, py = (size - nw) // 2, (size - nh) // 2
+    canvas[py : py + nh, px : px + nw] = small.astype(np.float32) / 127.5 - 1.0
+    return canvas, scale, px, py
+
+
+def detect(rgb: np.ndarray) -> list[blazeface.Detection]:
+    """Faces in image pixels (box and keypoints), best first."""
+    size = DETECTOR_SPEC.input_size
+    tensor, scale, px, py = _square(rgb, size)
+    outs = run(DETECTOR, tensor[None])
+    scores, regressors = sorted(outs, key=lambda o: o.shape[-1])
+    found = blazeface.suppress(blazeface.decode(scores, regressors, DETECTOR_SPEC, MIN_SCORE))
+
+    def back(x: float, y: float) -> tuple[float, float]:
+        return (x * size - px) / scale, (y * size - py) / scale
+
+    out = []
+    for d in found:
+        x0, y0 = back(d.box[0], d.box[1])
+        x1, y1 = back(d.box[2], d.box[3])
+        out.append(blazeface.Detection(d.score, (x0, y0, x1, y1), tuple(back(x, y) for x, y in d.keypoints)))
+    return out
+
+
+def _eye_crop(rgb: np.ndarray, centre: tuple[float, float], side: float, angle: float, flip: bool) -> np.ndarray:
+    """A square around the eye, rotated level, IRIS_INPUT px, values in [0, 1]."""
+    scale = IRIS_INPUT / side
+    m = cv2.getRotationMatrix2D(centre, math.degrees(angle), scale)
+    m[:, 2] += np.array([IRIS_INPUT / 2, IRIS_INPUT / 2]) - np.array(centre)
+    crop = cv2.warpAffine(rgb, m, (IRIS_INPUT, IRIS_INPUT), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    if flip:
+        crop = crop[:, ::-1]
+    return crop.astype(np.float32) / 255.0
+
+
+def eye_openings(rgb: np.ndarray, keypoints: tuple[tuple[float, float], ...]) -> tuple[float, float]:
+    """(right, left) eye opening; MediaPipe's iris model is for a left eye, so the right crop is mirrored."""
+    (rx, ry), (lx, ly) = keypoints[0], keypoints[1]
+    angle = math.atan2(ly - ry, lx - rx)
+    side = EYE_CROP_PER_EYE_DISTANCE * math.hypot(lx - rx, ly - ry)
+    crops = np.stack([_eye_crop(rgb, (rx, ry), side, angle, True), _eye_crop(rgb, (lx, ly), side, angle, False)])
+    contours = np.concatenate([run("iris_landmark", crops[i : i + 1])[0] for i in range(2)]).reshape(2, -1, 3)
+    return eyes.eye_opening(contours[0]), eyes.eye_opening(contours[1])
+
+
+def face_variance(grey: np.ndarray, box: tuple[float, float, float, float]) -> float | None:
+    """Laplacian variance of the face resized to FACE_SHARPNESS_SIDE, so faces of any size compare."""
+    h, w = grey.shape
+    x0, y0 = max(0, int(box[0])), max(0, int(box[1]))
+    x1, y1 = min(w, int(math.ceil(box[2]))), min(h, int(math.ceil(box[3])))
+    if x1 - x0 < 8 or y1 - y0 < 8:
+        return None
+    patch = grey[y0:y1, x0:x1]
+    f = FACE_SHARPNESS_SIDE / max(patch.shape)
+    patch = cv2.resize(patch, (max(1, round(patch.shape[1] * f)), max(1, round(patch.shape[0] * f))), interpolation=cv2.INTER_AREA)
+    _, std = cv2.meanStdDev(cv2.Laplacian(patch, cv2.CV_32F))
+    return float(std[0, 0]) ** 2
+
+
+def find_faces(grey: np.ndarray) -> tuple[Face, ...]:
+    """Every face in a grey image, with eye states where the face can be judged."""
+    h, w = grey.shape[:2]
+    rgb = cv2.cvtColor(grey, cv2.COLOR_GRAY2RGB) if grey.ndim == 2 else grey
+    flat = grey if grey.ndim == 2 else cv2.cvtColor(grey, cv2.COLOR_RGB2GRAY)
+    faces = []
+    for d in detect(rgb):
+        pose = eyes.pose_of(d.keypoints)
+        width = d.box[2] - d.box[0]
+        judged = pose.frontal and width >= MIN_JUDGE_FACE_PX
+        openings = eye_openings(rgb, d.keypoints) if judged else None
+        faces.append(
+            Face(
+                box=(d.box[0] / w, d.box[1] / h, d.box[2] / w, d.box[3] / h),
+                score=d.score,
+                keypoints=tuple((x / w, y / h) for x, y in d.keypoints),
+                frontal=pose.frontal,
+                openings=openings,
+                eyes=None if openings is None else (eyes.eye_state(openings[0]), eyes.eye_state(openings[1])),
+                variance=face_variance(flat, d.box),
+            )
+        )
+    return tuple(faces)
