@@ -27,7 +27,7 @@ import platformdirs
 from xmpcull.cluster import ClusterSettings, PathMap
 from xmpcull.crop.geometry import parse_aspect
 from xmpcull.decide.keeper import parse_chain
-from xmpcull.decide.policy import LABEL_KEYS, Outcome, Policy
+from xmpcull.decide.policy import EYES_CLOSED_ACTIONS, LABEL_KEYS, Outcome, Policy
 from xmpcull.decide.quality import ExposureSettings, FaceSettings, QualitySettings, SharpnessSettings
 from xmpcull.errors import ConfigError
 from xmpcull.models import format_for_extension
@@ -403,6 +403,8 @@ def _policy(r: _Reader) -> Policy:
         review_crop_confidence=r.unit("policy.review_crop_confidence"),
         duplicate_threshold=int(r.get("dupes.threshold")),
         ambiguous_margin=int(r.number("policy.ambiguous_margin", 0, 64)),
+        eyes_closed=_eyes_closed(r),
+        eyes_group_faces=int(r.number("policy.eyes_group_faces", 0, 1000)),
         outcomes=outcomes,
         label_names=names,
         overwrite_ratings=r.get("sidecar.overwrite_ratings"),
@@ -415,6 +417,13 @@ def _cluster(r: _Reader) -> ClusterSettings | None:
     source = r.origin.get(("cluster", "path_map"), DEFAULT_SOURCE)
     path_map = PathMap.parse(r.get("cluster.path_map"), source)
     return ClusterSettings(address, path_map) if address else None
+
+
+def _eyes_closed(r: _Reader) -> str:
+    value = str(r.get("policy.eyes_closed")).strip().lower()
+    if value not in EYES_CLOSED_ACTIONS:
+        raise r.fail("policy.eyes_closed", f"must be one of {', '.join(EYES_CLOSED_ACTIONS)}, got {value!r}")
+    return value
 
 
 def _write_options(r: _Reader) -> WriteOptions:

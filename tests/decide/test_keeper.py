@@ -126,3 +126,23 @@ def test_a_file_reached_through_a_link_is_never_kept_over_a_real_one() -> None:
     assert keeper is real and reason == "a real file over one reached through a symbolic link"
     only_links = [linked, replace(real, file=replace(real.file, via_link=True))]
     assert choose_keeper(only_links)[0] is linked  # all links: the rules decide as usual
+
+
+def faced(path: str, closed: int, variance: float, sharp: float = 100.0) -> ImageRecord:
+    from xmpcull.models import Face
+
+    states = [("closed", "closed")] * closed + [("open", "open")]
+    faces = tuple(Face((0.1, 0.1, 0.3, 0.3), 0.9, ((0.2, 0.2),) * 6, True, (0.3, 0.3), s, variance) for s in states)
+    r = rec(path, sharp=sharp)
+    return replace(r, features=replace(r.features, faces=faces))  # type: ignore[arg-type]
+
+
+def test_eyes_open_then_sharpest_face_choose_among_equal_copies() -> None:
+    blink, open_ = faced("a.jpg", closed=1, variance=300.0, sharp=500.0), faced("b.jpg", closed=0, variance=100.0)
+    keeper, reason = choose_keeper([blink, open_])
+    assert keeper is open_ and reason.startswith("eyes open")
+    soft, crisp = faced("a.jpg", 0, 80.0, sharp=500.0), faced("b.jpg", 0, 240.0)
+    keeper, reason = choose_keeper([soft, crisp])
+    assert keeper is crisp and reason.startswith("sharpest face")
+    # Without faces both rules tie and the frame's sharpness decides, as before.
+    assert choose_keeper([rec("a.jpg", sharp=10), rec("b.jpg", sharp=20)])[0].file.path.name == "b.jpg"

@@ -258,3 +258,58 @@ def test_hand_touch_share_counts_review_even_when_the_user_label_was_kept() -> N
     kept = decide(DecisionInputs(quality=BORDERLINE, current_label="Blue"))
     assert kept.label is None and kept.decision == "needs-review"
     assert hand_touch_share([kept, decide(DecisionInputs(quality=GOOD))]) == 0.5
+
+
+def with_faces(closed: int, judged: int, count: int | None = None, quality: QualityScores = GOOD) -> QualityScores:
+    from xmpcull.analyse.faces.summary import FaceSummary
+
+    count = judged if count is None else count
+    states = ("closed/closed",) * closed + ("open/open",) * (judged - closed) + ("not-judged",) * (count - judged)
+    eyes = "some-closed" if closed else ("all-open" if judged == count else "cant-tell")
+    return dataclasses.replace(quality, faces=FaceSummary(count, judged, closed, eyes, states, 200.0))
+
+
+def test_closed_eyes_need_review_by_default_and_say_on_how_many_faces() -> None:
+    from xmpcull.decide.policy import REVIEW_EYES_CLOSED
+
+    result = decide(DecisionInputs(burst_id="b1", best_frame=True, quality=with_faces(1, 2)), POLICY)
+    assert (result.decision, result.review_reasons, result.label) == ("needs-review", (REVIEW_EYES_CLOSED,), "Yellow")
+    assert result.reason == "eyes closed on 1 of 2 judged faces"
+    assert decide(DecisionInputs(quality=with_faces(0, 2)), POLICY).decision == "ok"
+
+
+def test_closed_eyes_can_reject_or_be_ignored() -> None:
+    reject = dataclasses.replace(POLICY, eyes_closed="reject")
+    result = decide(DecisionInputs(quality=with_faces(1, 1)), reject)
+    assert (result.decision, result.rating, result.label) == ("failed", 1, "Purple")
+    assert "eyes closed on 1 of 1 judged face" in result.reason
+    off = dataclasses.replace(POLICY, eyes_closed="off")
+    assert decide(DecisionInputs(quality=with_faces(1, 1)), off).decision == "ok"
+
+
+@pytest.mark.parametrize("action", ["review", "reject"])
+def test_cant_tell_never_flags(action: str) -> None:
+    policy = dataclasses.replace(POLICY, eyes_closed=action)
+    result = decide(DecisionInputs(quality=with_faces(0, 0, count=3)), policy)
+    assert result.decision == "ok"
+
+
+def test_a_group_photo_only_warns() -> None:
+    group = with_faces(2, 10)
+    result = decide(DecisionInputs(dupe_role="keeper", quality=group), POLICY)
+    assert result.decision == "keeper"
+    assert "eyes closed on 2 of 10 judged faces: group photo of 10 faces, not flagged" in result.reason
+    always = dataclasses.replace(POLICY, eyes_group_faces=0)
+    assert decide(DecisionInputs(quality=group), always).decision == "needs-review"
+
+
+def test_eyes_policy_from_the_config(tmp_path: Path) -> None:
+    from xmpcull.errors import ConfigError
+
+    path = tmp_path / "x.toml"
+    path.write_text('[policy]\neyes_closed = "Reject"\neyes_group_faces = 3\n')
+    policy = load_config(path).policy
+    assert (policy.eyes_closed, policy.eyes_group_faces) == ("reject", 3)
+    path.write_text('[policy]\neyes_closed = "maybe"\n')
+    with pytest.raises(ConfigError, match="eyes_closed"):
+        load_config(path)

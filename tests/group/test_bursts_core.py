@@ -314,3 +314,25 @@ def test_raw_jpeg_pair_is_one_shot_led_by_the_raw():
     shots = shots_from_records(records)
     assert [s.path for s in shots] == ["/p/IMG_0002.CR3", "/p/IMG_0001.JPG"]
     assert shots[0].companions == ("/p/IMG_0002.JPG",) and shots[0].sharpness == 321.0
+
+
+def test_a_frame_with_every_judged_face_open_beats_a_sharper_blink():
+    blink = shot("IMG_0001.JPG", at(BASE), sharpness=900.0, closed_faces=1, face_variance=300.0)
+    open_ = shot("IMG_0002.JPG", at(BASE), sharpness=700.0, closed_faces=0, face_variance=250.0)
+    best, reason = choose_best([blink, open_])
+    assert best == 1
+    assert reason.startswith("eyes open on every judged face (other frames: closed on up to 1)")
+
+
+def test_among_open_eyed_frames_the_sharper_face_decides_before_the_frame():
+    soft_face = shot("IMG_0001.JPG", at(BASE), sharpness=900.0, closed_faces=0, face_variance=120.0)
+    sharp_face = shot("IMG_0002.JPG", at(BASE), sharpness=700.0, closed_faces=0, face_variance=300.0)
+    assert choose_best([soft_face, sharp_face]) == (1, "sharpest face (Laplacian var 300 vs next 120)")
+
+
+def test_faces_alike_in_every_frame_leave_the_choice_to_the_frame():
+    a = shot("IMG_0001.JPG", at(BASE), sharpness=640.0, closed_faces=0, face_variance=200.0)
+    b = shot("IMG_0002.JPG", at(BASE), sharpness=812.0, closed_faces=0, face_variance=205.0)
+    assert choose_best([a, b]) == (1, "sharpest (Laplacian var 812 vs next 640)")
+    c = shot("IMG_0003.JPG", at(BASE), sharpness=640.0)  # no face judged
+    assert choose_best([c, b])[0] == 1

@@ -80,10 +80,11 @@ class Cues:
     saliency: np.ndarray
     edges: np.ndarray
     skin: np.ndarray
-    faces: tuple[Box, ...]
+    faces: tuple[Box, ...]  # heads (grown face boxes), which a crop keeps whole
     importance: np.ndarray  # weighted mix of the above
     subject: Subject | None  # the main subject, if one stands out
     weights: dict[str, float] = field(default_factory=dict)
+    face_boxes: tuple[Box, ...] = ()  # the detector's face boxes, where face sharpness is measured
 
     @property
     def size(self) -> tuple[int, int]:
@@ -174,27 +175,39 @@ def skin_map(rgb: np.ndarray) -> np.ndarray:
     return _normalise(_wide_blur(mask, _sigma(rgb.shape, 0.01)))
 
 
-def detect_faces(gray: np.ndarray) -> list[Box]:
-    """Faces found by the neural detector (``xmpcull.analyse.faces``), grown to head size, merged when overlapping.
+def find_face_boxes(gray: np.ndarray) -> list[Box]:
+    """The neural detector's face boxes (``xmpcull.analyse.faces``), brows to chin, merged when overlapping.
 
     Empty when the face models are not installed: the search then runs on the
     other cues alone, as for a picture without people.
     """
     if not faces_available():
         return []
-    h, w = gray.shape[:2]
     found = [Box(*(round(v) for v in d.box)) for d in detect_in_image(cv2.cvtColor(gray, cv2.COLOR_GRAY2RGB))]
-    # Merge detections of the same head first (tight boxes), then grow to head size:
-    # growing first would fuse two people standing side by side.
+    h, w = gray.shape[:2]
+    return [f.clip(w, h) for f in merge_overlapping(found)]
+
+
+def heads(faces: Sequence[Box], width: int, height: int) -> list[Box]:
+    """Face boxes grown to head size (hair, ears): what a crop must keep whole.
+
+    Merged before growing (``find_face_boxes``): growing first would fuse two
+    people standing side by side.
+    """
     return [
         Box(
             round(f.x0 - FACE_GROW_X * f.width),
             round(f.y0 - FACE_GROW_TOP * f.height),
             round(f.x1 + FACE_GROW_X * f.width),
             round(f.y1 + FACE_GROW_BOTTOM * f.height),
-        ).clip(w, h)
-        for f in merge_overlapping(found)
+        ).clip(width, height)
+        for f in faces
     ]
+
+
+def detect_faces(gray: np.ndarray) -> list[Box]:
+    """Heads in a grey image: the detector's faces grown to head size."""
+    return heads(find_face_boxes(gray), gray.shape[1], gray.shape[0])
 
 
 def merge_overlapping(boxes: Sequence[Box]) -> list[Box]:
@@ -300,10 +313,10 @@ def compute_cues(rgb: np.ndarray, *, detect: bool = True) -> Cues:
     sal = saliency_map(small)
     edges = edge_map(gray)
     skin = skin_map(small)
-    # Faces are looked for in the grey of the image given, shrunk by detect_faces itself:
-    # Haar detections are borderline, and a cascade fed the grey of the shrunk colour
-    # image lost real faces (a second head, a small face) and found a false one.
-    faces = tuple(detect_faces(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))) if detect else ()
+    # Faces are looked for in the grey of the image given (the detector shrinks it to its
+    # own input), not in the small cue image: small faces keep more pixels that way.
+    face_boxes = tuple(find_face_boxes(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))) if detect else ()
+    faces = tuple(heads(face_boxes, w, h))
     sx, sy = w / gray.shape[1], h / gray.shape[0]
     found = [
         Box(round(b.x0 / sx), round(b.y0 / sy), round(b.x1 / sx), round(b.y1 / sy)).clip(gray.shape[1], gray.shape[0])
@@ -336,4 +349,5 @@ def compute_cues(rgb: np.ndarray, *, detect: bool = True) -> Cues:
         importance=importance,
         subject=subject,
         weights=weights,
+        face_boxes=face_boxes,
     )

@@ -197,7 +197,7 @@ def propose_one(job: _CropJob, decoded: Decoded | None = None) -> CropOutcome:
         sx, sy = display_w / rgb.shape[1], display_h / rgb.shape[0]
         faces = tuple(_scale_box(f, sx, sy, display_w, display_h) for f in cues.faces)
         # Measured here, on the pixels already decoded, so the quality stage needs no second decode.
-        sharp_face = face_sharpness(rgb, cues.faces) if cues.faces else None
+        sharp_face = face_sharpness(rgb, cues.face_boxes) if cues.face_boxes else None
         preview = write_preview(rgb, raw_proposals, job.preview) if job.preview is not None else None
         return CropOutcome(
             path=path,

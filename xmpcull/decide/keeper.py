@@ -26,6 +26,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from xmpcull.analyse.faces.summary import summarise_faces
 from xmpcull.errors import ConfigError
 from xmpcull.models import ImageRecord, Metadata
 
@@ -187,6 +188,17 @@ def _sharpness(r: ImageRecord) -> Score:
     return (r.features.sharpness if r.features else 0.0,)
 
 
+def _eyes_open(r: ImageRecord) -> Score | None:
+    # Fewer judged faces with closed eyes wins; None (the rule says nothing) when a copy has no judged face.
+    faces = summarise_faces(r.features.faces if r.features else None)
+    return (-float(faces.closed),) if faces is not None and faces.judged else None
+
+
+def _sharpest_face(r: ImageRecord) -> Score | None:
+    faces = summarise_faces(r.features.faces if r.features else None)
+    return (faces.best_variance,) if faces is not None and faces.best_variance is not None else None
+
+
 def _rating(r: ImageRecord) -> Score:
     # Only the user's rating counts: one xmpcull proposed last run must not pick the keeper.
     meta = r.metadata
@@ -226,6 +238,9 @@ RULES: dict[str, Rule] = {
         Rule("best_jpeg_quality", "higher JPEG quality", _jpeg_quality, _show_jpeg_quality),
         Rule("edited", "edited at equal quality", _edited, lambda s: "editing evidence" if s[0] else "none"),
         Rule("most_bits_per_pixel", "more bits per pixel", _bpp_lossy_other, lambda s: f"{s[0]:.1f} bpp"),
+        Rule("eyes_open", "eyes open", _eyes_open,
+             lambda s: "eyes open on every judged face" if s[0] == 0 else f"eyes closed on {-s[0]:.0f} face(s)"),
+        Rule("sharpest_face", "sharpest face", _sharpest_face, lambda s: f"face sharpness {s[0]:.0f}"),
         Rule("sharpest", "sharpest", _sharpness, lambda s: f"sharpness {s[0]:.0f}"),
         Rule("highest_rating", "highest rating", _rating,
              lambda s: "unrated" if s[0] == float("-inf") else f"{s[0]:g} stars"),
@@ -245,6 +260,8 @@ DEFAULT_CHAIN: tuple[str, ...] = (
     "best_jpeg_quality",
     "edited",
     "most_bits_per_pixel",
+    "eyes_open",
+    "sharpest_face",
     "sharpest",
     "highest_rating",
     "shortest_path",

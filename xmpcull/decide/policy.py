@@ -40,12 +40,15 @@ REVIEW_AMBIGUOUS_DUPLICATE = "ambiguous-duplicate"
 REVIEW_LOW_CROP_CONFIDENCE = "low-crop-confidence"
 REVIEW_BORDERLINE_QUALITY = "borderline-quality"
 REVIEW_SOFT_FOCUS = "soft-focus"
+REVIEW_EYES_CLOSED = "eyes-closed"
+EYES_CLOSED_ACTIONS = ("review", "reject", "off")
 # What each code means, for the run summary (docs/config.md "The hand-touch share").
 REVIEW_WHY: dict[str, str] = {
     REVIEW_AMBIGUOUS_DUPLICATE: "near duplicates too close to the threshold to call",
     REVIEW_SOFT_FOCUS: "softer than a sharp photo: check focus at 100 %",
     REVIEW_BORDERLINE_QUALITY: "low combined quality (sharpness, exposure, faces)",
     REVIEW_LOW_CROP_CONFIDENCE: "a crop written with low confidence",
+    REVIEW_EYES_CLOSED: "eyes closed on a judged face (docs/faces.md)",
 }
 
 
@@ -80,6 +83,8 @@ class Policy:
     review_crop_confidence: float = 0.5  # best crop proposal less confident than this; 0 = never
     duplicate_threshold: int = 10  # [dupes] threshold: pHash bits
     ambiguous_margin: int = 2  # a near duplicate this close to the threshold is ambiguous
+    eyes_closed: str = "review"  # closed eyes on a judged face: "review", "reject" (failed) or "off"
+    eyes_group_faces: int = 8  # more faces than this: closed eyes only warn (0 = always flag)
     outcomes: Mapping[str, Outcome] = field(default_factory=lambda: dict(DEFAULT_OUTCOMES))
     label_names: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_LABEL_NAMES))
     overwrite_ratings: bool = False
@@ -149,10 +154,25 @@ def _is_ambiguous(inputs: DecisionInputs, policy: Policy) -> bool:
     return inputs.dupe_distance > policy.duplicate_threshold - policy.ambiguous_margin
 
 
+def _closed_eyes(q: QualityScores | None, policy: Policy) -> str | None:
+    """The reason text when closed eyes count under the policy (None: no closed eyes, or off)."""
+    faces = q.faces if q is not None else None
+    if faces is None or not faces.closed or policy.eyes_closed == "off":
+        return None
+    return faces.describe_eyes()
+
+
+def _group_photo(q: QualityScores | None, policy: Policy) -> bool:
+    return q is not None and q.faces is not None and 0 < policy.eyes_group_faces < q.faces.count
+
+
 def _failures(q: QualityScores | None, policy: Policy) -> list[str]:
     if q is None:
         return []
     found = []
+    closed = _closed_eyes(q, policy)
+    if closed and policy.eyes_closed == "reject" and not _group_photo(q, policy):
+        found.append(closed)
     if q.sharpness_absolute < policy.failed_sharpness:
         found.append(f"very blurry (absolute sharpness {q.sharpness_absolute:.2f} < {policy.failed_sharpness:g})")
     if q.exposure < policy.failed_exposure:
@@ -183,6 +203,9 @@ def _review(inputs: DecisionInputs, policy: Policy) -> list[tuple[str, str]]:
         )
     if q is not None and q.quality < policy.review_quality:
         reasons.append((REVIEW_BORDERLINE_QUALITY, f"quality {q.quality:.2f} < {policy.review_quality:g}"))
+    closed = _closed_eyes(q, policy)
+    if closed and policy.eyes_closed == "review" and not _group_photo(q, policy):
+        reasons.append((REVIEW_EYES_CLOSED, closed))
     return reasons
 
 
@@ -201,11 +224,15 @@ def classify(inputs: DecisionInputs, policy: Policy) -> tuple[str, tuple[str, ..
     review = _review(inputs, policy)
     if review:
         return "needs-review", tuple(code for code, _ in review), "; ".join(text for _, text in review)
+    note = ""
+    closed = _closed_eyes(inputs.quality, policy)
+    if closed and _group_photo(inputs.quality, policy):
+        note = f" ({closed}: group photo of {inputs.quality.faces.count} faces, not flagged)"  # type: ignore[union-attr]
     if inputs.dupe_role == "keeper":
-        return "keeper", (), f"keeper of duplicate group{_in_group(inputs)}"
+        return "keeper", (), f"keeper of duplicate group{_in_group(inputs)}{note}"
     if inputs.burst_id is not None and inputs.best_frame:
-        return "best-frame", (), f"best frame of burst {inputs.burst_id}"
-    return "ok", (), "nothing to flag"
+        return "best-frame", (), f"best frame of burst {inputs.burst_id}{note}"
+    return "ok", (), "nothing to flag" + note
 
 
 def _users_rating(current: float | None, previous: int | None) -> bool:

@@ -24,11 +24,10 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from xmpcull.analyse.faces.sharpness import face_variance
+from xmpcull.analyse.faces.summary import FaceSummary, summarise_faces
 from xmpcull.models import Features, ImageRecord
 from xmpcull.sidecar.fields import QualityFields
-
-FACE_NORMAL_SIDE = 128  # face crops are resized to this long side before measuring
-FACE_MIN_SIDE = 24  # smaller faces carry too few pixels to judge focus
 
 
 @dataclass(frozen=True)
@@ -49,8 +48,11 @@ class ExposureSettings:
 
 @dataclass(frozen=True)
 class FaceSettings:
-    floor: float = 30.0  # Laplacian variance of a face resized to 128 px: 0 at or below
-    ceiling: float = 400.0  # 1 at or above
+    # Laplacian variance of the detector's face box resized to 64 px (analyse.faces.sharpness):
+    # 0 at or below floor, 1 at or above ceiling. On the fixtures' faces the originals gave
+    # 223-907, the same blurred by sigma 2 px (analysis size) 8-69, by 3 px 4-31.
+    floor: float = 20.0
+    ceiling: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -79,10 +81,19 @@ class QualityScores:
     sharpness_absolute: float = 0.0  # == sharpness (kept by this name for the policy and the report)
     sharpness_in_set: float = 0.5  # report only: percentile rank among all analysed images
     sharpness_in_burst: float | None = None  # report only: vs the burst's sharpest frame; None outside bursts
+    faces: FaceSummary | None = None  # None: no face found (or faces not looked for)
 
     def to_fields(self) -> QualityFields:
+        f = self.faces
         return QualityFields(
-            quality=self.quality, sharpness=self.sharpness, exposure=self.exposure, face_sharpness=self.face_sharpness
+            quality=self.quality,
+            sharpness=self.sharpness,
+            exposure=self.exposure,
+            face_sharpness=self.face_sharpness,
+            face_count=f.count if f else None,
+            eyes=f.eyes if f else None,
+            eyes_closed_faces=f.closed if f else None,
+            face_eyes=f.per_face if f else (),
         )
 
     def to_dict(self) -> dict[str, float | None]:
@@ -94,6 +105,9 @@ class QualityScores:
             "sharpness_absolute": round(self.sharpness_absolute, 4),
             "sharpness_in_set": round(self.sharpness_in_set, 4),
             "sharpness_in_burst": None if self.sharpness_in_burst is None else round(self.sharpness_in_burst, 4),
+            "face_count": self.faces.count if self.faces else 0,
+            "eyes": self.faces.eyes if self.faces else None,
+            "eyes_closed_faces": self.faces.closed if self.faces else None,
         }
 
 
@@ -227,8 +241,12 @@ def score_quality(
         absolute = log_ramp(float(variances[i]), s.sharpness.blur_floor, s.sharpness.sharp_ceiling)
         sharp = absolute  # the image alone: ranks would move whenever another photo comes or goes
         exposure = exposure_score(features, s.exposure)
-        face = faces.get(record.file.path)
-        face = None if face is None else clamp01(face)
+        found = summarise_faces(features.faces)
+        if found is not None and found.best_variance is not None:  # the analysis's detector, when it ran
+            face: float | None = log_ramp(found.best_variance, s.faces.floor, s.faces.ceiling)
+        else:
+            face = faces.get(record.file.path)
+            face = None if face is None else clamp01(face)
         parts = [(sharp, s.sharpness_weight), (exposure, s.exposure_weight)]
         if face is not None:
             parts.append((face, s.face_weight))
@@ -240,40 +258,17 @@ def score_quality(
             sharpness_absolute=absolute,
             sharpness_in_set=float(ranks[i]),
             sharpness_in_burst=in_burst.get(i),
+            faces=found,
         )
     return result
-
-
-def _box_edges(box: object) -> tuple[int, int, int, int]:
-    """A face box as (x0, y0, x1, y1): an xmpcull.crop.geometry.Box or a 4-sequence."""
-    if hasattr(box, "x0"):
-        return int(box.x0), int(box.y0), int(box.x1), int(box.y1)  # type: ignore[attr-defined]
-    x0, y0, x1, y1 = box  # type: ignore[misc]
-    return int(x0), int(y0), int(x1), int(y1)
-
-
-def face_variance(grey: np.ndarray, box: object) -> float | None:
-    """Laplacian variance of one face, resized to FACE_NORMAL_SIDE so faces of any size compare."""
-    h, w = grey.shape[:2]
-    x0, y0, x1, y1 = _box_edges(box)
-    x0, x1 = max(0, min(x0, w)), max(0, min(x1, w))
-    y0, y1 = max(0, min(y0, h)), max(0, min(y1, h))
-    crop = grey[y0:y1, x0:x1]
-    if min(crop.shape[:2], default=0) < FACE_MIN_SIDE:
-        return None
-    scale = FACE_NORMAL_SIDE / max(crop.shape[:2])
-    size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
-    # Area averaging when shrinking (no aliasing that would fake detail), linear when growing.
-    resized = cv2.resize(crop, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-    return float(cv2.Laplacian(resized, cv2.CV_64F).var())
 
 
 def face_sharpness(grey: np.ndarray, faces: Sequence[object], settings: FaceSettings = FaceSettings()) -> float | None:
     """Sharpness in [0, 1] of the sharpest face, or None when no face is large enough to judge.
 
     ``grey``: the 2-D uint8 image the boxes refer to (the analysis-size grey image);
-    ``faces``: boxes in its pixels (``xmpcull.crop.cues.detect_faces`` output or
-    (x0, y0, x1, y1) tuples). The sharpest face counts because focus on the subject
+    ``faces``: the detector's face boxes in its pixels (``Cues.face_boxes``, not the
+    grown head boxes, see ``xmpcull.analyse.faces.sharpness``), or (x0, y0, x1, y1) tuples. The sharpest face counts because focus on the subject
     is what a photographer checks first; a blurred face behind it is depth of field.
     """
     grey = np.asarray(grey)

@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from xmpcull.analyse.faces.summary import summarise_faces
 from xmpcull.errors import ConfigError
 from xmpcull.group.identity import picture_identity
 from xmpcull.models import CaptureTime, ImageRecord
@@ -68,6 +69,8 @@ class Shot:
     root: str | None = None
     relpath: str | None = None
     companions: tuple[str, ...] = ()  # other files of the same shot (RAW+JPEG)
+    closed_faces: int | None = None  # judged faces with eyes closed; None: no face judged
+    face_variance: float | None = None  # Laplacian variance of the sharpest face (xmpcull.analyse.faces)
 
     @property
     def name(self) -> str:
@@ -257,7 +260,14 @@ def assign_ids(bursts: Sequence[Burst]) -> list[Burst]:
 
 
 def choose_best(shots: Sequence[Shot]) -> tuple[int, str]:
-    """Index of the best frame and why: sharpest, exposure between near-equally sharp frames, then earliest."""
+    """Index of the best frame and why: eyes open on every judged face, then the sharpest
+    face, then the sharpest frame, exposure between near-equally sharp frames, then earliest."""
+    faced = _by_faces(shots)
+    return faced if faced is not None else _by_frame(shots)
+
+
+def _by_frame(shots: Sequence[Shot]) -> tuple[int, str]:
+    """Sharpest frame, exposure between near-equally sharp frames, then earliest."""
     scored = [i for i, s in enumerate(shots) if s.sharpness is not None]
     if not scored:
         return 0, "no quality features; first frame"
@@ -285,6 +295,35 @@ def choose_best(shots: Sequence[Shot]) -> tuple[int, str]:
         other = shots[runner]
         reason += f" vs {other.mean_luma:.2f}, {_clipped(other):.1%}"
     return best, reason + ")"
+
+
+def _by_faces(shots: Sequence[Shot]) -> tuple[int, str] | None:
+    """The frame the faces decide, or None when they do not (no faces, or all frames alike)."""
+    judged = [i for i, s in enumerate(shots) if s.closed_faces is not None]
+    if not judged:
+        return None
+    fewest = min(shots[i].closed_faces for i in judged)  # type: ignore[type-var]
+    open_frames = [i for i in judged if shots[i].closed_faces == fewest]
+    if len(open_frames) < len(judged):
+        worst = max(shots[i].closed_faces for i in judged)  # type: ignore[type-var]
+        closed_text = "eyes open on every judged face" if fewest == 0 else f"eyes closed on {fewest} face(s)"
+        reason = f"{closed_text} (other frames: closed on up to {worst})"
+    else:
+        reason = ""
+    sharp = [i for i in open_frames if shots[i].face_variance is not None]
+    if len(sharp) > 1:
+        ranked = sorted(sharp, key=lambda i: (-(shots[i].face_variance or 0.0), i))
+        top, runner = shots[ranked[0]].face_variance or 0.0, shots[ranked[1]].face_variance or 0.0
+        if runner < top * (1 - SHARPNESS_TIE_SHARE):
+            face_text = f"sharpest face (Laplacian var {top:.0f} vs next {runner:.0f})"
+            return ranked[0], f"{reason}; {face_text}" if reason else face_text
+    if not reason:
+        return None
+    if len(open_frames) == 1:
+        return open_frames[0], reason
+    # Several frames with open eyes and equally sharp faces: the usual order among them.
+    index, why = _by_frame([s if i in open_frames else replace(s, sharpness=None) for i, s in enumerate(shots)])
+    return index, f"{reason}; {why}"
 
 
 def _clipped(shot: Shot) -> float:
@@ -445,6 +484,7 @@ def shot_from_record(record: ImageRecord, time_fallback: str | None = None) -> S
     if time_fallback not in (None, "mtime"):
         raise ConfigError(f"unknown time fallback {time_fallback!r} (only 'mtime')")
     meta, features = record.metadata, record.features
+    faces = summarise_faces(features.faces if features else None)
     capture = meta.capture_time
     if capture is None and time_fallback == "mtime":
         capture = mtime_capture_time(record.file.mtime_ns)
@@ -465,6 +505,8 @@ def shot_from_record(record: ImageRecord, time_fallback: str | None = None) -> S
         capture_iso=capture.isoformat() if capture else None,
         root=str(record.file.root),
         relpath=record.file.relpath,
+        closed_faces=faces.closed if faces is not None and faces.judged else None,
+        face_variance=faces.best_variance if faces is not None else None,
     )
 
 

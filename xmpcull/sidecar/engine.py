@@ -288,6 +288,10 @@ def state_from_meta(meta: XMPMeta, path: str | None, source: str) -> SidecarStat
                 sharpness=float(get("Sharpness") or "x"),
                 exposure=float(get("Exposure") or "x"),
                 face_sharpness=None if get("FaceSharpness") is None else float(get("FaceSharpness") or "x"),
+                face_count=None if get("FaceCount") is None else int(get("FaceCount") or "x"),
+                eyes=get("Eyes"),
+                eyes_closed_faces=None if get("EyesClosedFaces") is None else int(get("EyesClosedFaces") or "x"),
+                face_eyes=tuple(packet.array_items(meta, packet.NS_XMPCULL, "FaceEyes")),
             )
         )
         if get("Quality") is not None

@@ -106,17 +106,26 @@ class BurstFields:
         _check_keyword_part("BurstID", self.burst_id)
 
 
+EYES_SUMMARIES = ("all-open", "some-closed", "cant-tell")
+
+
 @dataclass(frozen=True)
 class QualityFields:
     quality: float
     sharpness: float
     exposure: float
     face_sharpness: float | None = None  # only when faces were found
+    face_count: int | None = None  # only when faces were found
+    eyes: str | None = None  # "all-open", "some-closed", "cant-tell"; only when faces were found
+    eyes_closed_faces: int | None = None  # judged faces with eyes closed
+    face_eyes: tuple[str, ...] = ()  # per face: "open/closed" (right/left eye) or "not-judged"
 
     def __post_init__(self) -> None:
         _round_floats(self)
-        for f in fields(self):
-            _unit(f.name, getattr(self, f.name))
+        for name in ("quality", "sharpness", "exposure", "face_sharpness"):
+            _unit(name, getattr(self, name))
+        if self.eyes is not None and self.eyes not in EYES_SUMMARIES:
+            raise ValueError(f"Eyes must be one of {EYES_SUMMARIES}, got {self.eyes!r}")
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ ENGINE_PROPS = ("SchemaVersion", "EngineVersion", "AnalysisDate")
 SECTION_PROPS: dict[str, tuple[str, ...]] = {
     "dupes": ("DupGroup", "DupKind", "DupRole", "DupDistance", "KeeperReason", "SimilarSet"),
     "burst": ("BurstID", "BurstIndex", "BurstSize", "BurstBest", "BurstBestReason"),
-    "quality": ("Quality", "Sharpness", "Exposure", "FaceSharpness"),
+    "quality": ("Quality", "Sharpness", "Exposure", "FaceSharpness", "FaceCount", "Eyes", "EyesClosedFaces", "FaceEyes"),
     "crop": ("CropProposals", "CropApplied"),
     "decision": ("Decision", "ReviewReasons", "RatingSet", "LabelSet"),
     "review": ("ReviewDate", "ReviewKeep", "ReviewFlag", "ReviewRating", "ReviewLabel", "ReviewCrop"),
@@ -108,12 +108,17 @@ def _write_burst(meta: XMPMeta, burst: BurstFields | Clear) -> None:
 def _write_quality(meta: XMPMeta, quality: QualityFields | Clear) -> None:
     if quality is CLEAR:
         _replace_simple(meta, "quality", None)
+        _replace_seq(meta, "FaceEyes", ())
         return
     assert isinstance(quality, QualityFields)
+    _replace_seq(meta, "FaceEyes", quality.face_eyes)
     _replace_simple(
         meta,
         "quality",
         {
+            "FaceCount": None if quality.face_count is None else str(quality.face_count),
+            "Eyes": quality.eyes,
+            "EyesClosedFaces": None if quality.eyes_closed_faces is None else str(quality.eyes_closed_faces),
             "Quality": format_real(quality.quality),
             "Sharpness": format_real(quality.sharpness),
             "Exposure": format_real(quality.exposure),
@@ -343,13 +348,26 @@ def _rating_is_empty(value: str) -> bool:
 # --- our simple properties, keywords, proposals ------------------------------
 
 
+def _replace_seq(meta: XMPMeta, prop: str, values: tuple[str, ...]) -> None:
+    """An ordered array of text, rewritten only when it differs (a re-run writes no byte)."""
+    current = tuple(packet.array_items(meta, NS_XMPCULL, prop))
+    if current == values:
+        return
+    _delete(meta, NS_XMPCULL, prop)
+    for value in values:
+        meta.append_array_item(NS_XMPCULL, prop, value, array_options=_SEQ)
+
+
+SEQ_PROPS = ("FaceEyes",)
+
+
 def _replace_simple(
     meta: XMPMeta, section: str, values: dict[str, str | None] | None, keep: tuple[str, ...] = ()
 ) -> None:
     """Set the section's simple properties in place; delete those not given."""
     values = values or {}
     for prop in SECTION_PROPS[section]:
-        if prop in keep:
+        if prop in keep or prop in SEQ_PROPS:
             continue
         _set_or_delete(meta, prop, values.get(prop))
 

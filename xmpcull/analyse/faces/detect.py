@@ -16,6 +16,7 @@ import numpy as np
 
 from xmpcull.analyse.faces import blazeface, eyes
 from xmpcull.analyse.faces.models import run
+from xmpcull.analyse.faces.sharpness import face_variance
 from xmpcull.models import Face
 
 DETECTOR = "face_detection_full_range"
@@ -24,7 +25,6 @@ MIN_SCORE = 0.5  # MediaPipe's default for this model
 IRIS_INPUT = 64
 EYE_CROP_PER_EYE_DISTANCE = 1.1  # crop side / distance between the eyes: MediaPipe's 2.3x the eye width
 MIN_JUDGE_FACE_PX = 40  # face box narrower than this (analysis pixels): eyes not judged
-FACE_SHARPNESS_SIDE = 128
 
 
 def _square(rgb: np.ndarray, size: int) -> tuple[np.ndarray, float, float, float]:
@@ -75,22 +75,9 @@ def eye_openings(rgb: np.ndarray, keypoints: tuple[tuple[float, float], ...]) ->
     angle = math.atan2(ly - ry, lx - rx)
     side = EYE_CROP_PER_EYE_DISTANCE * math.hypot(lx - rx, ly - ry)
     crops = np.stack([_eye_crop(rgb, (rx, ry), side, angle, True), _eye_crop(rgb, (lx, ly), side, angle, False)])
-    contours = np.concatenate([run("iris_landmark", crops[i : i + 1])[0] for i in range(2)]).reshape(2, -1, 3)
+    # Two outputs: 71 eye-contour points and 5 iris points (x, y, z each); the contour is the larger.
+    contours = np.stack([max(run("iris_landmark", crops[i : i + 1]), key=np.size).reshape(-1, 3) for i in range(2)])
     return eyes.eye_opening(contours[0]), eyes.eye_opening(contours[1])
-
-
-def face_variance(grey: np.ndarray, box: tuple[float, float, float, float]) -> float | None:
-    """Laplacian variance of the face resized to FACE_SHARPNESS_SIDE, so faces of any size compare."""
-    h, w = grey.shape
-    x0, y0 = max(0, int(box[0])), max(0, int(box[1]))
-    x1, y1 = min(w, int(math.ceil(box[2]))), min(h, int(math.ceil(box[3])))
-    if x1 - x0 < 8 or y1 - y0 < 8:
-        return None
-    patch = grey[y0:y1, x0:x1]
-    f = FACE_SHARPNESS_SIDE / max(patch.shape)
-    patch = cv2.resize(patch, (max(1, round(patch.shape[1] * f)), max(1, round(patch.shape[0] * f))), interpolation=cv2.INTER_AREA)
-    _, std = cv2.meanStdDev(cv2.Laplacian(patch, cv2.CV_32F))
-    return float(std[0, 0]) ** 2
 
 
 def find_faces(grey: np.ndarray) -> tuple[Face, ...]:

@@ -1,7 +1,8 @@
 """Eye state from the iris-landmark model's eye contour, and whether a face can be judged.
 
-The contour's 16 points run along one lid from corner 0 to corner 8 (points
-0-8) and back along the other (9-14); the opening is the area between the lids
+The contour's first 16 points run along the lower lid from corner 0 to corner 8
+(points 0-8), then along the upper lid in the same direction (9-15, checked on
+the model's output); the opening is the area between the lids
 over the squared corner distance, scaled so a lens-shaped (elliptic) eye gives
 its height/width ratio. MediaPipe's own model card puts the contour's error at
 a few per cent of the eye width, which is why the thresholds below leave a
@@ -32,7 +33,7 @@ OPEN, CLOSED, CANT_TELL = "open", "closed", "cant-tell"
 def eye_opening(contour: np.ndarray) -> float:
     """Height/width of the eye from the 16-point contour (x, y), 0 for a shut lid."""
     pts = np.asarray(contour, np.float64)[:16, :2]
-    outline = np.concatenate([pts[0:9], pts[14:8:-1]])  # lid one, then lid two back to corner 0
+    outline = np.concatenate([pts[0:9], pts[15:8:-1]])  # lower lid, then the upper one back to corner 0
     x, y = outline[:, 0], outline[:, 1]
     area = 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
     width = float(np.hypot(*(pts[8] - pts[0])))
