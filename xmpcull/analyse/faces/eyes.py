@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Set on the labelled dev set (bench/faces_bench.py, bench/RESULTS.md): open eyes
-# measured 0.25-0.45, closed 0.05-0.16 there; between the two we do not guess.
+# Provisional: open eyes measured 0.30-0.44 on the fixtures' portraits, painted-shut
+# copies 0.17-0.26 (the vision-models survey); between the two we do not guess.
 CLOSED_BELOW = 0.17
 OPEN_ABOVE = 0.22
 MIN_EYE_PX = 10  # eye narrower than this in the analysis image: too few pixels to judge
