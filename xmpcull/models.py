@@ -217,7 +217,22 @@ class Face:
     frontal: bool  # turned and tilted little enough to judge the eyes
     openings: tuple[float, float] | None  # (right, left) eye height/width; None when not judged
     eyes: tuple[str, str] | None  # (right, left): "open", "closed", "cant-tell"; None when not judged
-    variance: float | None  # Laplacian variance of the face at 128 px (its sharpness)
+    variance: float | None  # Laplacian variance of the face box at 64 px (its sharpness)
+
+    def __post_init__(self) -> None:
+        # Stored at the precision the cache keeps, so a face read back from the cache
+        # equals the one just measured (a cached run decides exactly as a fresh one).
+        def r(v: float) -> float:
+            return round(float(v), 4)
+
+        set_ = object.__setattr__
+        set_(self, "box", tuple(r(v) for v in self.box))
+        set_(self, "score", r(self.score))
+        set_(self, "keypoints", tuple((r(x), r(y)) for x, y in self.keypoints))
+        set_(self, "frontal", bool(self.frontal))
+        set_(self, "openings", None if self.openings is None else tuple(r(v) for v in self.openings))
+        set_(self, "eyes", None if self.eyes is None else tuple(self.eyes))
+        set_(self, "variance", None if self.variance is None else round(float(self.variance), 2))
 
     @property
     def judged(self) -> bool:
@@ -229,17 +244,14 @@ class Face:
         return self.eyes is not None and "closed" in self.eyes and "open" not in self.eyes
 
     def to_json(self) -> dict[str, object]:
-        def r(v: float) -> float:
-            return round(v, 4)
-
         return {
-            "box": [r(v) for v in self.box],
-            "score": r(self.score),
-            "keypoints": [[r(x), r(y)] for x, y in self.keypoints],
+            "box": list(self.box),
+            "score": self.score,
+            "keypoints": [list(p) for p in self.keypoints],
             "frontal": self.frontal,
-            "openings": None if self.openings is None else [r(v) for v in self.openings],
+            "openings": None if self.openings is None else list(self.openings),
             "eyes": None if self.eyes is None else list(self.eyes),
-            "variance": None if self.variance is None else round(self.variance, 2),
+            "variance": self.variance,
         }
 
     @classmethod

@@ -187,3 +187,18 @@ def test_face_summary_counts_and_sharpest_face() -> None:
     assert summary.per_face == ("closed/closed", "open/open", "not-judged")
     assert summary.best_variance == 200.0
     assert summary.describe_eyes() == "eyes closed on 1 of 2 judged faces"
+
+
+face_values = st.floats(-2, 2, allow_nan=False)
+
+
+@given(
+    st.tuples(*[face_values] * 4), st.floats(0, 1), st.lists(st.tuples(face_values, face_values), min_size=6, max_size=6),
+    st.none() | st.tuples(face_values, face_values), st.none() | st.floats(0, 1e5),
+)
+def test_a_face_equals_itself_read_back_from_the_cache(box, score, keypoints, openings, variance) -> None:
+    import json
+
+    eye_states = None if openings is None else ("open", "closed")
+    f = Face(box, score, tuple(keypoints), True, openings, eye_states, variance)
+    assert Face.from_json(json.loads(json.dumps(f.to_json()))) == f
