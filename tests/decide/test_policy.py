@@ -15,6 +15,7 @@ from xmpcull.config import load_config
 from xmpcull.decide.policy import (
     REVIEW_AMBIGUOUS_DUPLICATE,
     REVIEW_BORDERLINE_QUALITY,
+    REVIEW_EYES_CLOSED,
     REVIEW_LOW_CROP_CONFIDENCE,
     REVIEW_SOFT_FOCUS,
     REVIEW_WHY,
@@ -102,7 +103,8 @@ def test_reason_says_why() -> None:
 def test_flagged_counts_say_what_and_every_code_has_a_why() -> None:
     decisions = [decide(DecisionInputs(quality=x)) for x in (GOOD, SOFT, SOFT, SOFT_AND_WEAK, BLURRY)]
     assert flagged_counts(decisions) == {REVIEW_SOFT_FOCUS: 3, REVIEW_BORDERLINE_QUALITY: 1}
-    assert set(REVIEW_WHY) == {REVIEW_AMBIGUOUS_DUPLICATE, REVIEW_SOFT_FOCUS, REVIEW_BORDERLINE_QUALITY, REVIEW_LOW_CROP_CONFIDENCE}
+    assert set(REVIEW_WHY) == {REVIEW_AMBIGUOUS_DUPLICATE, REVIEW_SOFT_FOCUS, REVIEW_BORDERLINE_QUALITY, REVIEW_LOW_CROP_CONFIDENCE,
+                               REVIEW_EYES_CLOSED}
     assert decide(DecisionInputs(quality=SOFT), Policy(review_sharpness=0.0)).decision == "ok"  # 0 turns it off
 
 
@@ -270,8 +272,6 @@ def with_faces(closed: int, judged: int, count: int | None = None, quality: Qual
 
 
 def test_closed_eyes_need_review_by_default_and_say_on_how_many_faces() -> None:
-    from xmpcull.decide.policy import REVIEW_EYES_CLOSED
-
     result = decide(DecisionInputs(burst_id="b1", best_frame=True, quality=with_faces(1, 2)), POLICY)
     assert (result.decision, result.review_reasons, result.label) == ("needs-review", (REVIEW_EYES_CLOSED,), "Yellow")
     assert result.reason == "eyes closed on 1 of 2 judged faces"
