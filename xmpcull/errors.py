@@ -79,3 +79,29 @@ class FileFailure:
 
     def to_dict(self) -> dict[str, str]:
         return {"path": self.path, "stage": self.stage, "reason": self.reason}
+
+
+READ_ONLY_STAGE = "read-only"  # a folder xmpcull may not write into: said once per folder, not a failed file
+READ_ONLY_HINT = "use --no-write or --report-dir"
+
+
+def split_read_only(failures: Iterable[FileFailure]) -> tuple[list[FileFailure], dict[str, int]]:
+    """The failed files, and the read-only folders (folder -> images that got no sidecar there).
+
+    A read-only folder is the user's choice (an archive, a mounted card), not a broken file:
+    it is reported once with a hint and does not make the run fail.
+    """
+    files: list[FileFailure] = []
+    folders: dict[str, int] = {}
+    for failure in failures:
+        if failure.stage == READ_ONLY_STAGE:
+            folder = str(Path(failure.path).parent)
+            folders[folder] = folders.get(folder, 0) + 1
+        else:
+            files.append(failure)
+    return files, folders
+
+
+def read_only_line(folder: str, images: int) -> str:
+    return f"read-only: {folder} ({images} image{'s' if images != 1 else ''} got no sidecar): {READ_ONLY_HINT}"
+

@@ -35,7 +35,7 @@ from xmpcull.crop.stage import (
 from xmpcull.decide.person import honour_review
 from xmpcull.decide.policy import Decision, DecisionInputs, decide, flagged_counts, hand_touch_share
 from xmpcull.decide.quality import QualityScores, score_quality
-from xmpcull.errors import FileFailure, ReportError, XmpcullError
+from xmpcull.errors import FileFailure, ReportError, XmpcullError, split_read_only
 from xmpcull.fsutil import remove_stale_temps
 from xmpcull.group.bursts import Burst, burst_report, cluster_bursts, shots_from_records, without_copies
 from xmpcull.group.dupes import DupeResult, find_duplicates
@@ -166,7 +166,7 @@ class RunResult:
             "outside_links": [str(p) for p in self.analysis.outside_links],
             "temp_files_removed": len(self.temps_removed),
             "swap_files_kept": [str(p) for p in self.swaps_kept],
-            "errors": len(self.failures),
+            "errors": len(split_read_only(self.failures)[0]),  # failed files, not images of a read-only folder
             "duplicate_groups": len(self.dupes.groups),
             "duplicates": sum(len(g.members) - 1 for g in self.dupes.groups),
             "similar_sets": len(self.dupes.similar_sets),

@@ -15,7 +15,15 @@ import click
 
 from xmpcull.analyse.cache import default_cache_path
 from xmpcull.config import Config, load_config
-from xmpcull.errors import ExitCode, FileFailure, XmpcullError
+from xmpcull.errors import (
+    READ_ONLY_HINT,
+    READ_ONLY_STAGE,
+    ExitCode,
+    FileFailure,
+    XmpcullError,
+    read_only_line,
+    split_read_only,
+)
 from xmpcull.progress import NullProgress, Progress
 
 log = logging.getLogger("xmpcull")
@@ -190,6 +198,11 @@ def emit_json(payload: dict[str, Any]) -> None:
 
 
 def print_failures(failures: list[FileFailure], limit: int = 20) -> None:
+    failures, read_only = split_read_only(failures)
+    for folder, images in list(read_only.items())[:limit]:
+        click.echo(read_only_line(folder, images), err=True)
+    if len(read_only) > limit:
+        click.echo(f"  ... and {len(read_only) - limit} more read-only folders (use --json for all)", err=True)
     if not failures:
         return
     click.echo(f"{len(failures)} file(s) reported and skipped:", err=True)
@@ -200,7 +213,8 @@ def print_failures(failures: list[FileFailure], limit: int = 20) -> None:
 
 
 def exit_code_for(failures: list[FileFailure]) -> int:
-    return int(ExitCode.SOME_FILES_FAILED if failures else ExitCode.OK)
+    failed_files, _ = split_read_only(failures)  # a read-only folder is said, not failed
+    return int(ExitCode.SOME_FILES_FAILED if failed_files else ExitCode.OK)
 
 
 def conclude(payload: dict[str, Any], lines: str | list[str], failures: list[FileFailure], as_json: bool,
@@ -211,6 +225,11 @@ def conclude(payload: dict[str, Any], lines: str | list[str], failures: list[Fil
     failures then go to stderr in --json mode too, since no report holds them, and the
     error ends the command (exit 3).
     """
+    _, read_only = split_read_only(failures)
+    if isinstance(payload.get("errors"), list):
+        payload["errors"] = [e for e in payload["errors"] if not (isinstance(e, dict) and e.get("stage") == READ_ONLY_STAGE)]
+    if read_only:
+        payload["read_only"] = [{"folder": f, "images": n, "hint": READ_ONLY_HINT} for f, n in read_only.items()]
     if as_json:
         emit_json(payload)
         if fatal is not None:

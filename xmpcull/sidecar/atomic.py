@@ -32,9 +32,9 @@ def atomic_write(path: Path, data: bytes, base: bytes | None | object = ANY) -> 
     """
     folder = path.parent
     mode = _mode_for(path)
-    if path.exists() and _read_only(path):
+    if path.exists() and is_read_only(path):
         raise SidecarError("sidecar is read-only", [path])
-    if _read_only(folder):
+    if is_read_only(folder):
         raise SidecarError("folder is read-only, cannot create a file in the folder", [folder])
     try:
         if base is ANY:
@@ -47,7 +47,7 @@ def atomic_write(path: Path, data: bytes, base: bytes | None | object = ANY) -> 
     return outcome == Swap.WRITTEN, kept
 
 
-def _read_only(path: Path) -> bool:
+def is_read_only(path: Path) -> bool:
     # The mode bits count even for root: a user who made a file read-only means "hands off",
     # and a rename would otherwise replace it without asking.
     try:

@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import TypeVar
 
 from xmpcull import __version__
-from xmpcull.errors import FileFailure, SidecarError, XmpcullError
+from xmpcull.errors import READ_ONLY_STAGE, FileFailure, SidecarError, XmpcullError
 from xmpcull.models import format_for_extension
 from xmpcull.scan.generation.containers import read_container
 from xmpcull.sidecar import packet
-from xmpcull.sidecar.atomic import atomic_write
+from xmpcull.sidecar.atomic import atomic_write, is_read_only
 from xmpcull.sidecar.embedded import read_embedded_xmp, write_embedded_xmp
 from xmpcull.sidecar.fields import (
     BurstFields,
@@ -202,9 +202,18 @@ def write_each(
 ) -> list[WriteResult | FileFailure]:
     """Write many sidecars; one entry per item, in order: its result, or the failure that left it untouched."""
     work = [item if isinstance(item, SidecarItem) else SidecarItem(Path(item[0]), item[1]) for item in items]
-    embedded = _prefetch_embedded(work, options)
+    read_only: dict[Path, bool] = {}  # folder -> whether we may not write there, checked once per folder
+    for item in work:
+        folder = item.image.parent
+        if folder not in read_only:
+            read_only[folder] = is_read_only(folder)
+    embedded = _prefetch_embedded([item for item in work if not read_only[item.image.parent]], options)
     out: list[WriteResult | FileFailure] = []
     for item in work:
+        if read_only[item.image.parent]:
+            # The whole folder is (an archive, a mounted card): one line per folder at the CLI, not a failed file.
+            out.append(FileFailure(str(item.image), READ_ONLY_STAGE, "folder is read-only, no sidecar written"))
+            continue
         try:
             out.append(
                 write_sidecar(
