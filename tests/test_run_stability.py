@@ -117,3 +117,30 @@ def test_an_uncached_run_and_a_cached_run_write_the_same_bytes(shoot: Path, tmp_
     code, summary = run_json("run", shoot, "--no-cache")
     assert summary["sidecars_changed"] == 0
     assert sidecars(shoot) == uncached
+
+
+def test_a_subfolder_run_keeps_the_groups_it_cannot_see_whole(shoot: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "c.sqlite"
+    code, _ = run_json("run", shoot, "--cache", cache)
+    whole = all_bytes(shoot)
+    copy = next(g for g in report(shoot)["groups"] if any(m["path"].endswith("dunes-copy.jpg") for m in g["members"]))
+    assert Path(copy["keeper"]).name == "dunes.jpg"  # the keeper lies in a/, outside the next run's root
+    for args in (("--cache", cache), ("--no-cache",)):
+        code, summary = run_json("run", shoot / "b", *args)
+        assert code == 0 and summary["sidecars_changed"] == 0
+        assert all_bytes(shoot) == whole  # DupGroup, DupRole, the Red label: all still there
+        sub = report(shoot / "b")
+        assert {g["id"] for g in sub["groups"]} == {copy["id"]}
+        assert {Path(i["path"]).name for i in sub["images"]} == {"dunes-copy.jpg", "dunes-web.jpg"}
+    code, summary = run_json("run", shoot, "--cache", cache)
+    assert summary["sidecars_changed"] == 0 and all_bytes(shoot) == whole
+
+
+def test_a_subfolder_run_forgets_a_member_that_is_gone(shoot: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "c.sqlite"
+    run_json("run", shoot, "--cache", cache)
+    (shoot / "a/dunes.jpg").unlink()
+    (shoot / "b/dunes-web.jpg").unlink()
+    run_json("run", shoot / "b", "--cache", cache)
+    assert b"DupGroup" not in (shoot / "b/dunes-copy.xmp").read_bytes()
+    assert report(shoot / "b")["groups"] == []

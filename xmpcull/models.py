@@ -184,6 +184,7 @@ class Metadata:
     generation: Generation | None = None  # an image generator's record (AI images), or a C2PA manifest
     software: str | None = None  # EXIF Software, else xmp:CreatorTool: camera firmware or an editor
     history_agents: tuple[str, ...] = ()  # xmpMM:History softwareAgent of each recorded save/edit
+    dup_members: tuple[str, ...] = ()  # xmpcull:DupMembers our last write recorded (relative paths)
     warnings: tuple[str, ...] = ()
 
     @property

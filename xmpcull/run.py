@@ -40,6 +40,7 @@ from xmpcull.fsutil import remove_stale_temps
 from xmpcull.group.bursts import Burst, burst_report, cluster_bursts, shots_from_records, without_copies
 from xmpcull.group.dupes import DupeResult, find_duplicates
 from xmpcull.group.generations import GenerationLinks, generation_fields, link_generations
+from xmpcull.group.outside import members_outside, seen_groups
 from xmpcull.group.pixels import PixelSource
 from xmpcull.models import ImageRecord
 from xmpcull.parallel import bounded_map, fork_pool
@@ -229,8 +230,11 @@ def run_pipeline(roots: Sequence[Path], options: RunOptions, progress: Progress 
     crop_search = config.dupes.crop_search_for(len(records))
     with clock.stage("dupes"):
         generations = link_generations(records)
+        # Members of known groups outside the roots take part as context (group/outside.py).
+        outside = members_outside(records, analysis.roots)
+        context = analyse_roots(outside, jobs=options.jobs, cache_path=options.cache_path).ok_records if outside else []
         dupes = find_duplicates(
-            records,
+            [*records, *context],
             threshold=config.dupes.threshold,
             similar_threshold=config.dupes.similar_threshold,
             rotation_invariant=config.dupes.rotation_invariant,
@@ -241,6 +245,8 @@ def run_pipeline(roots: Sequence[Path], options: RunOptions, progress: Progress 
             pixels=PixelSource(cache_path=options.cache_path) if crop_search or config.dupes.verify_scenes else None,
             linked=generations.same_generation,
         )
+        if context:
+            dupes = seen_groups(dupes, {r.file.path for r in records})
         dupes = honour_review(dupes, options.write_options.naming)  # a keeper chosen by hand stays the keeper
     with clock.stage("bursts"):
         bursts = cluster_bursts(
@@ -405,6 +411,7 @@ def dupe_fields_by_path(dupes: DupeResult) -> dict[Path, DupeFields]:
     similar_of = {m.record.file.path: s.id for s in dupes.similar_sets for m in s.members}
     fields: dict[Path, DupeFields] = {}
     for group in dupes.groups:
+        paths = [m.record.file.path for m in group.members]
         for member in group.members:
             path = member.record.file.path
             fields[path] = DupeFields(
@@ -414,8 +421,28 @@ def dupe_fields_by_path(dupes: DupeResult) -> dict[Path, DupeFields]:
                 distance=member.distance,
                 keeper_reason=group.keeper_reason,
                 similar_set=similar_of.get(path),
+                members=_relative_members(path, paths),
             )
     return fields
+
+
+def _relative_members(path: Path, paths: Sequence[Path]) -> tuple[str, ...]:
+    """The other members as '/'-separated paths relative to ``path``'s folder (DupMembers).
+
+    A name that is not UTF-8 cannot be written into XMP text; it is left out (a
+    subfolder run then cannot find that member, as before DupMembers existed).
+    """
+    members = []
+    for other in paths:
+        if other == path:
+            continue
+        relative = os.path.relpath(other, path.parent).replace(os.sep, "/")
+        try:
+            relative.encode("utf-8")
+        except UnicodeEncodeError:
+            continue
+        members.append(relative)
+    return tuple(sorted(members))
 
 
 def burst_fields_by_path(bursts: Sequence[Burst]) -> dict[Path, BurstFields]:

@@ -37,7 +37,7 @@ T = TypeVar("T")
 
 # Metadata entries written under another METADATA_VERSION are read as "metadata unknown":
 # the file's metadata is read again, its (expensive) features are kept.
-METADATA_VERSION = 3  # 2: generation records; 3: sub-seconds recorded, software and edit history
+METADATA_VERSION = 4  # 2: generation records; 3: sub-seconds recorded, software and edit history; 4: DupMembers
 FEATURE_VERSION = 8  # 2: windows; 3: box pre-reduction; 4: float32 Laplacian; 5: grey decode; 6: no window dHash;
 # 7: pixel digest, JPEG quality and subsampling; 8: faces
 
@@ -142,6 +142,7 @@ def metadata_from_json(text: str) -> Metadata | None:
         crop=CropEdges(**crop) if crop else None,
         keywords=tuple(data.pop("keywords")),
         history_agents=tuple(data.pop("history_agents", ())),
+        dup_members=tuple(data.pop("dup_members", ())),
         warnings=tuple(data.pop("warnings")),
         **data,
     )

@@ -276,6 +276,7 @@ def state_from_meta(meta: XMPMeta, path: str | None, source: str) -> SidecarStat
                 distance=int(get("DupDistance") or 0),
                 keeper_reason=get("KeeperReason"),
                 similar_set=get("SimilarSet"),
+                members=tuple(packet.array_items(meta, NS_XMPCULL, "DupMembers")),
             )
         )
         if get("DupGroup") is not None

@@ -81,8 +81,13 @@ class DupeFields:
     distance: int = 0  # Hamming distance to the keeper
     keeper_reason: str | None = None
     similar_set: str | None = None
+    # DupMembers: the group's other members, as paths relative to this image's folder
+    # ('/'-separated, sorted), so a run on a subfolder can find the members it does
+    # not scan and keep the group instead of erasing it (docs/xmp-schema.md).
+    members: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "members", tuple(self.members))
         if self.kind not in DUP_KINDS:
             raise ValueError(f"DupKind must be one of {DUP_KINDS}, got {self.kind!r}")
         if self.role not in DUP_ROLES:

@@ -34,7 +34,7 @@ from xmpcull.sidecar.packet import NS_CRS, NS_DC, NS_LR, NS_XMP, NS_XMPCULL, XMP
 SCHEMA_VERSION = 1
 ENGINE_PROPS = ("SchemaVersion", "EngineVersion", "AnalysisDate")
 SECTION_PROPS: dict[str, tuple[str, ...]] = {
-    "dupes": ("DupGroup", "DupKind", "DupRole", "DupDistance", "KeeperReason", "SimilarSet"),
+    "dupes": ("DupGroup", "DupKind", "DupRole", "DupDistance", "KeeperReason", "SimilarSet", "DupMembers"),
     "burst": ("BurstID", "BurstIndex", "BurstSize", "BurstBest", "BurstBestReason"),
     "quality": ("Quality", "Sharpness", "Exposure", "FaceSharpness", "FaceCount", "Eyes", "EyesClosedFaces", "FaceEyes"),
     "crop": ("CropProposals", "CropApplied"),
@@ -93,7 +93,12 @@ def stamp_engine(meta: XMPMeta, engine_version: str, now: dt.datetime) -> None:
 
 def _write_dupes(meta: XMPMeta, dupes: DupeFields | Clear) -> None:
     values = None if dupes is CLEAR else _dupe_values(dupes)  # type: ignore[arg-type]
-    _replace_simple(meta, "dupes", values)
+    _replace_simple(meta, "dupes", values, keep=("DupMembers",))
+    members = () if dupes is CLEAR else dupes.members  # type: ignore[union-attr]
+    if tuple(packet.array_items(meta, NS_XMPCULL, "DupMembers")) != members:
+        _delete(meta, NS_XMPCULL, "DupMembers")
+        for member in members:
+            meta.append_array_item(NS_XMPCULL, "DupMembers", member, array_options=_BAG)
     wanted = () if dupes is CLEAR else (f"{KEYWORD_ROOT}|dupes|{dupes.group}",)  # type: ignore[union-attr]
     replace_keywords(meta, lambda k: k.startswith(f"{KEYWORD_ROOT}|dupes|"), wanted)
 

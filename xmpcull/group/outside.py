@@ -1,0 +1,55 @@
+"""Group members outside this run's roots, found through the DupMembers a sidecar records.
+
+Why: a run on a subfolder sees only part of a duplicate group whose members lie
+in several folders. Without the others it would find the group gone and erase its
+facts (DupGroup, the Red label) from the sidecars it can see, and the next
+whole-tree run would put them back. So the members a sidecar names outside the
+roots are analysed too (from the cache, normally) and grouped with the rest, as
+context only: none of their sidecars is written, they get no decision, and `move`
+does not touch them (their root is not one of the report's).
+
+A member that no longer exists is simply not there: the group is decided on
+what exists, as a whole-tree run would.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from xmpcull.group.dupes import DupeResult
+from xmpcull.models import ImageRecord
+
+
+def member_paths(record: ImageRecord) -> list[Path]:
+    """The other members this record's sidecar names (DupMembers), as absolute paths."""
+    folder = record.file.path.parent
+    return [Path(os.path.normpath(folder / member)) for member in record.metadata.dup_members]
+
+
+def members_outside(records: Iterable[ImageRecord], roots: Sequence[Path]) -> list[Path]:
+    """Recorded members that lie outside every root and still exist, sorted."""
+    absolute = [Path(os.path.abspath(r)) for r in roots]
+    found: set[Path] = set()
+    for record in records:
+        for path in member_paths(record):
+            if any(path.is_relative_to(root) for root in absolute):
+                continue  # inside: the scan saw it, or it is gone or filtered out
+            if path.is_file():
+                found.add(path)
+    return sorted(found)
+
+
+def seen_groups(result: DupeResult, inside: set[Path]) -> DupeResult:
+    """Only the groups and similar sets with at least one member inside the roots."""
+
+    def seen(members: Iterable[object]) -> bool:
+        return any(m.record.file.path in inside for m in members)  # type: ignore[attr-defined]
+
+    return replace(
+        result,
+        groups=[g for g in result.groups if seen(g.members)],
+        similar_sets=[s for s in result.similar_sets if seen(s.members)],
+    )
