@@ -35,7 +35,8 @@ def sharpness_of(grey: np.ndarray) -> float:
     return float(std[0, 0]) ** 2
 
 
-def compute_features(decoded: Decoded, digest: str) -> Features:
+def compute_features(decoded: Decoded, digest: str, *, faces: bool = True) -> Features:
+    """Every feature of one decoded image; ``faces=False`` skips the face models (a benchmark's anchor)."""
     # The decoder's own grey (the same for a grey and a colour decode); a hand-made Decoded is converted.
     grey_image = decoded.grey if decoded.grey is not None else decoded.image.convert("L")
     grey = np.asarray(grey_image, dtype=np.uint8)
@@ -57,7 +58,7 @@ def compute_features(decoded: Decoded, digest: str) -> Features:
         pixel_digest=pixel_digest(grey),
         jpeg_quality=decoded.jpeg_quality,
         chroma_subsampling=decoded.chroma_subsampling,
-        faces=find_faces_if_available(grey),
+        faces=find_faces_if_available(grey) if faces else None,
     )
 
 

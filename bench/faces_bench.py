@@ -1,0 +1,350 @@
+"""Faces and eyes benchmark: face recall and false faces (BlazeFace vs the Haar cascade it
+replaced), closed-eye precision and recall with the "can't tell" share, and the cost per image.
+
+Labelled dev set: bench/faces_labels.json, real photos from packages installed with
+their ordinary clients (npm's @vladmandic/face-api demo photos, Debian's opencv-doc
+sample data) and the fixtures; labels were set by eye before the method was run on
+the package photos. The photos are fetched once into bench/out/faces (git-ignored).
+
+    .venv/bin/python bench/faces_bench.py [--markdown] [--write-results]
+
+Everything runs on what analysis sees: the grey decode at the analysis size (long
+side 512). Timings use one OpenCV thread; the anchor is the rest of the per-image
+analysis (decode + hashes + sharpness) of the same images, in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tarfile
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.results import replace_section  # noqa: E402
+from xmpcull.analyse.decode import decode_rendered
+from xmpcull.analyse.faces import eyes
+from xmpcull.analyse.faces.detect import MIN_JUDGE_FACE_PX, find_faces
+from xmpcull.analyse.features import compute_features
+from xmpcull.models import Face
+
+ROOT = Path(__file__).resolve().parents[1]
+LABELS = ROOT / "bench" / "faces_labels.json"
+OUT = ROOT / "bench" / "out" / "faces"  # git-ignored
+RESULTS = ROOT / "bench" / "RESULTS.md"
+HEADING = "Faces and eyes"
+
+
+# ---------------------------------------------------------------- photos
+
+
+def _package(source: dict, into: Path) -> Path:
+    """The package a photo ships in, fetched once with its ordinary client (npm or apt-get)."""
+    into.mkdir(parents=True, exist_ok=True)
+    if source["via"] == "deb":
+        pattern, cmd = f"{source['package']}_*.deb", ["apt-get", "download", source["package"]]
+    else:
+        name = source["package"].lstrip("@").replace("/", "-").rsplit("@", 1)[0]
+        pattern, cmd = f"{name}-*.tgz", ["npm", "pack", "--silent", source["package"]]
+    found = sorted(into.glob(pattern))
+    if not found:
+        subprocess.run(cmd, cwd=into, check=True, capture_output=True)
+        found = sorted(into.glob(pattern))
+    return found[-1]
+
+
+def fetch(labels: dict) -> dict[str, Path]:
+    paths: dict[str, Path] = {}
+    for item in labels["images"]:
+        source = labels["sources"][item["source"]]
+        if source["via"] == "fixtures":
+            paths[item["file"]] = ROOT / "fixtures" / item["member"]
+            continue
+        dest = OUT / item["file"]
+        paths[item["file"]] = dest
+        if dest.exists():
+            continue
+        package = _package(source, OUT / "packages")
+        if package.suffix == ".deb":
+            tar = subprocess.run(["dpkg-deb", "--fsys-tarfile", str(package)], check=True, capture_output=True).stdout
+            data = subprocess.run(["tar", "-xO", "-f", "-", "./" + item["member"]], input=tar, check=True, capture_output=True).stdout
+        else:
+            with tarfile.open(package) as tf:
+                member = tf.extractfile(item["member"])
+                assert member is not None
+                data = member.read()
+        dest.write_bytes(data)
+    return paths
+
+
+# ---------------------------------------------------------------- matching
+
+
+Box = tuple[float, float, float, float]
+
+
+def _centre(b: Box) -> tuple[float, float]:
+    return (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
+
+
+def _inside(p: tuple[float, float], b: Box) -> bool:
+    return b[0] <= p[0] <= b[2] and b[1] <= p[1] <= b[3]
+
+
+def match(labelled: list[Box], found: list[Box]) -> dict[int, int]:
+    """Label index -> detection index: each detection's centre inside the label's box and the
+    label's centre inside the detection's box (loose hand boxes, tight detector boxes), one to one."""
+    pairs = sorted(
+        ((abs(_centre(lb)[0] - _centre(fb)[0]) + abs(_centre(lb)[1] - _centre(fb)[1]), i, j)
+         for i, lb in enumerate(labelled) for j, fb in enumerate(found)
+         if _inside(_centre(fb), lb) and _inside(_centre(lb), fb)),
+    )
+    out: dict[int, int] = {}
+    used: set[int] = set()
+    for _, i, j in pairs:
+        if i not in out and j not in used:
+            out[i] = j
+            used.add(j)
+    return out
+
+
+def haar_faces(grey: np.ndarray) -> list[Box]:
+    """The detector xmpcull used before (crop cues until 2026-12): frontal Haar cascade on the
+    256 px equalised grey image, scaleFactor 1.15, minNeighbors 4, faces from 20 px."""
+    h, w = grey.shape
+    scale = min(1.0, 256 / max(h, w))
+    small = cv2.equalizeHist(cv2.resize(grey, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA))
+    side = max(20, round(0.04 * min(small.shape)))
+    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
+    hits = cascade.detectMultiScale(small, scaleFactor=1.15, minNeighbors=4, minSize=(side, side))
+    sh, sw = small.shape
+    return [(x / sw, y / sh, (x + fw) / sw, (y + fh) / sh) for x, y, fw, fh in np.asarray(hits).reshape(-1, 4).tolist()]
+
+
+# ---------------------------------------------------------------- eye truth
+
+
+def truth_of(face: dict) -> str:
+    """closed / open / unsure for the face, from the two labelled eyes (hidden eyes ignored)."""
+    seen = [e for e in face["eyes"] if e != "hidden"]
+    if seen and all(e == "closed" for e in seen):
+        return "closed"
+    if seen and all(e == "open" for e in seen):
+        return "open"
+    return "unsure"
+
+
+def predicted(face: Face) -> str:
+    if face.eyes is None:
+        return "not-judged"
+    if face.closed:
+        return "closed"
+    if face.eyes == ("open", "open"):
+        return "open"
+    return "cant-tell"
+
+
+def restate(face: Face, closed_below: float, open_above: float) -> Face:
+    """The face's eye states under other thresholds (the openings stay what the model measured)."""
+    if face.openings is None:
+        return face
+
+    def state(v: float) -> str:
+        return eyes.CLOSED if v < closed_below else eyes.OPEN if v > open_above else eyes.CANT_TELL
+
+    return replace(face, eyes=(state(face.openings[0]), state(face.openings[1])))
+
+
+# ---------------------------------------------------------------- the run
+
+
+@dataclass
+class Measured:
+    file: str
+    labels: list[dict]
+    ignore: list[Box]
+    shape: tuple[int, int]
+    faces: tuple[Face, ...]
+    haar: list[Box]
+    face_ms: float
+    rest_ms: float
+
+
+def measure(labels: dict, paths: dict[str, Path], repeats: int) -> list[Measured]:
+    cv2.setNumThreads(1)
+    out = []
+    for item in labels["images"]:
+        path = paths[item["file"]]
+        decoded = decode_rendered(path, mode="L")
+        grey = np.asarray(decoded.image)
+        find_faces(grey)  # warm: networks loaded once per process
+        t = time.perf_counter()
+        for _ in range(repeats):
+            faces = find_faces(grey)
+        face_ms = (time.perf_counter() - t) / repeats * 1000
+        # Anchor: the rest of this image's analysis (decode + features without faces), same run.
+        t = time.perf_counter()
+        for _ in range(repeats):
+            d = decode_rendered(path, mode="L")
+            compute_features(d, "x", faces=False)
+        rest_ms = (time.perf_counter() - t) / repeats * 1000
+        out.append(Measured(item["file"], item["faces"], [tuple(b) for b in item.get("ignore", [])], grey.shape,
+                            faces, haar_faces(grey), face_ms, rest_ms))
+    return out
+
+
+def detection_stats(runs: list[Measured], which: str) -> dict[str, object]:
+    big = small = big_hit = small_hit = false = 0
+    for m in runs:
+        boxes = [f.box for f in m.faces] if which == "blazeface" else m.haar
+        labelled = [tuple(f["box"]) for f in m.labels]
+        hits = match(labelled, boxes)  # type: ignore[arg-type]
+        for i, f in enumerate(m.labels):
+            if f["pose"] == "away":
+                continue
+            wide = (f["box"][2] - f["box"][0]) * m.shape[1] >= MIN_JUDGE_FACE_PX
+            big, small = big + wide, small + (not wide)
+            big_hit, small_hit = big_hit + (wide and i in hits), small_hit + (not wide and i in hits)
+        matched = set(hits.values())
+        false += sum(1 for j, b in enumerate(boxes) if j not in matched and not any(_inside(_centre(b), z) for z in m.ignore))
+    return {"faces >= 40 px": big, "recall >= 40 px": big_hit / big if big else None,
+            "faces < 40 px": small, "recall < 40 px": small_hit / small if small else None, "false faces": false}
+
+
+def eye_stats(runs: list[Measured], closed_below: float, open_above: float) -> dict[str, object]:
+    table: dict[tuple[str, str], int] = {}
+    for m in runs:
+        hits = match([tuple(f["box"]) for f in m.labels], [f.box for f in m.faces])  # type: ignore[misc]
+        for i, f in enumerate(m.labels):
+            if i not in hits:
+                continue
+            face = restate(m.faces[hits[i]], closed_below, open_above)
+            key = (truth_of(f), predicted(face))
+            table[key] = table.get(key, 0) + 1
+    judged = {k: v for k, v in table.items() if k[1] != "not-judged"}
+    said_closed = sum(v for (t, p), v in judged.items() if p == "closed" and t != "unsure")
+    tp = judged.get(("closed", "closed"), 0)
+    truly_closed = sum(v for (t, p), v in judged.items() if t == "closed")
+    total_judged = sum(judged.values())
+    return {
+        "table": {f"{t}->{p}": v for (t, p), v in sorted(table.items())},
+        "closed precision": tp / said_closed if said_closed else None,
+        "closed recall (judged)": tp / truly_closed if truly_closed else None,
+        "cant-tell share (judged)": sum(v for (t, p), v in judged.items() if p == "cant-tell") / total_judged if total_judged else None,
+        "open faces flagged closed": judged.get(("open", "closed"), 0),
+        "judged": total_judged,
+    }
+
+
+def openings_by_truth(runs: list[Measured]) -> dict[str, list[float]]:
+    """Every judged eye's opening by its label (what the thresholds are set on)."""
+    out: dict[str, list[float]] = {"open": [], "closed": [], "unsure": []}
+    for m in runs:
+        hits = match([tuple(f["box"]) for f in m.labels], [f.box for f in m.faces])  # type: ignore[misc]
+        for i, f in enumerate(m.labels):
+            face = m.faces[hits[i]] if i in hits else None
+            if face is None or face.openings is None:
+                continue
+            # Face.openings is (subject's right, subject's left) = (image left, image right) for a frontal face.
+            for label, value in zip(f["eyes"], face.openings):
+                if label in out:
+                    out[label].append(round(value, 3))
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def _fmt(v: object) -> str:
+    return "—" if v is None else f"{v:.2f}" if isinstance(v, float) else str(v)
+
+
+def report(runs: list[Measured]) -> str:
+    blaze, haar = detection_stats(runs, "blazeface"), detection_stats(runs, "haar")
+    ev = eye_stats(runs, eyes.CLOSED_BELOW, eyes.OPEN_ABOVE)
+    ops = openings_by_truth(runs)
+    with_faces = [m for m in runs if m.labels]
+    without = [m for m in runs if not m.labels]
+    n_faces = sum(len(m.labels) for m in runs)
+    lines = [
+        f"`bench/faces_bench.py` ({dt.date.today().isoformat()}, {os.cpu_count()} cores shared with other jobs, one OpenCV thread, "
+        f"OpenCV {cv2.__version__}, load average {os.getloadavg()[0]:.0f} during the run). Dev set `bench/faces_labels.json`: {len(runs)} photos, {n_faces} labelled faces "
+        f"({len(with_faces)} photos with people, {len(without)} without), eyes labelled by eye before the method ran on the package "
+        "photos (bench/faces_labels.json says which were seen during development). The thresholds were set on this set: "
+        "these are dev-set figures, not a held-out test.",
+        "",
+        "Face detection on the analysis decode (grey, long side 512). A face counts as found when the detector's box and the "
+        "hand box each hold the other's centre; profiles and heads turned away are excluded from recall.",
+        "",
+        "| detector | faces ≥ 40 px | recall ≥ 40 px | faces < 40 px | recall < 40 px | false faces |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, s in (("BlazeFace full range (xmpcull now)", blaze), ("Haar frontal cascade (before)", haar)):
+        lines.append(f"| {name} | {s['faces >= 40 px']} | {_fmt(s['recall >= 40 px'])} | {s['faces < 40 px']} | "
+                     f"{_fmt(s['recall < 40 px'])} | {s['false faces']} |")
+    lines += [
+        "",
+        f"Eyes (thresholds closed < {eyes.CLOSED_BELOW}, open > {eyes.OPEN_ABOVE}) on the {ev['judged']} found faces the method "
+        "judged (frontal, ≥ 40 px):",
+        "",
+        "| closed-eye precision | closed-eye recall | can't-tell share | open-eyed faces flagged |",
+        "|---|---|---|---|",
+        f"| {_fmt(ev['closed precision'])} | {_fmt(ev['closed recall (judged)'])} | {_fmt(ev['cant-tell share (judged)'])} | "
+        f"{ev['open faces flagged closed']} |",
+        "",
+        "Label → prediction counts (all found faces): " + ", ".join(f"{k} {v}" for k, v in ev["table"].items()) + ".",
+        "",
+        "Eye openings measured, by label: " + "; ".join(f"{k}: {', '.join(f'{v:.2f}' for v in vals)}" for k, vals in ops.items()) + ".",
+        "",
+        "Cost per image, one thread (mean over the set; anchor: the rest of the analysis of the same images — decode, hashes, "
+        "sharpness — in the same run):",
+        "",
+        "| images | n | faces and eyes | anchor: rest of analysis |",
+        "|---|---|---|---|",
+    ]
+    for name, group in (("with faces", with_faces), ("without faces", without)):
+        lines.append(f"| {name} | {len(group)} | {statistics.mean(m.face_ms for m in group):.1f} ms | "
+                     f"{statistics.mean(m.rest_ms for m in group):.1f} ms |")
+    lines += ["", NOTES.strip()]
+    return "\n".join(lines)
+
+
+# What the figures mean against issue 16's targets (kept with the section on every run).
+NOTES = """
+Against the targets of issue 16: face recall ≥ 0.95 on faces ≥ 40 px — not met (the two misses are
+three-quarter faces: a laughing one with motion blur in `sample4.jpg`, and the man on the right of
+`codingsprint2009-02.jpg`, 46 px); no more false faces than Haar — met (the same one: a raised fist at
+score 0.51 in `issue-fast-exif-2.jpg`); closed-eye precision ≥ 0.9 at recall ≥ 0.8 — precision met,
+recall not, and with only three judged faces with shut eyes neither figure is firm; no open-eyed
+portrait flagged — met; cost ≤ 30 ms with faces and ≤ 5 ms without on one core — not met: on this
+machine, loaded by other jobs, faces cost about 1.4× the rest of an image's analysis without faces and
+about 3× with them (issue 16 measured the detector at 29 ms idle). Faces under 40 px (a street group)
+are not found at all. No photo with sunglasses could be installed, so that case is not measured.
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--write-results", action="store_true", help="replace this section of bench/RESULTS.md")
+    parser.add_argument("--dump", type=Path, help="write every face found (JSON) here")
+    args = parser.parse_args()
+    labels = json.loads(LABELS.read_text())
+    runs = measure(labels, fetch(labels), args.repeats)
+    if args.dump:
+        args.dump.write_text(json.dumps({m.file: [f.to_json() for f in m.faces] for m in runs}, indent=1))
+    text = report(runs)
+    print(text)
+    if args.write_results:
+        replace_section(RESULTS, HEADING, text)
+
+
+if __name__ == "__main__":
+    main()
