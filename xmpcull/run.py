@@ -22,6 +22,7 @@ from typing import Any
 import platformdirs
 
 from xmpcull import __version__
+from xmpcull.analyse.faces.summary import FaceSummary
 from xmpcull.analyse.pipeline import AnalysisResult, analyse_roots
 from xmpcull.config import Config
 from xmpcull.crop.stage import (
@@ -85,6 +86,9 @@ IMAGE_CSV_COLUMNS = (
     "sharpness",
     "exposure",
     "face_sharpness",
+    "face_count",
+    "eyes",
+    "eyes_closed_faces",
     "crop_aspect",
     "crop_confidence",
     "crop_applied",
@@ -551,6 +555,15 @@ def _sidecar_item(outcome: ImageOutcome) -> SidecarItem:
     return SidecarItem(outcome.record.file.path, update, outcome.record.file.companions)
 
 
+def _face_columns(faces: FaceSummary | None) -> dict[str, object]:
+    """Face count, eyes summary and closed-eyed faces; all None when no face was found."""
+    return {
+        "face_count": faces.count if faces else None,
+        "eyes": faces.eyes if faces else None,
+        "eyes_closed_faces": faces.closed if faces else None,
+    }
+
+
 def image_row(outcome: ImageOutcome) -> dict[str, Any]:
     record, decision = outcome.record, outcome.decision
     crop = outcome.crop if outcome.crop is not None and outcome.crop.ok else None
@@ -578,6 +591,7 @@ def image_row(outcome: ImageOutcome) -> dict[str, Any]:
         "face_sharpness": round(outcome.quality.face_sharpness, 4)
         if outcome.quality and outcome.quality.face_sharpness is not None
         else None,
+        **_face_columns(outcome.quality.faces if outcome.quality else None),
         "crop_aspect": chosen.aspect if chosen else None,
         "crop_confidence": round(chosen.confidence, 4) if chosen else None,
         "crop_applied": bool(crop and crop.applied is not None),

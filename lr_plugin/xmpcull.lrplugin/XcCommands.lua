@@ -245,6 +245,7 @@ function XcCommands.smartCollections()
     { name = 'Keepers', searchDesc = equals('dupRole', 'keeper') },
     { name = 'Best of burst', searchDesc = equals('burstBest', 'yes') },
     { name = 'Needs review', searchDesc = equals('needsReview', 'yes') },
+    { name = 'Eyes closed', searchDesc = equals('eyes', 'some-closed') },
     { name = 'Crop proposals', searchDesc = { combine = 'intersect',
       { criteria = XcFields.criterion('cropConfidence'), operation = 'notEmpty', value = '' } } },
     { name = 'AI generated', searchDesc = { combine = 'intersect',

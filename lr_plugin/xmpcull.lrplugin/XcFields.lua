@@ -12,7 +12,7 @@ searchable only as text/enum, so numbers are written with a fixed format.
 local XcFields = {}
 
 XcFields.PLUGIN_ID = 'org.xmpcull.lightroom'
-XcFields.SCHEMA_VERSION = 3 -- 2: cropEngine; 3: AI generation fields
+XcFields.SCHEMA_VERSION = 4 -- 2: cropEngine; 3: AI generation fields; 4: faces and eyes
 XcFields.KEYWORD_ROOT = 'xmpcull'
 
 local YES = { { value = nil, title = '' }, { value = 'yes', title = 'Yes' } }
@@ -28,6 +28,11 @@ XcFields.PUBLIC = {
   { id = 'burstIndex', title = 'Burst frame', dataType = 'string' },
   { id = 'burstBest', title = 'Best of burst', dataType = 'enum', values = YES },
   { id = 'quality', title = 'Quality', dataType = 'string' },
+  -- Faces (docs/faces.md): how many, and the eyes summary, so "eyes closed" is one search away.
+  { id = 'faceCount', title = 'Faces', dataType = 'string' },
+  { id = 'eyes', title = 'Eyes', dataType = 'enum',
+    values = { { value = nil, title = '' }, { value = 'all-open', title = 'All open' },
+               { value = 'some-closed', title = 'Some closed' }, { value = 'cant-tell', title = "Can't tell" } } },
   { id = 'cropConfidence', title = 'Crop confidence', dataType = 'string' },
   { id = 'needsReview', title = 'Needs review', dataType = 'enum', values = YES },
   { id = 'decision', title = 'Decision', dataType = 'enum', allowPluginToSetOtherValues = true,
@@ -158,6 +163,8 @@ function XcFields.fromRecord(record)
     burstIndex = integer(record.burstIndex),
     burstBest = record.burstBest and 'yes' or nil,
     quality = fixed(record.quality, 2),
+    faceCount = integer(record.faceCount),
+    eyes = record.eyes,
     cropConfidence = fixed(bestConfidence(record.cropProposals), 2),
     needsReview = review and 'yes' or nil,
     decision = record.decision,

@@ -294,6 +294,8 @@ function XcXmp.record(props)
   end
   local role = text(ours('DupRole'))
   if role ~= 'keeper' and role ~= 'duplicate' then role = nil end
+  local eyes = text(ours('Eyes'))
+  if eyes ~= 'all-open' and eyes ~= 'some-closed' and eyes ~= 'cant-tell' then eyes = nil end
   return {
     hasData = hasData,
     schemaVersion = integer(ours('SchemaVersion')),
@@ -307,6 +309,9 @@ function XcXmp.record(props)
     burstSize = integer(ours('BurstSize')),
     burstBest = boolean(ours('BurstBest')) or false,
     quality = number(ours('Quality')),
+    faceCount = integer(ours('FaceCount')),
+    eyes = eyes,
+    eyesClosedFaces = integer(ours('EyesClosedFaces')),
     cropProposals = proposals,
     cropApplied = text(ours('CropApplied')),
     engineCrop = engineCrop(props, proposals),

@@ -37,10 +37,11 @@ def _children(lr, container):
 def test_collections_and_smart_collections(synced):
     lr, _photos = synced
     result = lr.run("createCollections", groupCollections=True)
-    assert result["created"] == 7 and result["added"] == 2
+    assert result["created"] == 8 and result["added"] == 2
     root = {s.name: s for s in lr.sdk.rootSets.values()}["xmpcull"]
     smart = _children(lr, root)
-    assert sorted(smart) == ["AI generated", "Best of burst", "Crop proposals", "Duplicates to review", "Keepers", "Needs review"]
+    assert sorted(smart) == ["AI generated", "Best of burst", "Crop proposals", "Duplicates to review", "Eyes closed",
+                             "Keepers", "Needs review"]
 
     def members(name):
         found = lr.sdk.search(smart[name].searchDesc)
@@ -49,6 +50,7 @@ def test_collections_and_smart_collections(synced):
     assert members("Keepers") == ["d-3fa9c2e1-a"]
     assert members("Best of burst") == ["best"]
     assert members("Needs review") == ["review"]
+    assert members("Eyes closed") == []
     assert members("Crop proposals") == ["d-3fa9c2e1-a", "d-3fa9c2e1-b"]
     group_set = {s.name: s for s in root.sets.values()}["Duplicate groups"]
     group = _children(lr, group_set)["d-3fa9c2e1"]
@@ -212,7 +214,7 @@ def test_metadata_fields_are_searchable_and_versioned(lightroom):
     assert definition["schemaVersion"] >= 1
     public = [f for f in definition["metadataFieldsForPhotos"] if "title" in f]
     assert {f["id"] for f in public} == {"dupGroup", "dupRole", "dupDistance", "burstId", "burstIndex", "burstBest",
-                                         "quality", "cropConfidence", "needsReview", "decision", "aiGenerator",
+                                         "quality", "faceCount", "eyes", "cropConfidence", "needsReview", "decision", "aiGenerator",
                                          "aiModel", "aiPrompt", "aiSeed", "aiDerivation", "aiBatch"}
     assert all(f["searchable"] and f["browsable"] and f["dataType"] in ("string", "enum") for f in public)
 
@@ -250,3 +252,23 @@ def test_build_makes_an_installable_zip(tmp_path):
     subprocess.run([sys.executable, str(PLUGIN_DIR.parent / "build.py"), "--out", str(out)], check=True,
                    capture_output=True)
     assert out.read_bytes() == first  # reproducible
+
+
+def test_faces_and_eyes_fields_and_the_eyes_closed_collection(tmp_path):
+    lr = FakeLightroom()
+    sidecars.write(tmp_path / "blink.jpg", {"Decision": "needs-review", "FaceCount": 2, "Eyes": "some-closed",
+                                            "EyesClosedFaces": 1})
+    sidecars.write(tmp_path / "smile.jpg", {"Decision": "ok", "FaceCount": 1, "Eyes": "all-open"})
+    sidecars.write(tmp_path / "odd.jpg", {"Decision": "ok", "Eyes": "half-shut"})  # not a value we write: ignored
+    sidecars.write(tmp_path / "plain.jpg", {"Decision": "ok"})
+    lr.load_folder(tmp_path)
+    lr.sync()
+    photos = {Path(p.path).stem: p for p in lr.sdk.photos.values()}
+    blink = lr.props(photos["blink"])
+    assert (blink["eyes"], blink["faceCount"]) == ("some-closed", "2")
+    assert lr.props(photos["smile"])["eyes"] == "all-open"
+    assert "eyes" not in lr.props(photos["odd"]) and "faceCount" not in lr.props(photos["plain"])
+    lr.run("createCollections")
+    root = {s.name: s for s in lr.sdk.rootSets.values()}["xmpcull"]
+    eyes_closed = _children(lr, root)["Eyes closed"]
+    assert [Path(p.path).stem for p in lr.sdk.search(eyes_closed.searchDesc).values()] == ["blink"]

@@ -43,6 +43,7 @@ def make_shoot(root: Path) -> Path:
     _copy("camera/iphone_hdr_NO.jpg", root / "a/IMG_0001.jpg")  # a burst of two frames
     _copy("camera/iphone_hdr_YES.jpg", root / "a/IMG_0002.jpg")
     _copy("photos/astronaut.png", root / "a/astronaut.png")
+    _copy("faces/face-api-sample2.jpg", root / "a/sofa.jpg")  # eyes shut (fixtures/README.md)
     _copy("photos/T-45A_Goshawk_03_1600px.jpg", root / "a/jet.jpg")
     _copy("raw/Canon-R6-pruned.CR3", root / "raw/R6.CR3")
     # Rated (3 stars) and cropped by the user in Lightroom, sidecar saved beside it.
@@ -193,6 +194,8 @@ def test_sync_brings_the_runs_results_into_the_catalog(synced):
         assert float(props["quality"]) == pytest.approx(image["quality"], abs=0.0051), name
         assert props.get("decision") == image["decision"], name
         assert props.get("needsReview") == ("yes" if image["decision"] == "needs-review" else None), name
+        assert props.get("eyes") == image["eyes"], name
+        assert props.get("faceCount") == (None if image["face_count"] is None else str(image["face_count"])), name
         confidences = [p["confidence"] for p in image["crop_proposals"]]
         assert float(props["cropConfidence"]) == pytest.approx(max(confidences), abs=0.0051), name
 
@@ -236,7 +239,7 @@ def test_collections_and_pick_flags_follow_the_report(synced):
     # The user had already picked one copy of the dunes in Lightroom: it stays picked.
     photos["dunes-web.jpg"].pickStatus = 1
     created = lr.run("createCollections", groupCollections=True)
-    assert created["created"] == 6 + summary["duplicate_groups"]  # 6 smart collections
+    assert created["created"] == 7 + summary["duplicate_groups"]  # 7 smart collections
     xmpcull = {s.name: s for s in lr.sdk.rootSets.values()}["xmpcull"]
     smart = {c.name: c for c in xmpcull.collections.values()}
 
@@ -246,6 +249,7 @@ def test_collections_and_pick_flags_follow_the_report(synced):
     assert _members(lr, smart["Keepers"]) == where(lambda i: i["dupe_role"] == "keeper")
     assert _members(lr, smart["Best of burst"]) == where(lambda i: i["burst_best"])
     assert _members(lr, smart["Needs review"]) == where(lambda i: i["decision"] == "needs-review")
+    assert _members(lr, smart["Eyes closed"]) == where(lambda i: i["eyes"] == "some-closed") == {"sofa.jpg"}
     assert _members(lr, smart["Crop proposals"]) == set(images)
     groups = {s.name: s for s in xmpcull.sets.values()}["Duplicate groups"]
     for group in groups.collections.values():
