@@ -25,6 +25,7 @@ FULL = [
     ["crop_bench.py", "--aspect", "4:5", "--aspect", "16:9"],
     ["holdout.py", "--write-results"],
     ["review_bench.py", "--write-results"],
+    ["decisions_bench.py", "--write-results"],
 ]
 QUICK = [
     ["analyse_bench.py", "--large", "20", "--small", "500", "--memory-files", "0"],
@@ -34,6 +35,7 @@ QUICK = [
     ["crop_bench.py", "--aspect", "4:5", "--aspect", "16:9"],
     ["holdout.py"],
     ["review_bench.py", "--images", "2000"],
+    ["decisions_bench.py"],
 ]
 
 

@@ -289,6 +289,7 @@ class Features:
     pixel_digest: str = ""
     jpeg_quality: int | None = None  # estimated from the quantisation tables (analyse.encoding); JPEG only
     chroma_subsampling: str | None = None  # "4:4:4", "4:2:2", "4:2:0"; JPEG only
+    jpeg_metadata_bytes: int | None = None  # APPn/COM segment bytes (EXIF, XMP, ICC...); JPEG only
     faces: tuple[Face, ...] | None = None  # None: not looked for (face models not installed)
 
     @property

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import io
+import shutil
+import subprocess
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -33,3 +36,20 @@ def test_camera_files_read_as_high_quality_and_a_bad_table_as_unknown() -> None:
     assert decode_rendered(FIXTURES / "camera/iphone_hdr_NO.jpg").jpeg_quality == 96
     assert decode_rendered(FIXTURES / "photos/astronaut.png").jpeg_quality is None
     assert estimate_jpeg_quality([1, 2, 3]) is None
+
+
+def test_metadata_written_into_a_jpeg_leaves_its_image_data_size_alone(tmp_path: Path) -> None:
+    # --embed, a keyword from another app, an ICC profile: the file grows, the picture's bytes do not.
+    path = tmp_path / "IMG_2001.JPG"
+    shutil.copy(FIXTURES / "camera/Sumo_Museum.jpg", path)
+    before = path.stat().st_size - (decode_rendered(path).metadata_bytes or 0)
+    subprocess.run(
+        ["exiftool", "-q", "-overwrite_original", "-XMP-dc:Description=" + "x" * 3000,
+         "-XMP-dc:Subject+=holiday", "-Comment=made by hand", str(path)],
+        check=True,
+    )  # fmt: skip
+    grown = path.stat().st_size
+    assert grown > before + 3000
+    assert grown - (decode_rendered(path).metadata_bytes or 0) == before
+    subprocess.run(["exiftool", "-q", "-overwrite_original", "-all=", str(path)], check=True)
+    assert path.stat().st_size - (decode_rendered(path).metadata_bytes or 0) == before

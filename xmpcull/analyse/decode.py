@@ -21,7 +21,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from xmpcull.analyse.encoding import jpeg_encoding
+from xmpcull.analyse.encoding import jpeg_encoding, jpeg_metadata_bytes
 from xmpcull.errors import DecodeError
 
 ANALYSIS_SIZE = 512  # long side in pixels: enough for hashes, sharpness and crop search
@@ -57,6 +57,7 @@ class Decoded:
     jpeg_quality: int | None = None  # of the file itself (analyse.encoding); not of a RAW's preview
     chroma_subsampling: str | None = None
     grey: Image.Image | None = None  # the grey every feature is computed from (== image when image is grey)
+    metadata_bytes: int | None = None  # JPEG: bytes of its APPn/COM segments (analyse.encoding)
 
 
 def apply_orientation(image: Image.Image, orientation: int) -> Image.Image:
@@ -116,9 +117,10 @@ def decode_rendered(path: Path, size: int = ANALYSIS_SIZE, mode: str = "RGB") ->
             with Image.open(path) as im:
                 full_w, full_h = im.size
                 decoded_from = "full"
-                quality, subsampling = None, None
+                quality, subsampling, metadata_bytes = None, None, None
                 if im.format == "JPEG":
                     quality, subsampling = jpeg_encoding(getattr(im, "quantization", None), getattr(im, "layer", None))
+                    metadata_bytes = jpeg_metadata_bytes(getattr(im, "applist", None))
                     im.draft(_draft_mode(mode), (size, size))
                     decoded_from = "draft" if im.size != (full_w, full_h) else "full"
                 im.load()
@@ -135,7 +137,7 @@ def decode_rendered(path: Path, size: int = ANALYSIS_SIZE, mode: str = "RGB") ->
             raise DecodeError(f"cannot decode: {exc}", [path]) from exc
     if transposed:
         full_w, full_h = full_h, full_w
-    return Decoded(small, full_w, full_h, decoded_from, quality, subsampling, grey)
+    return Decoded(small, full_w, full_h, decoded_from, quality, subsampling, grey, metadata_bytes)
 
 
 def decode_raw_preview(

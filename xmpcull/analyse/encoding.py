@@ -85,6 +85,17 @@ def subsampling_name(layers: Sequence[tuple[int, int, int, int]] | None) -> str 
     return {(1, 1): "4:4:4", (2, 1): "4:2:2", (1, 2): "4:4:0", (2, 2): "4:2:0"}.get((h, v))
 
 
+def jpeg_metadata_bytes(applist: Sequence[tuple[str, bytes]] | None) -> int:
+    """Bytes of a JPEG's metadata segments (APP0..APP15 and COM, markers and lengths included).
+
+    From Pillow's ``applist`` (each such segment's payload, COM included). The
+    file size less these is the image data: what bits per pixel should count, since
+    EXIF, XMP (xmpcull's own ``--embed`` included) and ICC profiles say nothing
+    about how much of the picture was kept.
+    """
+    return sum(4 + len(payload) for _, payload in applist or ())
+
+
 def jpeg_encoding(quantization: Mapping[int, Sequence[int]] | None, layers: object = None) -> tuple[int | None, str | None]:
     """(estimated quality, subsampling) of an open Pillow JPEG's ``quantization`` and ``layer``."""
     if not quantization or 0 not in quantization:

@@ -58,6 +58,7 @@ def compute_features(decoded: Decoded, digest: str, *, faces: bool = True) -> Fe
         pixel_digest=pixel_digest(grey),
         jpeg_quality=decoded.jpeg_quality,
         chroma_subsampling=decoded.chroma_subsampling,
+        jpeg_metadata_bytes=decoded.metadata_bytes,
         faces=find_faces_if_available(grey) if faces else None,
     )
 

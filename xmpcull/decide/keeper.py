@@ -82,9 +82,12 @@ SUBSAMPLING_RANK = {"4:4:4": 2.0, "4:2:2": 1.0, "4:4:0": 1.0, "4:2:0": 0.0}
 
 
 def bits_per_pixel(r: ImageRecord) -> float | None:
-    if r.features is None or r.features.pixels <= 0:
+    """Bits of image data per pixel: a JPEG's metadata segments do not count, so embedding
+    XMP (xmpcull's own --embed included) or an ICC profile changes nothing."""
+    f = r.features
+    if f is None or f.pixels <= 0:
         return None
-    return r.file.size * 8 / r.features.pixels
+    return (r.file.size - (f.jpeg_metadata_bytes or 0)) * 8 / f.pixels
 
 
 def _jpeg_quality(r: ImageRecord) -> Score | None:
@@ -102,7 +105,7 @@ def _show_jpeg_quality(score: Score) -> str:
 
 
 def _jpeg_quality_key(score: Score) -> Score:
-    return score[:2]  # bits per pixel is shown, not compared: it grows with any metadata written in
+    return score[:2]  # bits per pixel is shown, not compared: the quality setting is the encoder's own word
 
 
 EDITOR_NAMES = (
