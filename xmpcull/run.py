@@ -57,6 +57,7 @@ from xmpcull.sidecar import (
     SidecarItem,
     SidecarState,
     SidecarUpdate,
+    SimilarFields,
     WriteOptions,
     WriteResult,
     read_sidecar,
@@ -79,6 +80,9 @@ IMAGE_CSV_COLUMNS = (
     "dupe_group",
     "dupe_role",
     "dupe_distance",
+    "similar_set",
+    "similar_role",
+    "similar_reason",
     "burst_id",
     "burst_index",
     "burst_best",
@@ -134,6 +138,7 @@ class ImageOutcome:
     dupe: DupeFields | None = None
     burst: BurstFields | None = None
     crop: CropOutcome | None = None
+    similar: SimilarFields | None = None
     generation: GenerationFields | None = None
 
 
@@ -317,6 +322,7 @@ def _decide_all(
 ) -> list[ImageOutcome]:
     config = options.config
     dupe_fields = dupe_fields_by_path(dupes)
+    similar_fields = similar_fields_by_path(dupes)
     burst_fields = burst_fields_by_path(bursts)
     outcomes = []
     for record in leaders:
@@ -336,7 +342,9 @@ def _decide_all(
             current_label=record.metadata.label,
             previous=_previous_decision(record, memo, options.write_options, failures),
         )
-        outcomes.append(ImageOutcome(record, decide(inputs, config.policy), quality.get(path), dupe, burst, crop))
+        outcomes.append(
+            ImageOutcome(record, decide(inputs, config.policy), quality.get(path), dupe, burst, crop, similar_fields.get(path))
+        )
     return outcomes
 
 
@@ -412,7 +420,6 @@ def _read_state(image: Path, companions: tuple[Path, ...], naming: str) -> Sidec
 
 def dupe_fields_by_path(dupes: DupeResult) -> dict[Path, DupeFields]:
     """The sidecar's dupes section for every member of a duplicate group (`run` and `dupes` share it)."""
-    similar_of = {m.record.file.path: s.id for s in dupes.similar_sets for m in s.members}
     fields: dict[Path, DupeFields] = {}
     for group in dupes.groups:
         paths = [m.record.file.path for m in group.members]
@@ -424,7 +431,6 @@ def dupe_fields_by_path(dupes: DupeResult) -> dict[Path, DupeFields]:
                 role=member.role,
                 distance=member.distance,
                 keeper_reason=group.keeper_reason,
-                similar_set=similar_of.get(path),
                 members=_relative_members(path, paths),
             )
     return fields
@@ -447,6 +453,18 @@ def _relative_members(path: Path, paths: Sequence[Path]) -> tuple[str, ...]:
             continue
         members.append(relative)
     return tuple(sorted(members))
+
+
+def similar_fields_by_path(dupes: DupeResult) -> dict[Path, SimilarFields]:
+    """The sidecar's similar section for every member of a similar set, companions included (`run` and `dupes`)."""
+    fields: dict[Path, SimilarFields] = {}
+    for similar in dupes.similar_sets:
+        for member in similar.members:
+            reason = f"best of the set: {similar.best_reason}" if member.role == "best" else member.why
+            value = SimilarFields(similar.id, member.role, len(similar.members), reason)
+            for path in (member.record.file.path, *member.record.file.companions):
+                fields.setdefault(path, value)
+    return fields
 
 
 def burst_fields_by_path(bursts: Sequence[Burst]) -> dict[Path, BurstFields]:
@@ -546,6 +564,7 @@ def _sidecar_item(outcome: ImageOutcome) -> SidecarItem:
     crop_section = crop_fields(crop) if crop is not None and crop.ok and crop.proposals else CLEAR
     update = SidecarUpdate(
         dupes=outcome.dupe or CLEAR,
+        similar=outcome.similar or CLEAR,
         burst=outcome.burst or CLEAR,
         quality=outcome.quality.to_fields() if outcome.quality else CLEAR,
         crop=crop_section,
@@ -582,6 +601,9 @@ def image_row(outcome: ImageOutcome) -> dict[str, Any]:
         "dupe_group": outcome.dupe.group if outcome.dupe else None,
         "dupe_role": outcome.dupe.role if outcome.dupe else None,
         "dupe_distance": outcome.dupe.distance if outcome.dupe else None,
+        "similar_set": outcome.similar.set_id if outcome.similar else None,
+        "similar_role": outcome.similar.role if outcome.similar else None,
+        "similar_reason": outcome.similar.reason if outcome.similar else None,
         "burst_id": outcome.burst.burst_id if outcome.burst else None,
         "burst_index": outcome.burst.index if outcome.burst else None,
         "burst_best": outcome.burst.best if outcome.burst else None,

@@ -233,6 +233,7 @@ end
 XcCommands.SET_NAME = 'xmpcull'
 XcCommands.GROUP_SET_NAME = 'Duplicate groups'
 XcCommands.BATCH_SET_NAME = 'AI batches'
+XcCommands.SIMILAR_SET_NAME = 'Similar sets'
 
 local function equals(fieldId, value)
   return { combine = 'intersect', { criteria = XcFields.criterion(fieldId), operation = '==', value = value } }
@@ -244,6 +245,9 @@ function XcCommands.smartCollections()
     { name = 'Duplicates to review', searchDesc = equals('dupRole', 'duplicate') },
     { name = 'Keepers', searchDesc = equals('dupRole', 'keeper') },
     { name = 'Best of burst', searchDesc = equals('burstBest', 'yes') },
+    { name = 'In a similar set', searchDesc = { combine = 'intersect',
+      { criteria = XcFields.criterion('similarSet'), operation = 'notEmpty', value = '' } } },
+    { name = 'Best of similar set', searchDesc = equals('similarRole', 'best') },
     { name = 'Needs review', searchDesc = equals('needsReview', 'yes') },
     { name = 'Eyes closed', searchDesc = equals('eyes', 'some-closed') },
     { name = 'Crop proposals', searchDesc = { combine = 'intersect',
@@ -290,7 +294,7 @@ local function photosBy(ctx, fieldId)
 end
 
 --- Create the xmpcull collection set, smart collections, one collection per
--- batch of AI variations and, if the preference asks, one per duplicate group.
+-- similar set and per batch of AI variations and, if the preference asks, one per duplicate group.
 function XcCommands.createCollections(ctx)
   ctx.gates = 0
   local catalog = ctx.catalog
@@ -300,12 +304,16 @@ function XcCommands.createCollections(ctx)
                    existing = existingLayout(catalog, XcCommands.GROUP_SET_NAME) }
   if ctx.prefs.groupCollections then layout.groups = photosBy(ctx, 'dupGroup') end
   local created, added = XcCatalog.createCollections(ctx, layout, opts)
-  local batches = photosBy(ctx, 'aiBatch')
-  if next(batches) ~= nil then
-    local batchLayout = { setName = XcCommands.SET_NAME, groupSetName = XcCommands.BATCH_SET_NAME, smart = {},
-                          existing = existingLayout(catalog, XcCommands.BATCH_SET_NAME), groups = batches }
-    local more, moreAdded = XcCatalog.createCollections(ctx, batchLayout, opts)
-    created, added = created + more, added + moreAdded
+  -- One collection per similar set and per AI batch, each kind in a collection set of its own.
+  for _, kind in ipairs({ { field = 'similarSet', setName = XcCommands.SIMILAR_SET_NAME },
+                          { field = 'aiBatch', setName = XcCommands.BATCH_SET_NAME } }) do
+    local groups = photosBy(ctx, kind.field)
+    if next(groups) ~= nil then
+      local kindLayout = { setName = XcCommands.SET_NAME, groupSetName = kind.setName, smart = {},
+                           existing = existingLayout(catalog, kind.setName), groups = groups }
+      local more, moreAdded = XcCatalog.createCollections(ctx, kindLayout, opts)
+      created, added = created + more, added + moreAdded
+    end
   end
   return { created = created, added = added, gates = ctx.gates }
 end

@@ -12,7 +12,7 @@ searchable only as text/enum, so numbers are written with a fixed format.
 local XcFields = {}
 
 XcFields.PLUGIN_ID = 'org.xmpcull.lightroom'
-XcFields.SCHEMA_VERSION = 4 -- 2: cropEngine; 3: AI generation fields; 4: faces and eyes
+XcFields.SCHEMA_VERSION = 5 -- 2: cropEngine; 3: AI generation fields; 4: faces and eyes; 5: similar sets
 XcFields.KEYWORD_ROOT = 'xmpcull'
 
 local YES = { { value = nil, title = '' }, { value = 'yes', title = 'Yes' } }
@@ -24,6 +24,12 @@ XcFields.PUBLIC = {
     values = { { value = nil, title = '' }, { value = 'keeper', title = 'Keeper' },
                { value = 'duplicate', title = 'Duplicate' } } },
   { id = 'dupDistance', title = 'Distance to keeper', dataType = 'string' },
+  -- Similar sets (same scene, another moment): for review, never moved.
+  { id = 'similarSet', title = 'Similar set', dataType = 'string' },
+  { id = 'similarRole', title = 'Similar-set role', dataType = 'enum',
+    values = { { value = nil, title = '' }, { value = 'best', title = 'Best' },
+               { value = 'member', title = 'Member' } } },
+  { id = 'similarReason', title = 'Why similar', dataType = 'string' },
   { id = 'burstId', title = 'Burst', dataType = 'string' },
   { id = 'burstIndex', title = 'Burst frame', dataType = 'string' },
   { id = 'burstBest', title = 'Best of burst', dataType = 'enum', values = YES },
@@ -159,6 +165,9 @@ function XcFields.fromRecord(record)
     dupGroup = record.dupGroup,
     dupRole = record.dupRole,
     dupDistance = integer(record.dupDistance),
+    similarSet = record.similarSet,
+    similarRole = record.similarSet and record.similarRole or nil,
+    similarReason = record.similarSet and XcFields.fitSearchable(record.similarReason) or nil,
     burstId = record.burstId,
     burstIndex = integer(record.burstIndex),
     burstBest = record.burstBest and 'yes' or nil,
@@ -184,6 +193,7 @@ function XcFields.keywordPaths(record)
   local paths = {}
   local root = XcFields.KEYWORD_ROOT
   if record.dupGroup then paths[#paths + 1] = root .. '|dupes|' .. record.dupGroup end
+  if record.similarSet then paths[#paths + 1] = root .. '|similar|' .. record.similarSet end
   if record.burstId then paths[#paths + 1] = root .. '|burst|' .. record.burstId end
   if record.decision == 'needs-review' then paths[#paths + 1] = root .. '|review' end
   if record.genBatch then paths[#paths + 1] = root .. '|ai-batch|' .. record.genBatch end

@@ -296,6 +296,8 @@ function XcXmp.record(props)
   if role ~= 'keeper' and role ~= 'duplicate' then role = nil end
   local eyes = text(ours('Eyes'))
   if eyes ~= 'all-open' and eyes ~= 'some-closed' and eyes ~= 'cant-tell' then eyes = nil end
+  local similarRole = text(ours('SimilarRole'))
+  if similarRole ~= 'best' and similarRole ~= 'member' then similarRole = nil end
   return {
     hasData = hasData,
     schemaVersion = integer(ours('SchemaVersion')),
@@ -304,6 +306,10 @@ function XcXmp.record(props)
     dupRole = role,
     dupDistance = integer(ours('DupDistance')),
     keeperReason = text(ours('KeeperReason')),
+    similarSet = text(ours('SimilarSet')),
+    similarRole = similarRole,
+    similarSize = integer(ours('SimilarSize')),
+    similarReason = text(ours('SimilarReason')),
     burstId = text(ours('BurstID')),
     burstIndex = integer(ours('BurstIndex')),
     burstSize = integer(ours('BurstSize')),

@@ -37,11 +37,11 @@ def _children(lr, container):
 def test_collections_and_smart_collections(synced):
     lr, _photos = synced
     result = lr.run("createCollections", groupCollections=True)
-    assert result["created"] == 8 and result["added"] == 2
+    assert result["created"] == 10 and result["added"] == 2
     root = {s.name: s for s in lr.sdk.rootSets.values()}["xmpcull"]
     smart = _children(lr, root)
-    assert sorted(smart) == ["AI generated", "Best of burst", "Crop proposals", "Duplicates to review", "Eyes closed",
-                             "Keepers", "Needs review"]
+    assert sorted(smart) == ["AI generated", "Best of burst", "Best of similar set", "Crop proposals",
+                             "Duplicates to review", "Eyes closed", "In a similar set", "Keepers", "Needs review"]
 
     def members(name):
         found = lr.sdk.search(smart[name].searchDesc)
@@ -213,7 +213,8 @@ def test_metadata_fields_are_searchable_and_versioned(lightroom):
     definition = to_py(lightroom.lua.eval("require('MetadataDefinition')"))
     assert definition["schemaVersion"] >= 1
     public = [f for f in definition["metadataFieldsForPhotos"] if "title" in f]
-    assert {f["id"] for f in public} == {"dupGroup", "dupRole", "dupDistance", "burstId", "burstIndex", "burstBest",
+    assert {f["id"] for f in public} == {"dupGroup", "dupRole", "dupDistance", "similarSet", "similarRole",
+                                         "similarReason", "burstId", "burstIndex", "burstBest",
                                          "quality", "faceCount", "eyes", "cropConfidence", "needsReview", "decision", "aiGenerator",
                                          "aiModel", "aiPrompt", "aiSeed", "aiDerivation", "aiBatch"}
     assert all(f["searchable"] and f["browsable"] and f["dataType"] in ("string", "enum") for f in public)

@@ -204,9 +204,12 @@ def test_sync_brings_the_runs_results_into_the_catalog(synced):
             wanted.add(f"xmpcull|dupes|{image['dupe_group']}")
         if image["burst_id"]:
             wanted.add(f"xmpcull|burst|{image['burst_id']}")
+        if image["similar_set"]:
+            wanted.add(f"xmpcull|similar|{image['similar_set']}")
         if image["decision"] == "needs-review":
             wanted.add("xmpcull|review")
         assert set(lr.keywords(photo)) == wanted, name
+        assert (props.get("similarSet"), props.get("similarRole")) == (image["similar_set"], image["similar_role"]), name
 
         # Labels by colour: the engine wrote English words, this catalog says "Rot".
         label = image["label"]
@@ -239,7 +242,8 @@ def test_collections_and_pick_flags_follow_the_report(synced):
     # The user had already picked one copy of the dunes in Lightroom: it stays picked.
     photos["dunes-web.jpg"].pickStatus = 1
     created = lr.run("createCollections", groupCollections=True)
-    assert created["created"] == 7 + summary["duplicate_groups"]  # 7 smart collections
+    # 9 smart collections, one per duplicate group and one per similar set
+    assert created["created"] == 9 + summary["duplicate_groups"] + summary["similar_sets"]
     xmpcull = {s.name: s for s in lr.sdk.rootSets.values()}["xmpcull"]
     smart = {c.name: c for c in xmpcull.collections.values()}
 
@@ -248,6 +252,8 @@ def test_collections_and_pick_flags_follow_the_report(synced):
     assert _members(lr, smart["Duplicates to review"]) == where(lambda i: i["dupe_role"] == "duplicate")
     assert _members(lr, smart["Keepers"]) == where(lambda i: i["dupe_role"] == "keeper")
     assert _members(lr, smart["Best of burst"]) == where(lambda i: i["burst_best"])
+    assert _members(lr, smart["In a similar set"]) == where(lambda i: i["similar_set"])
+    assert _members(lr, smart["Best of similar set"]) == where(lambda i: i["similar_role"] == "best")
     assert _members(lr, smart["Needs review"]) == where(lambda i: i["decision"] == "needs-review")
     assert _members(lr, smart["Eyes closed"]) == where(lambda i: i["eyes"] == "some-closed") == {"sofa.jpg"}
     assert _members(lr, smart["Crop proposals"]) == set(images)

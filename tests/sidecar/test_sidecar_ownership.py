@@ -14,6 +14,7 @@ from xmpcull.sidecar import (
     DupeFields,
     QualityFields,
     SidecarUpdate,
+    SimilarFields,
     WriteOptions,
     read_sidecar,
     write_sidecar,
@@ -158,10 +159,12 @@ def test_dry_run_lists_changes_and_writes_nothing(tmp_path: Path) -> None:
 
 def test_a_section_update_replaces_old_values_and_keywords(tmp_path: Path) -> None:
     image = _raw(tmp_path)
-    write_sidecar(image, SidecarUpdate(dupes=DupeFields("d-1", "near", "duplicate", 3, "blurrier", "s-1")), clock=clock)
-    write_sidecar(image, SidecarUpdate(dupes=DupeFields("d-2", "exact", "keeper")), clock=clock)
+    write_sidecar(image, SidecarUpdate(dupes=DupeFields("d-1", "near", "duplicate", 3, "blurrier"),
+                                       similar=SimilarFields("s-1", "best", 2, "best of the set")), clock=clock)
+    write_sidecar(image, SidecarUpdate(dupes=DupeFields("d-2", "exact", "keeper"), similar=CLEAR), clock=clock)
     state = read_sidecar(image)
-    assert state.dupes == DupeFields("d-2", "exact", "keeper")  # KeeperReason/SimilarSet gone, not kept
+    assert state.dupes == DupeFields("d-2", "exact", "keeper")  # KeeperReason gone, not kept
+    assert state.similar is None  # the similar section and its keyword went with CLEAR
     assert state.hierarchical_keywords == ("xmpcull|dupes|d-2",) and state.keywords == ("d-2",)
 
 

@@ -21,6 +21,7 @@ from xmpcull.sidecar import (
     DupeFields,
     QualityFields,
     SidecarUpdate,
+    SimilarFields,
     engine,
     read_sidecar,
     write_sidecar,
@@ -49,7 +50,8 @@ def bursts(draw: st.DrawFn) -> BurstFields:
 
 SECTIONS = {
     "dupes": st.builds(DupeFields, ident, st.sampled_from(["exact", "near"]), st.sampled_from(["keeper", "duplicate"]),
-                       st.integers(0, 64), st.none() | text, st.none() | ident),
+                       st.integers(0, 64), st.none() | text),
+    "similar": st.builds(SimilarFields, ident, st.sampled_from(["best", "member"]), st.integers(2, 500), st.none() | text),
     "burst": bursts(),
     "quality": st.builds(QualityFields, unit, unit, unit, st.none() | unit),
     "crop": st.builds(CropFields, st.lists(proposals(), max_size=3).map(tuple)),
@@ -106,6 +108,8 @@ def test_sequences_of_section_updates(base: str | None, sequence: list[dict]) ->
         wanted = set()
         if isinstance(last.get("dupes"), DupeFields):
             wanted.add(f"xmpcull|dupes|{last['dupes'].group}")  # type: ignore[union-attr]
+        if isinstance(last.get("similar"), SimilarFields):
+            wanted.add(f"xmpcull|similar|{last['similar'].set_id}")  # type: ignore[union-attr]
         if isinstance(last.get("burst"), BurstFields):
             wanted.add(f"xmpcull|burst|{last['burst'].burst_id}")  # type: ignore[union-attr]
         if isinstance(last.get("decision"), DecisionFields) and last["decision"].decision == "needs-review":  # type: ignore[union-attr]

@@ -19,19 +19,22 @@ from xmpcull.sidecar import (
     DupeFields,
     QualityFields,
     SidecarUpdate,
+    SimilarFields,
     read_sidecar,
     write_sidecar,
 )
 from xmpcull.sidecar.packet import NS_DC, NS_LR, NS_XMPCULL
 
 FULL = SidecarUpdate(
-    dupes=DupeFields("d-3fa9c2e1", "near", "duplicate", 4, "lower sharpness", "s-81c0aa12"),
+    dupes=DupeFields("d-3fa9c2e1", "near", "duplicate", 4, "lower sharpness"),
+    similar=SimilarFields("s-81c0aa12", "member", 3, "pHash 12 bits; 212 inliers (homography), 4.1 % changed"),
     burst=BurstFields("20240612-143501-R5-0007", 2, 5, False),
     quality=QualityFields(0.61, 0.4, 0.75, face_sharpness=0.3),
     crop=CropFields((CropProposal("4:5", 0.2, 0.1, 0.8, 0.9, 0.7), CropProposal("1:1", 0.1, 0, 0.9, 1, 0.5))),
     decision=DecisionFields("needs-review", ("soft focus", "closed eyes"), rating=2, label="Yellow"),
 )
-OUR_KEYWORDS = {"xmpcull|dupes|d-3fa9c2e1", "xmpcull|burst|20240612-143501-R5-0007", "xmpcull|review"}
+OUR_KEYWORDS = {"xmpcull|dupes|d-3fa9c2e1", "xmpcull|similar|s-81c0aa12", "xmpcull|burst|20240612-143501-R5-0007",
+                "xmpcull|review"}
 # Top-level properties the update above may touch; everything else must survive unchanged.
 XMP_ALIASES = {"XMP-tiff:DateTime": "XMP-xmp:ModifyDate", "XMP-tiff:Software": "XMP-xmp:CreatorTool"}
 OURS = {"xmp:Rating", "xmp:Label", "dc:subject", "lr:hierarchicalSubject", "photoshop:SidecarForExtension"}
@@ -104,7 +107,7 @@ def test_exiftool_reads_every_field_through_the_shipped_config(tmp_path: Path) -
     image = tmp_path / "IMG_0001.CR2"
     image.write_bytes(b"")
     update = SidecarUpdate(
-        dupes=FULL.dupes, burst=BurstFields("b-7", 1, 3, True, "sharpest eyes"), quality=FULL.quality,
+        dupes=FULL.dupes, similar=FULL.similar, burst=BurstFields("b-7", 1, 3, True, "sharpest eyes"), quality=FULL.quality,
         crop=CropFields(FULL.crop.proposals, applied=CropEdges(0.2, 0.1, 0.8, 0.9)),  # type: ignore[union-attr]
         decision=DecisionFields("needs-review", ("soft focus",), rating=2, label="Yellow"),
     )
@@ -113,7 +116,8 @@ def test_exiftool_reads_every_field_through_the_shipped_config(tmp_path: Path) -
     assert {k.split(":", 1)[1]: v for k, v in tags.items() if k.startswith("XMP-xmpcull:")} == {
         "SchemaVersion": 1, "EngineVersion": "0.1.0", "AnalysisDate": "2024:06:12 14:35:01+00:00",
         "DupGroup": "d-3fa9c2e1", "DupKind": "near", "DupRole": "duplicate", "DupDistance": 4,
-        "KeeperReason": "lower sharpness", "SimilarSet": "s-81c0aa12",
+        "KeeperReason": "lower sharpness", "SimilarSet": "s-81c0aa12", "SimilarRole": "member", "SimilarSize": 3,
+        "SimilarReason": "pHash 12 bits; 212 inliers (homography), 4.1 % changed",
         "BurstID": "b-7", "BurstIndex": 1, "BurstSize": 3, "BurstBest": True, "BurstBestReason": "sharpest eyes",
         "Quality": 0.61, "Sharpness": 0.4, "Exposure": 0.75, "FaceSharpness": 0.3,
         "CropProposals": [
@@ -126,9 +130,9 @@ def test_exiftool_reads_every_field_through_the_shipped_config(tmp_path: Path) -
     # the standard tags every other tool reads
     assert tags["XMP-xmp:Rating"] == 2
     assert tags["XMP-xmp:Label"] == "Yellow"
-    assert sorted(tags["XMP-dc:Subject"]) == ["b-7", "d-3fa9c2e1", "review"]
+    assert sorted(tags["XMP-dc:Subject"]) == ["b-7", "d-3fa9c2e1", "review", "s-81c0aa12"]
     assert sorted(tags["XMP-lr:HierarchicalSubject"]) == sorted(
-        ["xmpcull|dupes|d-3fa9c2e1", "xmpcull|burst|b-7", "xmpcull|review"]
+        ["xmpcull|dupes|d-3fa9c2e1", "xmpcull|similar|s-81c0aa12", "xmpcull|burst|b-7", "xmpcull|review"]
     )
     assert tags["XMP-crs:HasCrop"] is True
     assert (tags["XMP-crs:CropLeft"], tags["XMP-crs:CropTop"], tags["XMP-crs:CropRight"],
@@ -151,7 +155,7 @@ def test_exiftool_can_write_our_field_and_we_read_it_back(tmp_path: Path) -> Non
         check=True, capture_output=True,
     )
     state = read_sidecar(image)
-    assert state.dupes == DupeFields("d-3fa9c2e1", "near", "keeper", 0, "lower sharpness", "s-81c0aa12")
+    assert state.dupes == DupeFields("d-3fa9c2e1", "near", "keeper", 0, "lower sharpness")
 
 
 def test_sidecar_starts_with_xml_declaration_and_is_utf8(tmp_path: Path) -> None:

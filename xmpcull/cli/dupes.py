@@ -24,7 +24,7 @@ from xmpcull.group.dupes import DupeResult, find_duplicates
 from xmpcull.group.pixels import PixelSource
 from xmpcull.models import ImageRecord
 from xmpcull.report.dupes import write_dupe_report
-from xmpcull.run import dupe_fields_by_path
+from xmpcull.run import dupe_fields_by_path, similar_fields_by_path
 from xmpcull.sidecar import CLEAR, SidecarItem, SidecarUpdate, write_sidecars
 from xmpcull.sidecar.fields import DecisionFields
 
@@ -32,8 +32,10 @@ _file = click.Path(dir_okay=False, path_type=Path)
 
 
 def sidecar_items(result: DupeResult, records: Sequence[ImageRecord], label: str | None) -> list[SidecarItem]:
-    """Group members get the dupes section (and non-keepers the label); everyone else has stale values cleared."""
+    """Group members get the dupes section (and non-keepers the label), similar-set members the similar
+    section; everyone else has stale values cleared."""
     fields_of = dupe_fields_by_path(result)
+    similar_of = similar_fields_by_path(result)
     items: dict[Path, SidecarItem] = {}
     for group in result.groups:
         for member in group.members:
@@ -43,12 +45,14 @@ def sidecar_items(result: DupeResult, records: Sequence[ImageRecord], label: str
             if member.role == "duplicate" and label:
                 # The engine never writes a label over one the user set (only over its own LabelSet).
                 decision = DecisionFields("duplicate", label=label)
-            items[path] = SidecarItem(path, SidecarUpdate(dupes=fields, decision=decision), member.record.file.companions)
+            update = SidecarUpdate(dupes=fields, decision=decision, similar=similar_of.get(path, CLEAR))
+            items[path] = SidecarItem(path, update, member.record.file.companions)
     for record in records:
         path = record.file.path
         if path not in items and record.ok:
-            # Not in a group (any more): clear old dupes values. A similar set alone stays in the report.
-            items[path] = SidecarItem(path, SidecarUpdate(dupes=CLEAR), record.file.companions)
+            # Not in a group (any more): clear old dupes values.
+            update = SidecarUpdate(dupes=CLEAR, similar=similar_of.get(path, CLEAR))
+            items[path] = SidecarItem(path, update, record.file.companions)
     return list(items.values())
 
 

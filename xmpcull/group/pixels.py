@@ -29,13 +29,14 @@ from xmpcull.analyse.cache import AnalysisCache
 from xmpcull.analyse.worker import Job, decode
 from xmpcull.errors import XmpcullError
 from xmpcull.group.geometry import CropFit, Keypoints, fit_crop, keypoints_of
+from xmpcull.group.identity import identity_digest
 from xmpcull.group.scene import SceneFeatures, SceneMatch, match_scene, scene_features
 from xmpcull.group.scene import thumbnail as scene_thumbnail
 from xmpcull.models import ImageRecord
 
 MAX_KEPT = 2048  # pictures held in memory (~110 kB grey each, plus their keypoints)
 VERDICT_KIND = "crop-verdict-1"  # bump when geometry.py's acceptance rules change
-SCENE_KIND = "scene-verdict-1"  # bump when scene.py's thresholds change
+SCENE_KIND = "scene-verdict-2"  # bump when scene.py's thresholds change
 
 
 def grey_of(record: ImageRecord) -> np.ndarray:
@@ -135,14 +136,15 @@ class PixelSource:
 
     def scene(self, a: ImageRecord, b: ImageRecord, mirrored: bool = False) -> SceneMatch:
         """``match_scene`` of the two pictures (``mirrored``: of ``a`` flipped left-right), cached by content."""
-        key = _pair_key(a, b)
+        key = _scene_key(a, b, mirrored)
         if key is not None:
-            key = ("m:" if mirrored else "") + key
             known = self._scenes.get(key)
             if known is not None:
                 return SceneMatch(**known)
         started = time.perf_counter()
-        first, second = sorted((a, b), key=_digest_or_path)  # one order whatever the caller's
+        # One order whatever the caller's (the comparison is not symmetric), by pixels: metadata
+        # written into a file (--embed) must not turn a pair around and change its verdict.
+        first, second = sorted((a, b), key=_picture_or_path)
         fa, fb = self._sift(first, mirrored), self._sift(second, False)
         if fa is None or fb is None:
             return SceneMatch("unknown")  # not decodable now: no verdict to keep
@@ -158,8 +160,7 @@ class PixelSource:
         self._crops.prefetch([k for k in (_pair_key(a, b) for a, b in pairs) if k is not None])
 
     def prefetch_scenes(self, pairs: list[tuple[ImageRecord, ImageRecord]], mirrored: bool = False) -> None:
-        keys = [k for k in (_pair_key(a, b) for a, b in pairs) if k is not None]
-        self._scenes.prefetch([("m:" if mirrored else "") + k for k in keys])
+        self._scenes.prefetch([k for k in (_scene_key(a, b, mirrored) for a, b in pairs) if k is not None])
 
     def save(self) -> None:
         """Store the verdicts found in this run (nothing without a cache path)."""
@@ -209,6 +210,19 @@ class PixelSource:
 
 def _digest_or_path(record: ImageRecord) -> str:
     return record.features.digest if record.features is not None else str(record.file.path)
+
+
+def _picture_or_path(record: ImageRecord) -> str:
+    return identity_digest(record) if record.features is not None else str(record.file.path)
+
+
+def _scene_key(a: ImageRecord, b: ImageRecord, mirrored: bool) -> str | None:
+    """Scene verdicts depend on the pixels only: keyed by the pictures' identity, not their bytes."""
+    if a.features is None or b.features is None:
+        return None
+    first, second = sorted((a, b), key=_picture_or_path)
+    # Mirrored: the first picture (in this order) is the one flipped.
+    return ("m:" if mirrored else "") + identity_digest(first) + ":" + identity_digest(second)
 
 
 def _pair_key(a: ImageRecord, b: ImageRecord) -> str | None:

@@ -105,7 +105,12 @@ def thumbnail(grey: np.ndarray) -> np.ndarray:
 
 def scene_features(grey: np.ndarray) -> SceneFeatures:
     thumb = thumbnail(np.ascontiguousarray(grey, dtype=np.uint8))
-    found, descriptors = cv2.SIFT_create(nfeatures=N_FEATURES).detectAndCompute(thumb, None)
+    sift = cv2.SIFT_create()
+    # OpenCV's threads hand keypoints back in whatever order they finish, and RANSAC's
+    # result depends on that order: sort them (strongest first) so a verdict never changes
+    # with the machine's load, then keep the strongest N_FEATURES.
+    found = sorted(sift.detect(thumb, None), key=lambda k: (-k.response, k.pt[1], k.pt[0], k.size, k.angle))
+    found, descriptors = sift.compute(thumb, found[:N_FEATURES])
     points = np.float32([k.pt for k in found]) if found else np.zeros((0, 2), np.float32)
     return SceneFeatures(thumb, points, descriptors)
 

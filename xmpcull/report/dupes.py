@@ -6,7 +6,9 @@ JSON shape (version 1)::
      "groups": [{"id", "kind", "keeper", "keeper_reason",
                  "members": [{"path", "relpath", "root", "role", "distance",
                               "width", "height", "bytes", "mtime", "digest"}]}],
-     "similar_sets": [{"id", "members": [{"path", "relpath", "root", "distance", "group", "digest"}]}]}
+     "similar_sets": [{"id", "reason", "best", "best_reason",
+                       "members": [{"path", "relpath", "root", "role", "distance", "group", "digest",
+                                    "why", "verdict", "inliers", "model", "changed", "cosine"}]}]}
 
 Paths are absolute, ``relpath`` is relative to ``root``; ``bytes``, ``mtime``
 (seconds) and ``digest`` let ``move`` refuse a file that changed since. The CSV
@@ -22,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from xmpcull.errors import ReportError
-from xmpcull.group.dupes import DupeResult
+from xmpcull.group.dupes import DupeResult, SimilarMember
 from xmpcull.models import ImageRecord
 from xmpcull.report.reading import REPORT_VERSION, load_report_json, read_csv_roles
 from xmpcull.report.writers import CsvWriter, write_json
@@ -71,14 +73,32 @@ def dupe_report(result: DupeResult, roots: Sequence[Path]) -> dict[str, Any]:
         "similar_sets": [
             {
                 "id": s.id,
-                "members": [
-                    {**_file_fields(m.record), "distance": m.distance, "group": m.group_id,
-                     "digest": m.record.features.digest if m.record.features else None}
-                    for m in s.members
-                ],
+                "reason": s.reason,
+                "best": str(s.best.file.path),
+                "best_reason": s.best_reason,
+                "members": [_similar_member_dict(m) for m in s.members],
             }
             for s in result.similar_sets
         ],
+    }
+
+
+def _similar_member_dict(member: SimilarMember) -> dict[str, Any]:
+    """One member and why it belongs: pHash bits, the pixel verdict against the best, the cosine."""
+    evidence = member.evidence
+    match = evidence.match if evidence else None
+    return {
+        **_file_fields(member.record),
+        "role": member.role,
+        "distance": member.distance,
+        "group": member.group_id,
+        "digest": member.record.features.digest if member.record.features else None,
+        "why": member.why,
+        "verdict": match.verdict if match else None,
+        "inliers": match.inliers if match else None,
+        "model": (match.model or None) if match else None,
+        "changed": round(match.changed, 4) if match and match.model == "homography" else None,
+        "cosine": round(evidence.cosine, 4) if evidence and evidence.cosine is not None else None,
     }
 
 

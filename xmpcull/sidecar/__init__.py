@@ -20,6 +20,7 @@ from xmpcull.sidecar.fields import (
     ReviewFields,
     SidecarState,
     SidecarUpdate,
+    SimilarFields,
     WriteOptions,
     WriteResult,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "SidecarItem",
     "SidecarState",
     "SidecarUpdate",
+    "SimilarFields",
     "WriteOptions",
     "WriteResult",
     "exiftool_config_path",

@@ -32,6 +32,7 @@ from xmpcull.sidecar.fields import (
     ReviewFields,
     SidecarState,
     SidecarUpdate,
+    SimilarFields,
     WriteOptions,
     WriteResult,
 )
@@ -275,11 +276,20 @@ def state_from_meta(meta: XMPMeta, path: str | None, source: str) -> SidecarStat
                 role=get("DupRole") or "",
                 distance=int(get("DupDistance") or 0),
                 keeper_reason=get("KeeperReason"),
-                similar_set=get("SimilarSet"),
                 members=tuple(packet.array_items(meta, NS_XMPCULL, "DupMembers")),
             )
         )
         if get("DupGroup") is not None
+        else None,
+        similar=_attempt(
+            lambda: SimilarFields(
+                set_id=get("SimilarSet") or "",
+                role=get("SimilarRole") or "",
+                size=int(get("SimilarSize") or "x"),
+                reason=get("SimilarReason"),
+            )
+        )
+        if get("SimilarSet") is not None
         else None,
         burst=_attempt(
             lambda: BurstFields(

@@ -18,6 +18,7 @@ from xmpcull.models import CropEdges
 FLOAT_DECIMALS = 6
 DUP_KINDS = ("exact", "near")
 DUP_ROLES = ("keeper", "duplicate")
+SIMILAR_ROLES = ("best", "member")
 DECISIONS = ("keeper", "duplicate", "best-frame", "needs-review", "failed", "ok")
 # A person's choice in `xmpcull review`: this file is the keeper of its duplicate group, or
 # it stays as well ("keep both").
@@ -80,7 +81,6 @@ class DupeFields:
     role: str  # "keeper" | "duplicate"
     distance: int = 0  # Hamming distance to the keeper
     keeper_reason: str | None = None
-    similar_set: str | None = None
     # DupMembers: the group's other members, as paths relative to this image's folder
     # ('/'-separated, sorted), so a run on a subfolder can find the members it does
     # not scan and keep the group instead of erasing it (docs/xmp-schema.md).
@@ -95,6 +95,23 @@ class DupeFields:
         if self.distance < 0:
             raise ValueError("DupDistance must be >= 0")
         _check_keyword_part("DupGroup", self.group)
+
+
+@dataclass(frozen=True)
+class SimilarFields:
+    """Membership of a similar set (same scene, another moment): for review, never for moving."""
+
+    set_id: str  # SimilarSet, e.g. "s-81c0aa12"
+    role: str  # "best" | "member"
+    size: int  # pictures in the set
+    reason: str | None = None  # why: the best's keeper reason, or a member's evidence against the best
+
+    def __post_init__(self) -> None:
+        if self.role not in SIMILAR_ROLES:
+            raise ValueError(f"SimilarRole must be one of {SIMILAR_ROLES}, got {self.role!r}")
+        if self.size < 2:
+            raise ValueError("SimilarSize must be at least 2")
+        _check_keyword_part("SimilarSet", self.set_id)
 
 
 @dataclass(frozen=True)
@@ -259,7 +276,7 @@ class GenerationFields:
             _check_keyword_part("GenBatch", self.batch)
 
 
-Section = DupeFields | BurstFields | QualityFields | CropFields | DecisionFields | ReviewFields | GenerationFields
+Section = DupeFields | SimilarFields | BurstFields | QualityFields | CropFields | DecisionFields | ReviewFields | GenerationFields
 
 
 @dataclass(frozen=True)
@@ -273,9 +290,10 @@ class SidecarUpdate:
     decision: DecisionFields | Clear | None = None
     review: ReviewFields | Clear | None = None  # only `xmpcull review` writes it
     generation: GenerationFields | Clear | None = None
+    similar: SimilarFields | Clear | None = None
 
 
-SECTION_NAMES = ("dupes", "burst", "quality", "crop", "decision", "review", "generation")
+SECTION_NAMES = ("dupes", "burst", "quality", "crop", "decision", "review", "generation", "similar")
 
 
 @dataclass(frozen=True)
@@ -309,6 +327,7 @@ class SidecarState:
     engine_version: str | None = None
     analysis_date: str | None = None
     dupes: DupeFields | None = None
+    similar: SimilarFields | None = None
     burst: BurstFields | None = None
     quality: QualityFields | None = None
     crop_fields: CropFields | None = None

@@ -26,6 +26,7 @@ from xmpcull.sidecar.fields import (
     QualityFields,
     ReviewFields,
     SidecarUpdate,
+    SimilarFields,
     WriteOptions,
     format_real,
 )
@@ -34,7 +35,8 @@ from xmpcull.sidecar.packet import NS_CRS, NS_DC, NS_LR, NS_XMP, NS_XMPCULL, XMP
 SCHEMA_VERSION = 1
 ENGINE_PROPS = ("SchemaVersion", "EngineVersion", "AnalysisDate")
 SECTION_PROPS: dict[str, tuple[str, ...]] = {
-    "dupes": ("DupGroup", "DupKind", "DupRole", "DupDistance", "KeeperReason", "SimilarSet", "DupMembers"),
+    "dupes": ("DupGroup", "DupKind", "DupRole", "DupDistance", "KeeperReason", "DupMembers"),
+    "similar": ("SimilarSet", "SimilarRole", "SimilarSize", "SimilarReason"),
     "burst": ("BurstID", "BurstIndex", "BurstSize", "BurstBest", "BurstBestReason"),
     "quality": ("Quality", "Sharpness", "Exposure", "FaceSharpness", "FaceCount", "Eyes", "EyesClosedFaces", "FaceEyes"),
     "crop": ("CropProposals", "CropApplied"),
@@ -62,6 +64,8 @@ def apply_update(meta: XMPMeta, update: SidecarUpdate, options: WriteOptions) ->
         _write_review(meta, update.review)
     if update.dupes is not None:
         _write_dupes(meta, update.dupes)
+    if update.similar is not None:
+        _write_similar(meta, update.similar)
     if update.burst is not None:
         _write_burst(meta, update.burst)
     if update.quality is not None:
@@ -101,6 +105,16 @@ def _write_dupes(meta: XMPMeta, dupes: DupeFields | Clear) -> None:
             meta.append_array_item(NS_XMPCULL, "DupMembers", member, array_options=_BAG)
     wanted = () if dupes is CLEAR else (f"{KEYWORD_ROOT}|dupes|{dupes.group}",)  # type: ignore[union-attr]
     replace_keywords(meta, lambda k: k.startswith(f"{KEYWORD_ROOT}|dupes|"), wanted)
+
+
+def _write_similar(meta: XMPMeta, similar: SimilarFields | Clear) -> None:
+    values = None
+    if isinstance(similar, SimilarFields):
+        values = {"SimilarSet": similar.set_id, "SimilarRole": similar.role, "SimilarSize": str(similar.size),
+                  "SimilarReason": similar.reason}
+    _replace_simple(meta, "similar", values)
+    wanted = (f"{KEYWORD_ROOT}|similar|{similar.set_id}",) if isinstance(similar, SimilarFields) else ()
+    replace_keywords(meta, lambda k: k.startswith(f"{KEYWORD_ROOT}|similar|"), wanted)
 
 
 def _write_burst(meta: XMPMeta, burst: BurstFields | Clear) -> None:
@@ -425,7 +439,6 @@ def _dupe_values(dupes: DupeFields) -> dict[str, str | None]:
         "DupRole": dupes.role,
         "DupDistance": str(dupes.distance),
         "KeeperReason": dupes.keeper_reason,
-        "SimilarSet": dupes.similar_set,
     }
 
 
