@@ -115,3 +115,22 @@ def test_a_picture_that_cannot_be_decoded_any_more_keeps_the_hash_verdict(librar
     result = find_duplicates(library, verify_scenes=True, pixels=PixelSource(loader=gone))
     plain = find_duplicates(library)
     assert [_names(g.members) for g in result.groups] == [_names(g.members) for g in plain.groups]
+
+
+def test_a_mirrored_copy_is_a_duplicate_of_kind_mirrored(tmp_path: Path) -> None:
+    dunes = _shown(FIXTURES / "photos" / "mongolels.jpg")
+    dunes.save(tmp_path / "dunes.jpg", quality=92)
+    ImageOps.mirror(dunes).resize((dunes.width // 2, dunes.height // 2)).save(tmp_path / "dunes_flipped.jpg", quality=80)
+    frame = _shown(FIXTURES / "video" / "vtest_0000.jpg")
+    ImageOps.mirror(frame).save(tmp_path / "vtest_flipped.jpg", quality=85)
+    shutil.copy2(FIXTURES / "video" / "vtest_0020.jpg", tmp_path / "vtest_0020.jpg")  # another moment, not flipped
+    shutil.copy2(FIXTURES / "photos" / "astronaut.png", tmp_path / "astronaut.png")
+    records = _analyse(tmp_path)
+    assert not find_duplicates(records).groups  # hashes alone never see a mirror
+    result = find_duplicates(records, verify_scenes=True, pixels=PixelSource())
+    groups = {_names(g.members): g for g in result.groups}
+    dunes_group = groups[frozenset({"dunes.jpg", "dunes_flipped.jpg"})]
+    assert dunes_group.kind == "mirrored" and dunes_group.keeper.file.path.name == "dunes.jpg"
+    assert dunes_group.members[1].distance <= 10  # measured on the mirrored hash
+    # The mirrored frame is not a copy of another moment of the same scene.
+    assert all("vtest_0020.jpg" not in names for names in groups)

@@ -83,7 +83,7 @@ class DupeMember:
 @dataclass(frozen=True)
 class DupeGroup:
     id: str
-    kind: str  # "exact" (all members the same picture, see picture_identity) | "near"
+    kind: str  # "exact" (all members the same picture, see picture_identity) | "near" | "mirrored" (a member is the other flipped left-right)
     keeper_reason: str
     members: tuple[DupeMember, ...]  # keeper first, then by distance and path
 
@@ -149,6 +149,7 @@ class _Edges:
 
     distance: dict[tuple[int, int], int] = field(default_factory=dict)
     on_pixels: set[tuple[int, int]] = field(default_factory=set)  # confirmed as crops by the pixel check
+    mirrored: set[tuple[int, int]] = field(default_factory=set)  # one is the other mirrored, confirmed on pixels
 
     def add(self, i: int, j: int, d: int) -> None:
         key = (min(i, j), max(i, j))
@@ -363,6 +364,8 @@ def find_duplicates(
     )
     result = DupeResult()
     demoted = _verify_edges(units, edges, scene_pixels, rotation_invariant, result) if scene_pixels else {}
+    if scene_pixels is not None and not rotation_invariant:  # rotation-invariant search already covers mirrors
+        _add_mirrored(units, edges, threshold, scene_pixels)
     _add_linked(units, edges, linked)
     clusters = complete_linkage_clusters(
         len(units), edges.distance, _parts_checker(units, crop_pixels), lambda u, v: _related(units, u, v)
@@ -374,14 +377,17 @@ def find_duplicates(
     for cluster in clusters:
         files = [r for i in cluster for r in units[i].records]
         keeper, reason = choose_keeper(files, keeper_chain)
+        mirrored = any((u, v) in edges.mirrored for u in cluster for v in cluster)
+        turned = rotation_invariant or mirrored  # distances over the flipped hashes too
         others = sorted(
             (r for r in files if r is not keeper),
-            key=lambda r: (_distance(keeper, r, rotation_invariant), str(r.file.path)),
+            key=lambda r: (_distance(keeper, r, turned), str(r.file.path)),
         )
         members = (DupeMember(keeper, "keeper", 0),) + tuple(
-            DupeMember(r, "duplicate", _distance(keeper, r, rotation_invariant)) for r in others
+            DupeMember(r, "duplicate", _distance(keeper, r, turned)) for r in others
         )
-        drafts.append(("exact" if len(cluster) == 1 else "near", reason, members, cluster))
+        kind = "exact" if len(cluster) == 1 else "mirrored" if mirrored else "near"
+        drafts.append((kind, reason, members, cluster))
     ids = _ids("d-", [identity_digest(d[2][0].record) for d in drafts])
     groups = [DupeGroup(gid, kind, reason, members) for gid, (kind, reason, members, _) in zip(ids, drafts, strict=True)]
     result.groups = sorted(groups, key=lambda g: g.id)
@@ -398,7 +404,7 @@ def _verify_edges(
 ) -> dict[tuple[int, int], Evidence]:
     """Check hash-confirmed near duplicates on pixels; return the pairs demoted to similar (with why).
 
-    ``unknown`` keeps the hash verdict. A crop confirmed on pixels frames less than
+    ``unknown`` keeps the hash verdict. (Mirrored copies are sought after this, by ``_add_mirrored``.) A crop confirmed on pixels frames less than
     its original (so its verdict is ``scene``): it leaves only when a region changed.
     """
     to_check = sorted(edges.distance)
@@ -417,6 +423,33 @@ def _verify_edges(
             result.moments += 1
             demoted[key] = Evidence(distance, match)
     return demoted
+
+
+MIRROR = 4  # index of the left-right mirror in Features.phash_variants (analyse.hashes.DIHEDRAL)
+
+
+def _add_mirrored(units: Sequence[_Unit], edges: _Edges, threshold: int, pixels: PixelSource) -> None:
+    """Left-right mirrored copies: one picture's mirrored pHash near the other's, then, on
+    pixels, the first flipped must be the ``same`` picture as the second (group kind "mirrored")."""
+    idx = [i for i, u in enumerate(units) if u.informative]
+    if len(idx) < 2:
+        return
+    feats = [units[i].rep.features for i in idx]
+    flipped = np.array([f.phash_variants[MIRROR] for f in feats], dtype=np.uint64)  # type: ignore[union-attr]
+    plain = np.array([f.phash for f in feats], dtype=np.uint64)  # type: ignore[union-attr]
+    found = radius_pairs_between(flipped, plain, threshold)
+    candidates: dict[tuple[int, int], int] = {}
+    for a, b, d in zip(found.left.tolist(), found.right.tolist(), found.distance.tolist(), strict=True):
+        i, j = idx[a], idx[b]
+        key = (min(i, j), max(i, j))
+        if i != j and key not in edges.distance and not _related(units, i, j):
+            candidates[key] = min(d, candidates.get(key, 99))
+    pairs = sorted(candidates.items())
+    pixels.prefetch_scenes([(units[i].rep, units[j].rep) for (i, j), _ in pairs], mirrored=True)
+    for (i, j), d in pairs:
+        if pixels.scene(units[i].rep, units[j].rep, mirrored=True).verdict == "same":
+            edges.add(i, j, d)
+            edges.mirrored.add((i, j))
 
 
 def _similar_sets(

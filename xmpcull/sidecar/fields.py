@@ -16,7 +16,7 @@ from typing import Literal
 from xmpcull.models import CropEdges
 
 FLOAT_DECIMALS = 6
-DUP_KINDS = ("exact", "near")
+DUP_KINDS = ("exact", "near", "mirrored")
 DUP_ROLES = ("keeper", "duplicate")
 SIMILAR_ROLES = ("best", "member")
 DECISIONS = ("keeper", "duplicate", "best-frame", "needs-review", "failed", "ok")
