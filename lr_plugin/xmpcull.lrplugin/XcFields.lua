@@ -12,7 +12,7 @@ searchable only as text/enum, so numbers are written with a fixed format.
 local XcFields = {}
 
 XcFields.PLUGIN_ID = 'org.xmpcull.lightroom'
-XcFields.SCHEMA_VERSION = 5 -- 2: cropEngine; 3: AI generation fields; 4: faces and eyes; 5: similar sets
+XcFields.SCHEMA_VERSION = 6 -- 2: cropEngine; 3: AI fields; 4: faces, eyes; 5: similar sets; 6: decision: other values
 XcFields.KEYWORD_ROOT = 'xmpcull'
 
 local YES = { { value = nil, title = '' }, { value = 'yes', title = 'Yes' } }
@@ -41,11 +41,14 @@ XcFields.PUBLIC = {
                { value = 'some-closed', title = 'Some closed' }, { value = 'cant-tell', title = "Can't tell" } } },
   { id = 'cropConfidence', title = 'Crop confidence', dataType = 'string' },
   { id = 'needsReview', title = 'Needs review', dataType = 'enum', values = YES },
-  { id = 'decision', title = 'Decision', dataType = 'enum', allowPluginToSetOtherValues = true,
+  -- A newer engine may write a decision this list lacks: Lightroom reads the permission
+  -- inside the enum's values table (the SDK's custom-metadata sample), not at field level.
+  { id = 'decision', title = 'Decision', dataType = 'enum',
     values = { { value = nil, title = '' }, { value = 'keeper', title = 'Keeper' },
                { value = 'duplicate', title = 'Duplicate' }, { value = 'best-frame', title = 'Best frame' },
                { value = 'needs-review', title = 'Needs review' }, { value = 'failed', title = 'Failed' },
-               { value = 'ok', title = 'OK' } } },
+               { value = 'ok', title = 'OK' },
+               allowPluginToSetOtherValues = true } },
   -- AI images (the sidecar's generation section): prompt, model, seed and generator, searchable.
   { id = 'aiGenerator', title = 'AI generator', dataType = 'string' },
   { id = 'aiModel', title = 'AI model', dataType = 'string' },
@@ -97,7 +100,6 @@ function XcFields.definitions()
   for _, f in ipairs(XcFields.PUBLIC) do
     defs[#defs + 1] = {
       id = f.id, title = f.title, dataType = f.dataType, values = f.values,
-      allowPluginToSetOtherValues = f.allowPluginToSetOtherValues,
       readOnly = true, searchable = true, browsable = true, version = 1,
     }
   end

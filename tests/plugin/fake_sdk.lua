@@ -160,7 +160,8 @@ function Fake.new(opts)
       if type(value) ~= 'string' then
         error('LrPhoto:setPropertyForPlugin: field "' .. fieldId .. '" takes a string, got ' .. type(value), 2)
       end
-      if def.dataType == 'enum' and not def.allowPluginToSetOtherValues then
+      -- Like Lightroom: the permission is read from the values table; a field-level key is ignored.
+      if def.dataType == 'enum' and not (def.values and def.values.allowPluginToSetOtherValues) then
         local known = false
         for _, v in ipairs(def.values) do if v.value == value then known = true end end
         if not known then error('LrPhoto:setPropertyForPlugin: "' .. value .. '" is not a value of ' .. fieldId, 2) end

@@ -209,3 +209,22 @@ def test_a_tombstone_in_the_sidecar_is_not_a_proposal(tmp_path, lightroom):
     lightroom.sync()
     photo = lightroom.sdk.byPath[str(image)]
     assert (photo.rating, photo.label) == (None, "") and lightroom.props(photo)["dupGroup"] == "d-1"
+
+
+def test_a_decision_the_plugin_does_not_list_still_syncs(tmp_path, lightroom):
+    """Lightroom reads allowPluginToSetOtherValues inside the enum's values table (Adobe's
+    custom-metadata sample); at field level it is ignored and an unlisted value is a Lua error."""
+    from tests.plugin.harness import to_py
+
+    definitions = to_py(lightroom.lua.eval("require('MetadataDefinition')"))["metadataFieldsForPhotos"]
+    assert not any("allowPluginToSetOtherValues" in f for f in definitions)
+    decision = next(f for f in definitions if f["id"] == "decision")
+    assert decision["values"]["allowPluginToSetOtherValues"] is True
+    assert all("allowPluginToSetOtherValues" not in f["values"] for f in definitions
+               if f["dataType"] == "enum" and f["id"] != "decision")
+    image = tmp_path / "IMG_1.jpg"
+    sidecars.write(image, {"SchemaVersion": 1, "Decision": "second-look"})  # from a newer engine
+    photos = {p.path: p for p in lightroom.load_folder(tmp_path)}
+    summary = lightroom.sync()
+    assert summary["failed"] == 0 and summary["changed"] == 1
+    assert lightroom.props(photos[str(image)])["decision"] == "second-look"
