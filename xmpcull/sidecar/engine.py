@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import stat
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
@@ -45,7 +45,7 @@ from xmpcull.sidecar.merge import (
     read_proposals,
     stamp_engine,
 )
-from xmpcull.sidecar.naming import owner_image, sidecar_path_for
+from xmpcull.sidecar.naming import own_sidecar_files, own_sidecar_path, owner_image, sidecar_path_for
 from xmpcull.sidecar.packet import NS_DC, NS_LR, NS_PHOTOSHOP, NS_XMP, NS_XMPCULL, Node, XMPMeta
 from xmpcull.sidecar.safety import load_packet, read_limited
 
@@ -91,21 +91,58 @@ def write_sidecar(
     clock: Clock = _utc_now,
     engine_version: str = __version__,
     embedded_xmp: object = _NOT_FETCHED,
+    companion_xmp: Mapping[Path, object] | None = None,
 ) -> WriteResult:
     """Merge ``update`` into the image's XMP; raise SidecarError and leave files alone on failure.
 
-    ``embedded_xmp`` lets a batch pass the packet it already fetched (bytes or None).
+    ``embedded_xmp`` lets a batch pass the packet it already fetched (bytes or None), and
+    ``companion_xmp`` those of the companions that get a sidecar of their own.
+    Under darktable naming the JPEG of a RAW+JPEG pair is a photo of its own in darktable
+    and digiKam, which read ``IMG.JPG.xmp``: it gets the shot's update there too.
     """
     image = Path(image)
     companions = tuple(companions)
+    path = sidecar_path_for(image, companions, options.naming)
+    result = _write_file(image, update, options, path, owner_image(image, companions), clock, engine_version, embedded_xmp)
+    for other in own_sidecar_files(image, companions, options.naming):
+        try:
+            extra = _write_file(other, update, options, own_sidecar_path(other), other, clock, engine_version,
+                                (companion_xmp or {}).get(other, _NOT_FETCHED))
+        except SidecarError as exc:
+            raise SidecarError(f"{result.path} is written, not the sidecar of {other.name} ({exc.reason})", exc.paths) from exc
+        result = _joined(result, extra)
+    return result
+
+
+def _joined(shared: WriteResult, own: WriteResult) -> WriteResult:
+    """One result for a shot whose files have two sidecars: the shared one's path, both files' changes."""
+    return replace(
+        shared,
+        changed=shared.changed or own.changed,
+        kept_user_values=shared.kept_user_values + tuple(f"{own.path}: {v}" for v in own.kept_user_values),
+        changes=shared.changes + tuple(f"{own.path}: {c}" for c in own.changes),
+        warnings=shared.warnings + tuple(f"{own.path}: {w}" for w in own.warnings),
+    )
+
+
+def _write_file(
+    image: Path,
+    update: SidecarUpdate,
+    options: WriteOptions,
+    path: Path,
+    owner: Path,
+    clock: Clock,
+    engine_version: str,
+    embedded_xmp: object,
+) -> WriteResult:
+    """Merge ``update`` into ``path``, the sidecar of ``image`` that serves ``owner`` (or into the image itself)."""
     require_image(image)
     refusals: tuple[str, ...] = ()
     if options.embed and _can_embed(image):
         if options.embed_over_c2pa or not has_c2pa_manifest(image):
             return _write_embedded(image, update, options, clock, engine_version, embedded_xmp)
         refusals = (C2PA_REFUSAL,)
-    path = sidecar_path_for(image, companions, options.naming)
-    owner_ext = owner_image(image, companions).suffix.lstrip(".").upper()
+    owner_ext = owner.suffix.lstrip(".").upper()
 
     def finish(target: XMPMeta) -> None:
         if packet.get(target, NS_PHOTOSHOP, "SidecarForExtension") is None:
@@ -225,6 +262,7 @@ def write_each(
                     clock=clock,
                     engine_version=engine_version,
                     embedded_xmp=embedded.get(item.image, _NOT_FETCHED),
+                    companion_xmp=embedded,
                 )
             )
         except XmpcullError as exc:
@@ -440,6 +478,11 @@ def _prefetch_embedded(work: list[SidecarItem], options: WriteOptions) -> dict[P
     """One exiftool call for every image that has no sidecar yet (or is embedded into)."""
     needed = []
     for item in work:
+        try:
+            needed += [other for other in own_sidecar_files(item.image, item.companions, options.naming)
+                       if (options.embed and _can_embed(other)) or not own_sidecar_path(other).exists()]
+        except OSError:
+            pass
         if options.embed and _can_embed(item.image):
             needed.append(item.image)
             continue

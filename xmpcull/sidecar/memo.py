@@ -20,7 +20,7 @@ from xmpcull import __version__
 from xmpcull.analyse.cache import AnalysisCache
 from xmpcull.errors import XmpcullError
 from xmpcull.sidecar.fields import DecisionFields, SidecarUpdate, WriteOptions, WriteResult
-from xmpcull.sidecar.naming import sidecar_path_for
+from xmpcull.sidecar.naming import own_sidecar_files, own_sidecar_path, sidecar_path_for
 
 MEMO_KIND = "sidecar-written-1"
 
@@ -64,7 +64,8 @@ class WriteMemo:
             return None
         sidecar = sidecar_path_for(image, companions, options.naming)
         same = (
-            entry.get("sidecar") == str(sidecar)
+            all(own_sidecar_path(f).exists() for f in own_sidecar_files(image, companions, options.naming))
+            and entry.get("sidecar") == str(sidecar)
             and entry.get("sig") == file_signature(sidecar)
             and entry.get("update") == update_key(update, options)
         )

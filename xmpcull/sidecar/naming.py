@@ -63,6 +63,31 @@ def sidecar_path_for(image: Path, companions: Iterable[Path] = (), naming: Namin
     return darktable_path(owner)
 
 
+def own_sidecar_path(image: Path) -> Path:
+    """``image``'s own darktable-style sidecar (IMG.JPG.xmp), whether or not it shares another."""
+    return _existing_variant(darktable_path(image)) or darktable_path(image)
+
+
+def own_sidecar_files(image: Path, companions: Iterable[Path] = (), naming: Naming = "adobe") -> list[Path]:
+    """The files of a RAW+JPEG shot that need a sidecar of their own besides the one the shot shares.
+
+    darktable and digiKam show the JPEG of a pair as a photo of its own and read IMG.JPG.xmp
+    for it, so under darktable naming it gets one. Lightroom shows the pair as one photo (the
+    raw) and reads IMG.xmp; for a JPEG it reads embedded XMP only, so under adobe naming the
+    pair shares IMG.xmp and nothing else is written (docs/xmp-schema.md, "Which apps read what").
+    """
+    if naming != "darktable":
+        return []
+    owner = owner_image(image, companions)
+    shared = sidecar_path_for(image, companions, naming)
+    shot = dict.fromkeys((image, *companions))
+    return [
+        f for f in shot
+        if f != owner and f.parent == owner.parent and f.stem == owner.stem and not _is_raw(f)
+        and own_sidecar_path(f) != shared
+    ]
+
+
 def declared_extension(sidecar: Path) -> str | None:
     """photoshop:SidecarForExtension of a sidecar, upper-case, or None."""
     try:
