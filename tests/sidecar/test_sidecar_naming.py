@@ -56,9 +56,15 @@ def test_raw_jpeg_pair_shares_the_raw_sidecar(tmp_path: Path, naming: str) -> No
     raw, jpeg = _touch(tmp_path, "IMG_0001.CR2", "IMG_0001.JPG")
     assert sidecar_path_for(jpeg, companions=(raw,), naming=naming) == sidecar_path_for(raw, naming=naming)  # type: ignore[arg-type]
     write_sidecar(jpeg, UPDATE, WriteOptions(naming=naming), companions=(raw,), clock=clock)  # type: ignore[arg-type]
-    sidecars = [p for p in tmp_path.iterdir() if p.suffix == ".xmp"]
-    assert len(sidecars) == 1
-    assert b'SidecarForExtension="CR2"' in sidecars[0].read_bytes()  # the raw's extension, not JPG
+    shared = sidecar_path_for(raw, naming=naming)  # type: ignore[arg-type]
+    assert b'SidecarForExtension="CR2"' in shared.read_bytes()  # the raw's extension, not JPG
+    sidecars = sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".xmp")
+    if naming == "adobe":
+        assert sidecars == ["IMG_0001.xmp"]  # Lightroom: the pair is one photo
+    else:
+        # darktable and digiKam show the JPEG as a photo of its own and read IMG_0001.JPG.xmp.
+        assert sidecars == ["IMG_0001.CR2.xmp", "IMG_0001.JPG.xmp"]
+        assert b'SidecarForExtension="JPG"' in (tmp_path / "IMG_0001.JPG.xmp").read_bytes()
 
 
 def test_jpeg_next_to_raw_uses_the_raw_sidecar_even_without_companions(tmp_path: Path) -> None:
