@@ -103,3 +103,27 @@ def test_the_jpeg_of_a_raw_pair_keeps_analysis_s_cheaper_grey_decode(tmp_path: P
         "IMG_1.JPG": False,
         "alone.jpg": True,
     }
+
+
+def test_the_crop_search_keeps_the_faces_analysis_found_and_does_not_look_again(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from xmpcull.analyse.faces import available
+
+    if not available():
+        pytest.skip("face models not installed")
+    root = tmp_path / "p"
+    root.mkdir()
+    shutil.copy(FIXTURES / "photos/astronaut.png", root / "face.png")
+    shutil.copy(FIXTURES / "camera/issue-fast-exif-2.jpg", root / "two.jpg")
+    records = analyse_roots([root], jobs=1, cache_path=None).records
+    with_faces = stage.propose_for_records(records, ["4:5"], jobs=1)
+    # Heads around analysis's faces: as many as analysis found (none overlap here).
+    assert [len(o.faces) for o in with_faces] == [len(r.features.faces or ()) for r in records]
+    astronaut = next(r for r in records if r.file.path.name == "face.png")
+    # Analysis says "no faces here": the crop search believes it, so the detector did not run again.
+    told_none = replace(astronaut, features=replace(astronaut.features, faces=()))
+    assert stage.propose_for_records([told_none], ["4:5"], jobs=1)[0].faces == ()
+    # Faces not looked for (no face models when analysed): the crop search looks itself.
+    not_looked = replace(astronaut, features=replace(astronaut.features, faces=None))
+    assert len(stage.propose_for_records([not_looked], ["4:5"], jobs=1)[0].faces) == 1

@@ -302,8 +302,12 @@ def _union(boxes: Sequence[Box]) -> Box | None:
     return Box(min(b.x0 for b in boxes), min(b.y0 for b in boxes), max(b.x1 for b in boxes), max(b.y1 for b in boxes))
 
 
-def compute_cues(rgb: np.ndarray, *, detect: bool = True) -> Cues:
-    """All cues for one displayed-orientation RGB image (H x W x 3, uint8)."""
+def compute_cues(rgb: np.ndarray, *, detect: bool = True, known_faces: Sequence[Box] | None = None) -> Cues:
+    """All cues for one displayed-orientation RGB image (H x W x 3, uint8).
+
+    ``known_faces``: the detector's face boxes in ``rgb`` pixels when analysis already
+    found them on the same picture (``Features.faces``); the detector is then not run again.
+    """
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
         raise ValueError("expected an H x W x 3 uint8 RGB array")
     h, w = rgb.shape[:2]
@@ -315,7 +319,10 @@ def compute_cues(rgb: np.ndarray, *, detect: bool = True) -> Cues:
     skin = skin_map(small)
     # Faces are looked for in the grey of the image given (the detector shrinks it to its
     # own input), not in the small cue image: small faces keep more pixels that way.
-    face_boxes = tuple(find_face_boxes(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))) if detect else ()
+    if known_faces is not None:
+        face_boxes = tuple(f.clip(w, h) for f in merge_overlapping(known_faces))
+    else:
+        face_boxes = tuple(find_face_boxes(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))) if detect else ()
     faces = tuple(heads(face_boxes, w, h))
     sx, sy = w / gray.shape[1], h / gray.shape[0]
     found = [

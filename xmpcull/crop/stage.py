@@ -126,6 +126,8 @@ class _CropJob:
     apply_aspect: str
     apply_threshold: float
     preview: Path | None
+    # Analysis's face boxes ([0, 1] of the decoder's displayed frame); None: not looked for.
+    faces: tuple[tuple[float, float, float, float], ...] | None = None
 
 
 def choose_applied(
@@ -172,6 +174,18 @@ def _scale_box(box: Box, sx: float, sy: float, w: int, h: int) -> Box:
     return Box(round(box.x0 * sx), round(box.y0 * sy), round(box.x1 * sx), round(box.y1 * sy)).clip(w, h)
 
 
+def _known_faces(job: _CropJob, decoder_orientation: int, shape: tuple[int, ...]) -> list[Box] | None:
+    """Analysis's faces in the pixels of ``rgb``, when they were found in the same frame.
+
+    Analysis looked on this decoder's picture; after a turn to Lightroom's orientation
+    (a sidecar that overrides EXIF) its boxes no longer fit, and the detector runs again.
+    """
+    if job.faces is None or decoder_orientation != job.orientation:
+        return None
+    h, w = shape[:2]
+    return [Box(round(x0 * w), round(y0 * h), round(x1 * w), round(y1 * h)).clip(w, h) for x0, y0, x1, y1 in job.faces]
+
+
 def propose_one(job: _CropJob, decoded: Decoded | None = None) -> CropOutcome:
     """Proposals for one image; never raises (the error becomes ``CropOutcome.error``).
 
@@ -187,7 +201,7 @@ def propose_one(job: _CropJob, decoded: Decoded | None = None) -> CropOutcome:
         image = _reorient(decoded.image, decoder_orientation, job.orientation)
         rgb = np.asarray(image.convert("RGB"))
         display_w, display_h = _display_size(job, (decoded.full_width, decoded.full_height), decoder_orientation)
-        cues = compute_cues(rgb)
+        cues = compute_cues(rgb, known_faces=_known_faces(job, decoder_orientation, rgb.shape))
         raw_proposals = propose_crops(rgb, job.aspects, cues=cues)
         proposals = []
         for p in raw_proposals:
@@ -243,6 +257,8 @@ def _job_for(
         apply_aspect=apply_aspect,
         apply_threshold=apply_threshold,
         preview=preview,
+        faces=None if record.features is None or record.features.faces is None
+        else tuple(f.box for f in record.features.faces),
     )
 
 
