@@ -25,6 +25,7 @@ import sys
 import tarfile
 import time
 from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
 
 import cv2
@@ -118,6 +119,11 @@ def match(labelled: list[Box], found: list[Box]) -> dict[int, int]:
     return out
 
 
+@cache
+def _cascade() -> cv2.CascadeClassifier:
+    return cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
+
+
 def haar_faces(grey: np.ndarray) -> list[Box]:
     """The detector xmpcull used before (crop cues until 2026-12): frontal Haar cascade on the
     256 px equalised grey image, scaleFactor 1.15, minNeighbors 4, faces from 20 px."""
@@ -125,8 +131,7 @@ def haar_faces(grey: np.ndarray) -> list[Box]:
     scale = min(1.0, 256 / max(h, w))
     small = cv2.equalizeHist(cv2.resize(grey, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA))
     side = max(20, round(0.04 * min(small.shape)))
-    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
-    hits = cascade.detectMultiScale(small, scaleFactor=1.15, minNeighbors=4, minSize=(side, side))
+    hits = _cascade().detectMultiScale(small, scaleFactor=1.15, minNeighbors=4, minSize=(side, side))
     sh, sw = small.shape
     return [(x / sw, y / sh, (x + fw) / sw, (y + fh) / sh) for x, y, fw, fh in np.asarray(hits).reshape(-1, 4).tolist()]
 
