@@ -118,6 +118,14 @@ class CropSettings:
 
 
 @dataclass(frozen=True)
+class SemanticSettings:
+    """The semantic tier (group.semantic): a local ONNX image encoder and the cosine cut."""
+
+    model: Path
+    min_cosine: float
+
+
+@dataclass(frozen=True)
 class Config:
     """The effective configuration, checked and typed; ``data`` is the merged TOML tree."""
 
@@ -131,6 +139,7 @@ class Config:
     data: dict[str, Any]
     sources: tuple[str, ...]  # what was merged, in order
     cluster: ClusterSettings | None = None  # None: analyse on this machine
+    semantic: SemanticSettings | None = None  # None: no model configured (the tier is off)
     origins: Mapping[str, str] = field(default_factory=dict)  # dotted key -> the source of its value
 
     def to_toml(self, *, with_sources: bool = False) -> str:
@@ -318,6 +327,7 @@ def _build(data: dict[str, Any], origin: Mapping[tuple[str, ...], str], sources:
         data=data,
         sources=sources,
         cluster=_cluster(r),
+        semantic=_semantic(r),
         origins={".".join(key): source for key, source in origin.items()},
     )
 
@@ -410,6 +420,12 @@ def _policy(r: _Reader) -> Policy:
         overwrite_ratings=r.get("sidecar.overwrite_ratings"),
         overwrite_labels=r.get("sidecar.overwrite_labels"),
     )
+
+
+def _semantic(r: _Reader) -> SemanticSettings | None:
+    model = str(r.get("semantic.model")).strip()
+    cut = r.number("semantic.min_cosine", -1.0, 1.0)
+    return SemanticSettings(Path(model).expanduser(), float(cut)) if model else None
 
 
 def _cluster(r: _Reader) -> ClusterSettings | None:

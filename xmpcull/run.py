@@ -43,6 +43,7 @@ from xmpcull.group.dupes import DupeResult, find_duplicates
 from xmpcull.group.generations import GenerationLinks, generation_fields, link_generations
 from xmpcull.group.outside import members_outside, seen_groups
 from xmpcull.group.pixels import PixelSource
+from xmpcull.group.semantic import DEFAULT_MIN_COSINE, SemanticResult, semantic_candidates
 from xmpcull.models import ImageRecord
 from xmpcull.parallel import bounded_map, fork_pool
 from xmpcull.progress import NullProgress, Progress
@@ -158,6 +159,7 @@ class RunResult:
     elapsed: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     crop_search: bool = False  # whether duplicates were also sought among small crops (size-gated)
+    semantic: SemanticResult | None = None
     # Crop proposals below [policy] review_crop_confidence that were not flagged, because
     # crops are only proposed (not written as the Camera Raw crop): nothing to check.
     weak_crops_not_applied: int = 0
@@ -183,6 +185,8 @@ class RunResult:
             "generated_images": sum(1 for o in self.outcomes if o.generation is not None and o.generation.generator),
             "generation_batches": len(self.generations.batches),
             "crop_search": self.crop_search,
+            "semantic": self._semantic_summary(),
+            "scene_checks": self.dupes.scene_checks,
             "bursts": sum(1 for b in self.bursts if b.is_burst),
             "frames_in_bursts": sum(b.size for b in self.bursts if b.is_burst),
             "crops_proposed": sum(len(c.proposals) for c in crops),
@@ -200,6 +204,14 @@ class RunResult:
             "seconds": round(self.elapsed, 3),
             "seconds_by_stage": {k: round(v, 3) for k, v in self.timings.items()},
         }
+
+    def _semantic_summary(self) -> dict[str, Any] | str | None:
+        """The semantic tier: the one-line reason it is off, or what it did."""
+        if self.semantic is None:
+            return None
+        if self.semantic.note:
+            return self.semantic.note
+        return {"model": self.semantic.model, "encoded": self.semantic.encoded, "pairs": len(self.semantic.pairs)}
 
 
 class _StageClock:
@@ -237,6 +249,11 @@ def run_pipeline(roots: Sequence[Path], options: RunOptions, progress: Progress 
         )
     records = analysis.ok_records
     crop_search = config.dupes.crop_search_for(len(records))
+    with clock.stage("semantic"):
+        semantic = semantic_candidates(
+            records, config.semantic.model if config.semantic else None,
+            config.semantic.min_cosine if config.semantic else DEFAULT_MIN_COSINE, options.cache_path,
+        )
     with clock.stage("dupes"):
         generations = link_generations(records)
         # Members of known groups outside the roots take part as context (group/outside.py).
@@ -253,6 +270,7 @@ def run_pipeline(roots: Sequence[Path], options: RunOptions, progress: Progress 
             verify_scenes=config.dupes.verify_scenes,
             pixels=PixelSource(cache_path=options.cache_path) if crop_search or config.dupes.verify_scenes else None,
             linked=generations.same_generation,
+            semantic=semantic.pairs,
         )
         if context:
             dupes = seen_groups(dupes, {r.file.path for r in records})
@@ -272,7 +290,8 @@ def run_pipeline(roots: Sequence[Path], options: RunOptions, progress: Progress 
         quality = score_quality(records, bursts, faces, config.quality)
 
     result = RunResult(
-        analysis=analysis, dupes=dupes, bursts=bursts, generations=generations, timings=clock.timings, crop_search=crop_search
+        analysis=analysis, dupes=dupes, bursts=bursts, generations=generations, timings=clock.timings,
+        crop_search=crop_search, semantic=semantic,
     )
     result.failures.extend(analysis.failures)
     with clock.stage("decide"):

@@ -136,6 +136,13 @@ def _flagged_lines(summary: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _semantic_line(semantic: dict[str, Any] | str | None) -> str:
+    if isinstance(semantic, dict):
+        return (f"semantic tier: {semantic['model']}, {semantic['pairs']} candidate pairs "
+                f"({semantic['encoded']} pictures encoded, the rest from the cache)")
+    return semantic or "semantic tier off"
+
+
 def _summary_lines(summary: dict[str, Any], dry_run: bool) -> list[str]:
     decisions = ", ".join(f"{n} {d}" for d, n in summary["decisions"].items()) or "none"
     lines = [
@@ -143,6 +150,7 @@ def _summary_lines(summary: dict[str, Any], dry_run: bool) -> list[str]:
         + " (" + ", ".join(f"{k} {v:.1f}" for k, v in summary["seconds_by_stage"].items()) + ")",
         f"duplicates: {summary['duplicate_groups']} groups ({summary['duplicates']} non-keepers); similar sets: {summary['similar_sets']}"
         + ("" if summary["crop_search"] else " (small crops not sought: see [dupes] crop_tolerant, crop_search_max_images)"),
+        _semantic_line(summary.get("semantic")),
         f"bursts: {summary['bursts']} ({summary['frames_in_bursts']} frames)",
         f"AI images: {summary['generated_images']} with a generator record; batches: {summary['generation_batches']}",
         f"crops: {summary['crops_proposed']} proposed, {summary['crops_applied']} applied",

@@ -338,6 +338,7 @@ def find_duplicates(
     verify_scenes: bool = False,
     pixels: PixelSource | None = None,
     linked: Iterable[tuple[Path, Path]] = (),
+    semantic: dict[tuple[Path, Path], float] | None = None,
 ) -> DupeResult:
     """Duplicate groups (exact and near) and similar sets among analysed records.
 
@@ -351,7 +352,9 @@ def find_duplicates(
     ``PixelSource``; give it the cache path so its verdicts are kept for the next run).
     ``linked`` pairs of paths are duplicates
     on other evidence whatever their hashes (one AI generation at two sizes, from its
-    recorded seed and parameters: ``group.generations``). Output order is stable: groups by ID.
+    recorded seed and parameters: ``group.generations``). ``semantic``: pairs of paths the
+    semantic tier proposed, with their cosine (``group.semantic``), similar-set candidates
+    checked on pixels like the others. Output order is stable: groups by ID.
     """
     units = _units(records)
     if (crop_tolerant or verify_scenes) and pixels is None:
@@ -392,7 +395,9 @@ def find_duplicates(
     groups = [DupeGroup(gid, kind, reason, members) for gid, (kind, reason, members, _) in zip(ids, drafts, strict=True)]
     result.groups = sorted(groups, key=lambda g: g.id)
     if similar_threshold is not None:
-        result.similar_sets = _similar_sets(units, drafts, ids, similar_threshold, demoted, scene_pixels, keeper_chain)
+        result.similar_sets = _similar_sets(
+            units, drafts, ids, similar_threshold, demoted, scene_pixels, keeper_chain, semantic or {}
+        )
     if pixels is not None:
         pixels.save()
         result.scene_checks, result.scene_seconds = pixels.scene_checks, pixels.scene_seconds
@@ -460,21 +465,24 @@ def _similar_sets(
     demoted: dict[tuple[int, int], Evidence],
     pixels: PixelSource | None,
     keeper_chain: Sequence[str],
+    semantic: dict[tuple[Path, Path], float],
 ) -> list[SimilarSet]:
     """Keepers and singletons within the looser threshold (or demoted from a group), checked, clustered without chaining."""
     leaders: list[tuple[Candidate, _Unit]] = []
     leader_of: dict[int, int] = {}  # unit index -> index in leaders, for units that lead
+    group_leader: dict[int, int] = {}  # unit index -> the leader of its group (or its own)
     grouped: set[int] = set()
     for (_kind, _reason, members, cluster), gid in zip(drafts, ids, strict=True):
         keeper = members[0].record
         lead = next(i for i in cluster if any(r is keeper for r in units[i].records))
         leaders.append((Candidate(keeper, gid), units[lead]))
         leader_of[lead] = len(leaders) - 1
+        group_leader.update((i, len(leaders) - 1) for i in cluster)
         grouped.update(cluster)
     for i, u in enumerate(units):
         if i not in grouped:
             leaders.append((Candidate(u.rep, None), u))
-            leader_of[i] = len(leaders) - 1
+            leader_of[i] = group_leader[i] = len(leaders) - 1
     # Flat pictures are alike by accident.
     keep = [n for n, (_, u) in enumerate(leaders) if u.informative]
     renumber = {old: new for new, old in enumerate(keep)}
@@ -489,8 +497,15 @@ def _similar_sets(
         a, b = renumber.get(leader_of.get(i, -1)), renumber.get(leader_of.get(j, -1))
         if a is not None and b is not None:
             known[(min(a, b), max(a, b))] = evidence
+    cosines: dict[tuple[int, int], float] = {}
+    unit_of = {r.file.path: i for i, u in enumerate(units) for r in u.records}
+    for (pa, pb), cosine in semantic.items():
+        a, b = (renumber.get(group_leader.get(unit_of.get(p, -1), -1)) for p in (pa, pb))
+        if a is not None and b is not None and a != b:
+            key = (min(a, b), max(a, b))
+            cosines[key] = max(cosine, cosines.get(key, -1.0))
     never = lambda i, j: _are_companions(leaders[i][1], leaders[j][1])  # noqa: E731
-    sets = similar_drafts([c for c, _ in leaders], similar_threshold, pairs, known, pixels, keeper_chain, never)
+    sets = similar_drafts([c for c, _ in leaders], similar_threshold, pairs, known, pixels, keeper_chain, never, cosines)
     set_ids = _ids("s-", [min(identity_digest(m.record) for m in s) for s, _ in sets])
     return sorted(
         (SimilarSet(sid, members, reason) for sid, (members, reason) in zip(set_ids, sets, strict=True)),

@@ -62,10 +62,8 @@ class Evidence:
 def confirms(evidence: Evidence, threshold: int) -> bool:
     """Whether the evidence makes the pair similar (``threshold``: pHash bits when pixels cannot say)."""
     match = evidence.match
-    if match is None:
-        return evidence.distance <= threshold
-    if match.verdict == "unknown":
-        return evidence.distance <= threshold
+    if match is None or match.verdict == "unknown":  # the pixels cannot say: hashes or embeddings decide
+        return evidence.distance <= threshold or evidence.cosine is not None
     return match.verdict in SAME_SCENE
 
 
@@ -131,23 +129,32 @@ def similar_drafts(
     pixels: PixelSource | None,
     keeper_chain: Sequence[str] = DEFAULT_CHAIN,
     never: Callable[[int, int], bool] | None = None,
+    cosines: dict[tuple[int, int], float] | None = None,
 ) -> list[tuple[tuple[SimilarMember, ...], str]]:
     """Similar sets (members, best reason) among ``candidates``; IDs are the caller's.
 
     ``pairs``: (i, j) -> pHash distance within ``threshold``; ``known``: pairs already
     checked on pixels (demoted near duplicates). With ``pixels`` every other pair is
     checked too (the nearest ``CANDIDATES_PER_PICTURE`` of each picture); without, the
-    hashes decide alone.
+    hashes decide alone. ``cosines``: pairs the semantic tier proposed (all checked).
     """
-    evidence: dict[tuple[int, int], Evidence] = dict(known)
+    cosines = cosines or {}
+    evidence: dict[tuple[int, int], Evidence] = {k: Evidence(e.distance, e.match, cosines.get(k)) for k, e in known.items()}
     unchecked = sorted((d, key) for key, d in pairs.items() if key not in evidence and not (never and never(*key)))
+    proposed = sorted(
+        k for k in cosines if k not in evidence and k not in pairs and not (never and never(*k))
+    )
     if pixels is None:
-        evidence.update((key, Evidence(d)) for d, key in unchecked)
+        evidence.update((key, Evidence(d, None, cosines.get(key))) for d, key in unchecked)
+        evidence.update((key, Evidence(_phash_distance(candidates[key[0]].record, candidates[key[1]].record), None,
+                                       cosines[key])) for key in proposed)
     else:
         chosen = nearest_per_picture([(i, j, d) for d, (i, j) in unchecked], CANDIDATES_PER_PICTURE)
+        chosen += [(i, j, _phash_distance(candidates[i].record, candidates[j].record)) for i, j in proposed]
         pixels.prefetch_scenes([(candidates[i].record, candidates[j].record) for i, j, _ in chosen])
         for i, j, d in chosen:
-            evidence[(i, j)] = Evidence(d, scene_of(pixels, candidates[i].record, candidates[j].record))
+            match = scene_of(pixels, candidates[i].record, candidates[j].record)
+            evidence[(i, j)] = Evidence(d, match, cosines.get((i, j)))
     edges = {key: e.distance for key, e in evidence.items() if confirms(e, threshold)}
     drafts = []
     for cluster in complete_linkage_clusters(len(candidates), edges):
