@@ -53,8 +53,8 @@ def init_worker() -> None:
 def _exiftool() -> ExifTool:
     exiftool: ExifTool | None = getattr(_local, "exiftool", None)
     if exiftool is None:
+        # Started on its first call: a worker given only plain PNGs never needs Perl.
         exiftool = _local.exiftool = ExifTool()
-        exiftool.start()
         atexit.register(exiftool.close)
     return exiftool
 

@@ -21,6 +21,18 @@ MAX_CHUNKS = 100_000
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
+# PNG chunks from which exiftool reads nothing that xmpcull asks it for (EXIF, XMP, capture
+# time; see scan/metadata.py): a PNG made only of these needs no exiftool call.
+PLAIN_PNG_CHUNKS = frozenset(
+    {b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"sBIT", b"bKGD", b"pHYs", b"tIME",
+     b"tEXt", b"zTXt", b"iTXt"}
+)  # not iCCP: exiftool parses the profile and warns about a bad one
+# Text keys exiftool turns into XMP, EXIF, IPTC or the capture time (PNG.pm TextualData).
+_METADATA_KEYS = frozenset({"xml:com.adobe.xmp", "creation time"})
+# exiftool's own warning for text after the image data, so both readers report the same.
+TEXT_AFTER_IDAT = "[minor] Text/EXIF chunk(s) found after PNG IDAT (may be ignored by some readers)"
+
+
 @dataclass
 class ContainerInfo:
     """What the container holds that the generation parsers read."""
@@ -28,6 +40,16 @@ class ContainerInfo:
     texts: dict[str, str] = field(default_factory=dict)  # PNG text keyword -> text (first wins)
     c2pa: bool = False  # a C2PA/JUMBF manifest store is embedded
     warnings: list[str] = field(default_factory=list)
+    # PNG only: IHDR's size, and whether the walk reached IEND (at the end of the file) seeing
+    # only PLAIN_PNG_CHUNKS and no metadata text: then exiftool would add nothing.
+    size: tuple[int, int] | None = None
+    plain_png: bool = False
+    text_after_idat: bool = False
+
+
+def _is_metadata_key(key: str) -> bool:
+    folded = key.lower()
+    return folded in _METADATA_KEYS or folded.startswith("raw profile type")
 
 
 def read_container(path: Path, fmt: str) -> ContainerInfo:
@@ -91,21 +113,39 @@ def parse_text_chunk(kind: bytes, data: bytes) -> tuple[str, str] | None:
 def _walk_png(handle: BinaryIO, info: ContainerInfo) -> None:
     if handle.read(8) != PNG_SIGNATURE:
         return
+    plain, seen_idat = True, False
     for _ in range(MAX_CHUNKS):
         header = handle.read(8)
         if len(header) < 8:
-            return  # truncated: keep what was found
+            return  # truncated: keep what was found (and let exiftool say what it makes of it)
         length, kind = struct.unpack(">I4s", header)
-        if kind in (b"tEXt", b"zTXt", b"iTXt") and length <= MAX_TEXT_BYTES:
+        plain = plain and kind in PLAIN_PNG_CHUNKS
+        if kind == b"IHDR" and length >= 8:
+            head = handle.read(8)
+            if len(head) < 8:
+                return
+            info.size = struct.unpack(">II", head)
+            handle.seek(length - 8 + 4, 1)
+            continue
+        if kind == b"IDAT":
+            seen_idat = True
+        if kind in (b"tEXt", b"zTXt", b"iTXt") and length > MAX_TEXT_BYTES:
+            plain = False  # not read: what it holds is exiftool's to say
+        elif kind in (b"tEXt", b"zTXt", b"iTXt"):
+            info.text_after_idat = info.text_after_idat or seen_idat
             data = handle.read(length)
             handle.seek(4, 1)
             parsed = parse_text_chunk(kind, data) if len(data) == length else None
+            plain = plain and parsed is not None and not _is_metadata_key(parsed[0])
             if parsed is not None:
                 info.texts.setdefault(*parsed)
             continue
         if kind == b"caBX":
             info.c2pa = True
         if kind == b"IEND":
+            handle.seek(length + 4, 1)
+            # Bytes after IEND are a trailer exiftool would report on.
+            info.plain_png = plain and info.size is not None and not handle.read(1)
             return
         handle.seek(length + 4, 1)
 

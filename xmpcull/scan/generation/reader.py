@@ -23,7 +23,7 @@ from typing import Any
 from xmpcull.models import Generation
 from xmpcull.scan.generation import a1111, comfy, formats
 from xmpcull.scan.generation.c2pa_manifest import normalise_source_type, read_manifest
-from xmpcull.scan.generation.containers import read_container
+from xmpcull.scan.generation.containers import ContainerInfo, read_container
 
 GENERATION_FORMATS = ("png", "jpeg", "webp")
 # exiftool tag -> the PNG text key the same generators use for it
@@ -108,16 +108,19 @@ def parse_texts(texts: dict[str, str]) -> Generation | None:
     return replace(generation, payload_digest=_digest(payload))
 
 
-def read_generation(path: Path, fmt: str, tags: dict[str, Any] | None = None) -> Generation | None:
+def read_generation(
+    path: Path, fmt: str, tags: dict[str, Any] | None = None, container: ContainerInfo | None = None
+) -> Generation | None:
     """What the file says about how it was generated; None for an ordinary photo.
 
     ``tags`` is exiftool's ``-G`` output for the file (EXIF and XMP groups), which
-    the metadata step has already read.
+    the metadata step has already read; ``container`` the walk of its chunks, when
+    that step made it already.
     """
     if fmt not in GENERATION_FORMATS:
         return None
     tags = tags or {}
-    container = read_container(path, fmt)
+    container = container if container is not None else read_container(path, fmt)
     texts = container.texts if fmt == "png" else texts_from_exif(tags)
     generation = parse_texts(texts)
     sources = tuple(f"{fmt}:{k}" for k in sorted(texts) if k in _KNOWN_KEYS) if generation else ()
