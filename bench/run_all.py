@@ -26,6 +26,8 @@ FULL = [
     ["holdout.py", "--write-results"],
     ["review_bench.py", "--write-results"],
     ["decisions_bench.py", "--write-results"],
+    ["aigen_devset.py"],
+    ["aigen_speed.py", "--files", "10000", "--distinct", "2000"],
 ]
 QUICK = [
     ["analyse_bench.py", "--large", "20", "--small", "500", "--memory-files", "0"],
@@ -36,6 +38,8 @@ QUICK = [
     ["holdout.py"],
     ["review_bench.py", "--images", "2000"],
     ["decisions_bench.py"],
+    ["aigen_devset.py", "--no-results"],
+    ["aigen_speed.py", "--files", "200", "--distinct", "50", "--no-results"],
 ]
 
 
