@@ -246,8 +246,8 @@ def test_every_key_is_documented() -> None:
 
 def test_crop_search_runs_by_default_up_to_its_size_limit(tmp_path: Path) -> None:
     settings = load_config().dupes
-    assert settings.crop_tolerant and settings.crop_search_max_images == 50_000
-    assert settings.crop_search_for(50_000) and not settings.crop_search_for(50_001)
+    assert settings.crop_tolerant and settings.crop_search_max_images == 1_000_000
+    assert settings.crop_search_for(1_000_000) and not settings.crop_search_for(1_000_001)
     path = tmp_path / "c.toml"
     path.write_text("[dupes]\ncrop_search_max_images = 0\n")
     assert load_config(path).dupes.crop_search_for(10**7)  # 0: no limit

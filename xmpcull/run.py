@@ -271,6 +271,7 @@ def run_pipeline(roots: Sequence[Path], options: RunOptions, progress: Progress 
             pixels=PixelSource(cache_path=options.cache_path) if crop_search or config.dupes.verify_scenes else None,
             linked=generations.same_generation,
             semantic=semantic.pairs,
+            jobs=options.jobs,
         )
         if context:
             dupes = seen_groups(dupes, {r.file.path for r in records})

@@ -66,7 +66,7 @@ def sidecar_items(result: DupeResult, records: Sequence[ImageRecord], label: str
 @click.option(
     "--crop-tolerant/--no-crop-tolerant",
     default=None,
-    help="Match copies cropped a little (checked on pixels), whatever the number of images; or never [config: on up to 50,000 images].",
+    help="Match copies cropped a little (checked on pixels), whatever the number of images; or never [config: on up to 1,000,000 images].",
 )
 @click.option("--format", "extra_format", type=click.Choice(["imagededup"]), default=None, help="Also write imagededup's {file: [duplicates]} mapping beside the report.")
 @click.option("--label", default=None, help="Colour label for non-keepers (default: the config's duplicate outcome, Red); '' for none.")
@@ -120,6 +120,7 @@ def dupes(
         dhash_threshold=chosen.dhash_threshold, keeper_chain=chosen.keeper_chain,
         crop_tolerant=crop_search, verify_scenes=chosen.verify_scenes,
         pixels=PixelSource(cache_path=resolve_cache(cache_path, no_cache)) if crop_search or chosen.verify_scenes else None,
+        jobs=jobs,
     )
     result = honour_review(result, config.write_options.naming)
     idd_path = report_path.with_name(report_path.stem + ".imagededup.json") if extra_format == "imagededup" else None

@@ -50,8 +50,9 @@ from pathlib import Path
 
 import numpy as np
 
-from xmpcull.analyse.hashes import WINDOWS, hamming, is_informative
+from xmpcull.analyse.hashes import hamming, is_informative
 from xmpcull.decide.keeper import DEFAULT_CHAIN, choose_keeper
+from xmpcull.group.crop_search import crop_candidates
 from xmpcull.group.hamming_index import radius_pairs, radius_pairs_between
 from xmpcull.group.identity import identity_digest, picture_identity
 from xmpcull.group.linkage import complete_linkage_clusters, nearest_per_picture
@@ -194,7 +195,7 @@ def _related(units: Sequence[_Unit], i: int, j: int) -> bool:
 
 def _near_edges(
     units: Sequence[_Unit], threshold: int, dhash_threshold: int, rotation_invariant: bool,
-    crop_thresholds: tuple[int, int] | None = None, pixels: PixelSource | None = None,
+    crop_thresholds: tuple[int, int] | None = None, pixels: PixelSource | None = None, jobs: int | None = None,
 ) -> _Edges:
     """Confirmed near-duplicate pairs; ``crop_thresholds`` (full, window; with ``pixels``) add pixel-checked crops."""
     idx = [i for i, u in enumerate(units) if u.informative]  # flat pictures only match by bytes
@@ -204,7 +205,7 @@ def _near_edges(
     if crop_thresholds is not None and pixels is not None:
         feats = [units[i].rep.features for i in idx]
         to_check = []
-        for (a, b), d in sorted(_crop_candidates(feats, *crop_thresholds).items()):
+        for (a, b), d in sorted(crop_candidates(feats, *crop_thresholds, jobs).items()):
             i, j = idx[a], idx[b]
             if (i, j) in edges.distance or _related(units, i, j):
                 continue  # already confirmed by hashes, or never a duplicate: no decode needed
@@ -249,30 +250,6 @@ def different_shots(a: ImageRecord, b: ImageRecord) -> bool:
     gap = abs(ma.capture_time.timestamp() - mb.capture_time.timestamp())
     both_subsecond = ma.capture_time.subsec_recorded and mb.capture_time.subsec_recorded
     return gap > SUBSECOND if both_subsecond else gap >= 1.0
-
-
-def _crop_candidates(feats: Sequence, radius: int, window_radius: int) -> dict[tuple[int, int], int]:
-    """(i, j) with i < j -> smallest pHash distance: full against full within ``radius``, or full
-    against a window of the other within ``window_radius``."""
-    out: dict[tuple[int, int], int] = {}
-
-    def add(i: int, j: int, d: int) -> None:
-        key = (min(i, j), max(i, j))
-        if i != j and d < out.get(key, 99):
-            out[key] = d
-
-    full = np.array([f.phash for f in feats], dtype=np.uint64)
-    pairs = radius_pairs(full, radius)
-    for i, j, d in zip(pairs.left.tolist(), pairs.right.tolist(), pairs.distance.tolist(), strict=True):
-        add(i, j, d)
-    k = len(WINDOWS)
-    owners = [j for j, f in enumerate(feats) if len(f.window_phashes) == k]
-    if owners:
-        windows = np.array([h for j in owners for h in feats[j].window_phashes], dtype=np.uint64)
-        pairs = radius_pairs_between(full, windows, window_radius)
-        for i, w, d in zip(pairs.left.tolist(), pairs.right.tolist(), pairs.distance.tolist(), strict=True):
-            add(i, owners[w // k], d)
-    return out
 
 
 def _add_linked(units: Sequence[_Unit], edges: _Edges, linked: Iterable[tuple[Path, Path]]) -> None:
@@ -339,6 +316,7 @@ def find_duplicates(
     pixels: PixelSource | None = None,
     linked: Iterable[tuple[Path, Path]] = (),
     semantic: dict[tuple[Path, Path], float] | None = None,
+    jobs: int | None = None,
 ) -> DupeResult:
     """Duplicate groups (exact and near) and similar sets among analysed records.
 
@@ -363,7 +341,7 @@ def find_duplicates(
     scene_pixels = pixels if verify_scenes else None
     edges = _near_edges(
         units, threshold, dhash_threshold, rotation_invariant,
-        (crop_threshold, crop_window_threshold) if crop_tolerant else None, crop_pixels,
+        (crop_threshold, crop_window_threshold) if crop_tolerant else None, crop_pixels, jobs,
     )
     result = DupeResult()
     demoted = _verify_edges(units, edges, scene_pixels, rotation_invariant, result) if scene_pixels else {}
