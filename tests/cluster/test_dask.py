@@ -191,3 +191,12 @@ def test_cluster_results_go_through_the_cache_with_undecodable_names_and_a_damag
     again = analyse_roots([root], cache_path=cache, cluster=settings)
     assert again.cache_hits == 3 and again.records == local.records
     assert os.fsencode(root / bad_name) in {os.fsencode(r.file.path) for r in again.records}
+
+
+def test_workers_analyse_with_one_opencv_thread_as_the_local_pool_does(local_cluster, tree: Path) -> None:
+    """OpenCV's threaded reductions round differently with another thread count: a crop
+    confidence came out 1e-6 apart on 3 of 2,369 sample images until workers used one."""
+    with distributed.Client(local_cluster.scheduler_address, timeout=30) as client:
+        client.run(lambda: __import__("cv2").setNumThreads(4))
+        analyse_roots([tree], cluster=ClusterSettings(local_cluster.scheduler_address))
+        assert set(client.run(lambda: __import__("cv2").getNumThreads()).values()) == {1}
