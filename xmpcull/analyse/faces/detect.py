@@ -27,22 +27,19 @@ EYE_CROP_PER_EYE_DISTANCE = 1.1  # crop side / distance between the eyes: MediaP
 MIN_JUDGE_FACE_PX = 40  # face box narrower than this (analysis pixels): eyes not judged
 
 
-def _three(image: np.ndarray) -> np.ndarray:
-    """The models take three channels; a grey image is copied into all three (at the small size,
-    after resizing: resizing each copy would give the same pixels three times slower)."""
-    return np.repeat(image[..., None], 3, axis=2) if image.ndim == 2 else image
-
-
 def _square(image: np.ndarray, size: int) -> tuple[np.ndarray, float, float, float]:
-    """Letterbox a grey or RGB image to ``size`` square in [-1, 1], three channels; returns the
-    input and how to map back (scale, pad x, pad y)."""
+    """Letterbox a grey or RGB image to ``size`` square in [-1, 1], three channels (a grey image
+    is copied into all three after resizing); returns the input and how to map back (scale, pad x, pad y)."""
     h, w = image.shape[:2]
     scale = size / max(h, w)
     nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
-    small = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA)
+    # Area averaging: a linear resize here, though 8x cheaper, lost 3 of 28 faces on the dev set.
+    small = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA).astype(np.float32)
+    small *= 1 / 127.5
+    small -= 1.0
     canvas = np.zeros((size, size, 3), np.float32)
     px, py = (size - nw) // 2, (size - nh) // 2
-    canvas[py : py + nh, px : px + nw] = _three(small).astype(np.float32) / 127.5 - 1.0
+    canvas[py : py + nh, px : px + nw] = small[..., None] if small.ndim == 2 else small
     return canvas, scale, px, py
 
 
@@ -66,26 +63,28 @@ def detect(image: np.ndarray, runtime: Runtime | None = None) -> list[blazeface.
 
 
 def _eye_crop(image: np.ndarray, centre: tuple[float, float], side: float, angle: float, flip: bool) -> np.ndarray:
-    """A square around the eye, rotated level, IRIS_INPUT px, values in [0, 1]."""
+    """A square around the eye, rotated level, IRIS_INPUT px, in the image's own pixel type."""
     scale = IRIS_INPUT / side
     m = cv2.getRotationMatrix2D(centre, math.degrees(angle), scale)
     m[:, 2] += np.array([IRIS_INPUT / 2, IRIS_INPUT / 2]) - np.array(centre)
     crop = cv2.warpAffine(image, m, (IRIS_INPUT, IRIS_INPUT), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    if flip:
-        crop = crop[:, ::-1]
-    return _three(crop).astype(np.float32) / 255.0
+    return crop[:, ::-1] if flip else crop
 
 
 def eye_openings(
     image: np.ndarray, keypoints: tuple[tuple[float, float], ...], runtime: Runtime | None = None
 ) -> tuple[float, float]:
-    """(right, left) eye opening; MediaPipe's iris model is for a left eye, so the right crop is mirrored."""
+    """(right, left) eye opening; MediaPipe's iris model is for a left eye, so the right crop is mirrored.
+    Both eyes go to the model as one batch of two (one call instead of two)."""
     (rx, ry), (lx, ly) = keypoints[0], keypoints[1]
     angle = math.atan2(ly - ry, lx - rx)
     side = EYE_CROP_PER_EYE_DISTANCE * math.hypot(lx - rx, ly - ry)
     crops = np.stack([_eye_crop(image, (rx, ry), side, angle, True), _eye_crop(image, (lx, ly), side, angle, False)])
+    batch = crops.astype(np.float32) * (1 / 255)
+    if batch.ndim == 3:  # grey: the same values in all three channels
+        batch = np.repeat(batch[..., None], 3, axis=3)
     # Two outputs: 71 eye-contour points and 5 iris points (x, y, z each); the contour is the larger.
-    contours = np.stack([max(run("iris_landmark", crops[i : i + 1], runtime), key=np.size).reshape(-1, 3) for i in range(2)])
+    contours = max(run("iris_landmark", batch, runtime), key=np.size).reshape(2, -1, 3)
     return eyes.eye_opening(contours[0]), eyes.eye_opening(contours[1])
 
 

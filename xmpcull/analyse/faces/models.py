@@ -89,9 +89,9 @@ Model = Callable[[np.ndarray], tuple[np.ndarray, ...]]
 
 
 @cache
-def net(name: str, runtime: Runtime) -> Model:
-    """One loaded model per process and runtime (each worker loads its own, ~10 ms): a function
-    from one float32 batch in TFLite's NHWC layout to the model's outputs."""
+def net(name: str, runtime: Runtime, batch: int = 1) -> Model:
+    """One loaded model per process, runtime and batch size (each worker loads its own, ~10 ms):
+    a function from one float32 batch in TFLite's NHWC layout to the model's outputs."""
     if not installed(runtime):
         if runtime == "litert":
             raise FaceModelsMissing("ai-edge-litert is not installed (pip install 'xmpcull[faces-fast]')")
@@ -103,8 +103,12 @@ def net(name: str, runtime: Runtime) -> Model:
         with _quiet_stderr():
             # One thread: images already run in parallel, one per core.
             interpreter = Interpreter(model_path=path, num_threads=1)
+            source = interpreter.get_input_details()[0]["index"]
+            if batch != 1:
+                shape = interpreter.get_input_details()[0]["shape"].copy()
+                shape[0] = batch
+                interpreter.resize_tensor_input(source, shape)
             interpreter.allocate_tensors()
-        source = interpreter.get_input_details()[0]["index"]
         outputs = [d["index"] for d in interpreter.get_output_details()]
 
         def run_litert(nhwc: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -130,4 +134,4 @@ def run(name: str, nhwc: np.ndarray, runtime: Runtime | None = None) -> tuple[np
     chosen = runtime or default_runtime()
     if chosen is None:
         raise FaceModelsMissing(f"no runtime for the face models ({INSTALL_HINT}; OpenCV 4.10 or later)")
-    return net(name, chosen)(nhwc)
+    return net(name, chosen, len(nhwc))(nhwc)
