@@ -451,6 +451,7 @@ def _write_options(r: _Reader) -> WriteOptions:
         overwrite_ratings=r.get("sidecar.overwrite_ratings"),
         overwrite_labels=r.get("sidecar.overwrite_labels"),
         overwrite_crops=r.get("sidecar.overwrite_crops"),
+        face_regions=r.get("sidecar.face_regions"),
     )
 
 

@@ -22,6 +22,8 @@ from typing import Any
 import platformdirs
 
 from xmpcull import __version__
+from xmpcull.analyse.decode import decoder_orientation
+from xmpcull.analyse.faces.regions import face_regions
 from xmpcull.analyse.faces.summary import FaceSummary
 from xmpcull.analyse.pipeline import AnalysisResult, analyse_roots
 from xmpcull.config import Config
@@ -54,6 +56,7 @@ from xmpcull.sidecar import (
     BurstFields,
     DecisionFields,
     DupeFields,
+    FaceRegionFields,
     GenerationFields,
     SidecarItem,
     SidecarState,
@@ -513,7 +516,7 @@ def _memo_for(options: RunOptions, leaders: Sequence[ImageRecord]) -> WriteMemo 
 def _write_sidecars(result: RunResult, options: RunOptions, memo: WriteMemo | None) -> None:
     """Write every shot's sidecar; skip those whose file and update are exactly as we left them."""
     write_options = options.write_options
-    items = [_sidecar_item(o) for o in result.outcomes]
+    items = [_sidecar_item(o, write_options.face_regions) for o in result.outcomes]
     remembered = {
         i: memo.unchanged(item.image, item.companions, item.update, write_options) if memo else None
         for i, item in enumerate(items)
@@ -579,7 +582,7 @@ def _settle_crop(outcome: ImageOutcome, write: WriteResult | None, written: bool
         outcome.crop = settle(outcome.crop, write, written)
 
 
-def _sidecar_item(outcome: ImageOutcome) -> SidecarItem:
+def _sidecar_item(outcome: ImageOutcome, with_regions: bool) -> SidecarItem:
     crop = outcome.crop
     crop_section = crop_fields(crop) if crop is not None and crop.ok and crop.proposals else CLEAR
     update = SidecarUpdate(
@@ -590,8 +593,25 @@ def _sidecar_item(outcome: ImageOutcome) -> SidecarItem:
         crop=crop_section,
         decision=outcome.decision.to_fields(),
         generation=outcome.generation or CLEAR,
+        regions=(_face_regions(outcome.record) if with_regions else None) or CLEAR,
     )
     return SidecarItem(outcome.record.file.path, update, outcome.record.file.companions)
+
+
+def _face_regions(record: ImageRecord) -> FaceRegionFields | None:
+    """The record's faces as MWG regions of its stored frame (reads the image header for its orientation)."""
+    features, meta = record.features, record.metadata
+    if features is None or not features.faces:
+        return None
+    try:
+        orientation = decoder_orientation(record.file.path, record.file.format, meta.orientation)
+    except OSError:
+        return None  # the file went away: its sidecar write reports that
+    if meta.stored_width and meta.stored_height:
+        stored = (meta.stored_width, meta.stored_height)
+    else:  # the decoder's full size, turned back to the stored frame
+        stored = (features.height, features.width) if orientation >= 5 else (features.width, features.height)
+    return face_regions(features.faces, orientation, stored)
 
 
 def _face_columns(faces: FaceSummary | None) -> dict[str, object]:

@@ -60,6 +60,16 @@ class Decoded:
     metadata_bytes: int | None = None  # JPEG: bytes of its APPn/COM segments (analyse.encoding)
 
 
+def decoder_orientation(path: Path, fmt: str, orientation: int) -> int:
+    """The orientation the decoder applied: a RAW's preview is turned by ``orientation`` (the
+    metadata's), a rendered file by its own EXIF tag, as ``ImageOps.exif_transpose`` does."""
+    if fmt == "raw":
+        return orientation
+    with Image.open(path) as img:
+        value = img.getexif().get(0x0112, 1)
+    return value if value in ORIENTATION_TRANSPOSE else 1
+
+
 def apply_orientation(image: Image.Image, orientation: int) -> Image.Image:
     transpose = ORIENTATION_TRANSPOSE.get(orientation)
     return image.transpose(transpose) if transpose is not None else image

@@ -37,6 +37,8 @@ from xmpcull.run import ReportNotWritten, RunOptions, run_pipeline
 @click.option("--embed", is_flag=True, help="Write into JPEG/TIFF/DNG files themselves through exiftool (a backup is kept).")
 @click.option("--embed-over-c2pa", is_flag=True, help="With --embed, embed also into files with a C2PA manifest (this breaks its signature).")
 @click.option("--caption-from-prompt", is_flag=True, help="Fill an empty caption (dc:description) of AI images with their prompt.")
+@click.option("--face-regions/--no-face-regions", default=None,
+              help="Write the faces found as MWG face regions where a file has none of its own ([sidecar] face_regions).")
 @click.option("--aspect", "aspects", multiple=True, help="Crop aspect to propose (repeatable), e.g. 4:5; replaces [crops] aspects.")
 @click.option("--apply-crops/--no-apply-crops", default=None, help="Write confident proposals of the first aspect as the Camera Raw crop.")
 @keep_option
@@ -58,6 +60,7 @@ def run(
     embed: bool,
     embed_over_c2pa: bool,
     caption_from_prompt: bool,
+    face_regions: bool | None,
     aspects: tuple[str, ...],
     apply_crops: bool | None,
     keep: str | None,
@@ -83,6 +86,7 @@ def run(
             "sidecar.overwrite_labels": overwrite_labels,
             "sidecar.overwrite_crops": overwrite_crops,
             "sidecar.naming": naming,
+            "sidecar.face_regions": face_regions,
             "crops.aspects": list(aspects) if aspects else None,
             "crops.apply": apply_crops,
             "cluster.address": cluster,

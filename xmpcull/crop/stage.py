@@ -23,6 +23,7 @@ from PIL import Image
 
 from xmpcull.analyse.cache import AnalysisCache
 from xmpcull.analyse.decode import ORIENTATION_TRANSPOSE, Decoded, apply_orientation
+from xmpcull.analyse.decode import decoder_orientation as decoder_orientation_of
 from xmpcull.analyse.worker import DerivedRow, Job, decode
 from xmpcull.crop.cues import compute_cues
 from xmpcull.crop.geometry import Box, display_box_to_crs, parse_aspect
@@ -154,13 +155,6 @@ def _reorient(image: Image.Image, applied_by_decoder: int, wanted: int) -> Image
     return apply_orientation(stored, wanted)
 
 
-def _exif_orientation(path: Path) -> int:
-    """The orientation Pillow's exif_transpose applies (EXIF only), read from the header."""
-    with Image.open(path) as img:
-        value = img.getexif().get(0x0112, 1)
-    return value if value in ORIENTATION_TRANSPOSE or value == 1 else 1
-
-
 def _display_size(job: _CropJob, decoded_full: tuple[int, int], decoder_orientation: int) -> tuple[int, int]:
     """Full displayed (w, h) under Lightroom's orientation."""
     if job.stored_size is not None:
@@ -197,7 +191,7 @@ def propose_one(job: _CropJob, decoded: Decoded | None = None) -> CropOutcome:
         if decoded is None:
             decoded = decode(job.decode_job, mode="RGB")
         # RAW previews are oriented with job.orientation already; rendered files by their EXIF.
-        decoder_orientation = job.orientation if job.decode_job.format == "raw" else _exif_orientation(path)
+        decoder_orientation = decoder_orientation_of(path, job.decode_job.format, job.orientation)
         image = _reorient(decoded.image, decoder_orientation, job.orientation)
         rgb = np.asarray(image.convert("RGB"))
         display_w, display_h = _display_size(job, (decoded.full_width, decoded.full_height), decoder_orientation)

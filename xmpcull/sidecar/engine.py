@@ -47,6 +47,7 @@ from xmpcull.sidecar.merge import (
 )
 from xmpcull.sidecar.naming import own_sidecar_files, own_sidecar_path, owner_image, sidecar_path_for
 from xmpcull.sidecar.packet import NS_DC, NS_LR, NS_PHOTOSHOP, NS_XMP, NS_XMPCULL, Node, XMPMeta
+from xmpcull.sidecar.regions import read_face_regions
 from xmpcull.sidecar.safety import load_packet, read_limited
 
 T = TypeVar("T")
@@ -356,6 +357,7 @@ def state_from_meta(meta: XMPMeta, path: str | None, source: str) -> SidecarStat
         else None,
         crop_fields=crop_fields,
         generation=read_generation_fields(meta),
+        face_regions=read_face_regions(meta),
         decision=_attempt(
             lambda: DecisionFields(
                 decision=get("Decision") or "",

@@ -276,7 +276,43 @@ class GenerationFields:
             _check_keyword_part("GenBatch", self.batch)
 
 
-Section = DupeFields | SimilarFields | BurstFields | QualityFields | CropFields | DecisionFields | ReviewFields | GenerationFields
+@dataclass(frozen=True)
+class FaceRegion:
+    """One face as an MWG region: centre and size, fractions of the *stored* frame (docs/xmp-schema.md)."""
+
+    x: float
+    y: float
+    w: float
+    h: float
+
+    def __post_init__(self) -> None:
+        _round_floats(self)
+        for name in ("x", "y", "w", "h"):
+            _unit(name, getattr(self, name))
+        if self.w <= 0 or self.h <= 0:
+            raise ValueError(f"empty face region: {self}")
+
+
+@dataclass(frozen=True)
+class FaceRegionFields:
+    """The faces found, written as ``mwg-rs:Regions`` (only where the file has no regions of the user's)."""
+
+    width: int  # mwg-rs:AppliedToDimensions: the stored frame in pixels
+    height: int
+    regions: tuple[FaceRegion, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "regions", tuple(self.regions))
+        if self.width <= 0 or self.height <= 0:
+            raise ValueError(f"AppliedToDimensions must be positive, got {self.width}x{self.height}")
+        if not self.regions:
+            raise ValueError("no face regions: clear the section instead")
+
+
+Section = (
+    DupeFields | SimilarFields | BurstFields | QualityFields | CropFields | DecisionFields | ReviewFields
+    | GenerationFields | FaceRegionFields
+)
 
 
 @dataclass(frozen=True)
@@ -291,9 +327,10 @@ class SidecarUpdate:
     review: ReviewFields | Clear | None = None  # only `xmpcull review` writes it
     generation: GenerationFields | Clear | None = None
     similar: SimilarFields | Clear | None = None
+    regions: FaceRegionFields | Clear | None = None  # MWG face regions: only `run`, with [sidecar] face_regions
 
 
-SECTION_NAMES = ("dupes", "burst", "quality", "crop", "decision", "review", "generation", "similar")
+SECTION_NAMES = ("dupes", "burst", "quality", "crop", "decision", "review", "generation", "similar", "regions")
 
 
 @dataclass(frozen=True)
@@ -306,6 +343,7 @@ class WriteOptions:
     embed: bool = False  # write into the image itself (through exiftool, backup kept)
     embed_over_c2pa: bool = False  # embed also into files with a C2PA manifest (breaks its signature)
     caption_from_prompt: bool = False  # fill an empty dc:description with the generation's prompt
+    face_regions: bool = False  # `run` writes the faces as MWG regions (mwg-rs:Regions) where the file has none
 
     def __post_init__(self) -> None:
         if self.naming not in ("adobe", "darktable"):
@@ -334,6 +372,7 @@ class SidecarState:
     decision: DecisionFields | None = None
     review: ReviewFields | None = None
     generation: GenerationFields | None = None
+    face_regions: FaceRegionFields | None = None  # the MWG regions xmpcull wrote, while they are still ours
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from xmpcull.models import CropEdges
-from xmpcull.sidecar import generation, packet
+from xmpcull.sidecar import generation, packet, regions
 from xmpcull.sidecar.fields import (
     CLEAR,
     NO_CROP,
@@ -43,6 +43,7 @@ SECTION_PROPS: dict[str, tuple[str, ...]] = {
     "decision": ("Decision", "ReviewReasons", "RatingSet", "LabelSet"),
     "review": ("ReviewDate", "ReviewKeep", "ReviewFlag", "ReviewRating", "ReviewLabel", "ReviewCrop"),
     "generation": (*generation.PROPS, generation.RECORD),
+    "regions": (regions.RECORD,),
 }
 NO_CROP_TEXT = "none"
 KEYWORD_ROOT = "xmpcull"
@@ -78,6 +79,8 @@ def apply_update(meta: XMPMeta, update: SidecarUpdate, options: WriteOptions) ->
         outcome.kept_user_values.extend(generation.write_generation(meta, update.generation, options))
         owned = lambda k: k.startswith(generation.BATCH_KEYWORD_ROOT)  # noqa: E731
         replace_keywords(meta, owned, generation.batch_keywords(update.generation))
+    if update.regions is not None:
+        outcome.kept_user_values.extend(regions.write_regions(meta, update.regions))
     return outcome
 
 

@@ -30,6 +30,10 @@ NS_LR = "http://ns.adobe.com/lightroom/1.0/"
 NS_CRS = "http://ns.adobe.com/camera-raw-settings/1.0/"
 NS_PHOTOSHOP = "http://ns.adobe.com/photoshop/1.0/"
 NS_IPTC_EXT = "http://iptc.org/std/Iptc4xmpExt/2008-02-29/"
+NS_MWG_RS = "http://www.metadataworkinggroup.com/schemas/regions/"
+NS_ST_DIM = "http://ns.adobe.com/xap/1.0/sType/Dimensions#"
+NS_ST_AREA = "http://ns.adobe.com/xmp/sType/Area#"
+NS_MP = "http://ns.microsoft.com/photo/1.2/"
 
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 
@@ -37,7 +41,10 @@ XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 _registered = XMPMeta.register_namespace(NS_XMPCULL, "xmpcull").rstrip(":")
 if _registered != "xmpcull":  # pragma: no cover - only if another library registered it first
     raise ToolMissingError(f"Exempi bound our namespace to prefix {_registered!r} instead of 'xmpcull'")
-for _uri, _prefix in ((NS_LR, "lr"), (NS_CRS, "crs"), (NS_IPTC_EXT, "Iptc4xmpExt")):
+for _uri, _prefix in (
+    (NS_LR, "lr"), (NS_CRS, "crs"), (NS_IPTC_EXT, "Iptc4xmpExt"),
+    (NS_MWG_RS, "mwg-rs"), (NS_ST_DIM, "stDim"), (NS_ST_AREA, "stArea"), (NS_MP, "MP"),
+):
     XMPMeta.register_namespace(_uri, _prefix)
 
 
