@@ -97,14 +97,19 @@ def test_regions_cover_the_tagged_faces_in_every_orientation(oriented: Path, ori
 
 def test_a_rerun_writes_no_byte_and_switching_off_removes_only_ours(oriented: Path, tmp_path: Path) -> None:
     root = tmp_path / "again"
-    shutil.copytree(oriented, root)
+    root.mkdir()
+    for photo in oriented.glob("*.jpg"):
+        shutil.copy(photo, root / photo.name)
+    cache = tmp_path / "cache.sqlite"
+    assert run_json("run", root, "--face-regions", "--cache", cache)[0] == 0
     before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in root.glob("*.xmp")}
-    assert run_json("run", root, "--face-regions", "--no-cache")[0] == 0
+    assert len(before) == 8 and all(b"mwg-rs:Regions" in data for data, _ in before.values())
+    assert run_json("run", root, "--face-regions", "--cache", cache)[0] == 0
     assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in root.glob("*.xmp")} == before
-    assert run_json("run", root, "--no-cache")[0] == 0  # off by default: our regions go, the rest stays
+    assert run_json("run", root, "--cache", cache)[0] == 0  # off by default: our regions go, the rest stays
     for sidecar in root.glob("*.xmp"):
         assert _region_info(sidecar) == {}
-        assert "FaceCount" in sidecar.read_text()
+        assert "FaceCount" in sidecar.read_text() and "FaceRegions" not in sidecar.read_text()
 
 
 def test_without_the_flag_no_region_is_written(oriented: Path, tmp_path: Path) -> None:
