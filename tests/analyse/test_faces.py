@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from xmpcull.analyse.cache import features_from_json, features_to_json
 from xmpcull.analyse.decode import decode_rendered
-from xmpcull.analyse.faces import available, blazeface, eyes
+from xmpcull.analyse.faces import available, blazeface, detect, eyes
 from xmpcull.analyse.faces.detect import find_faces
 from xmpcull.analyse.faces.models import default_runtime, installed, run
 from xmpcull.analyse.faces.sharpness import face_variance
@@ -66,6 +66,26 @@ def test_photos_without_people_have_no_faces(name: str) -> None:
     faces = compute_features(decode_rendered(FIXTURES / name, mode="L"), digest="d").faces
     assert faces == ()
     assert summarise_faces(faces) is None
+
+
+@needs_models
+def test_a_closer_look_finds_small_faces_the_whole_image_pass_doubts() -> None:
+    # Two people of 21 and 31 px at the back of a room: the whole-image pass scores them 0.39 only.
+    grey = grey_of("photos/codingsprint2009-02.jpg")
+    sure, doubtful = detect._pass(grey, None, detect.CANDIDATE_SCORE)
+    assert sure == [] and len(doubtful) >= 2
+    found = detect.detect(grey)
+    assert len(found) >= 2 and all(d.score >= detect.MIN_SCORE for d in found)
+    assert all(any(blazeface.iou(f.box, c.box) > blazeface.OVERLAP for c in doubtful) for f in found)
+
+
+@needs_models
+def test_a_closer_look_confirms_nothing_on_lamps_that_look_a_little_like_faces() -> None:
+    # Street lamps: six doubtful detections, none a face seen closer (one 7 px "face" inside a
+    # candidate's box is refused: not the same face).
+    grey = grey_of("camera/canon_hdr_YES.jpg")
+    assert len(detect._pass(grey, None, detect.CANDIDATE_SCORE)[1]) >= 3
+    assert detect.detect(grey) == []
 
 
 @needs_models

@@ -91,7 +91,10 @@ def iou(a: tuple[float, float, float, float], b: tuple[float, float, float, floa
     return inter / union if union > 0 else 0.0
 
 
-def suppress(found: list[Detection], threshold: float = 0.3) -> list[Detection]:
+OVERLAP = 0.3  # intersection over union above which two detections are one face (MediaPipe's)
+
+
+def suppress(found: list[Detection], threshold: float = OVERLAP) -> list[Detection]:
     """Weighted non-maximum suppression (MediaPipe's WEIGHTED mode): each kept face
     averages the boxes and keypoints of the detections it absorbs, by score, which
     steadies the keypoints the eye crops are placed from."""

@@ -22,6 +22,10 @@ from xmpcull.models import Face
 DETECTOR = "face_detection_full_range"
 DETECTOR_SPEC = blazeface.FULL_RANGE
 MIN_SCORE = 0.5  # MediaPipe's default for this model
+# Set on the dev set (bench/faces_bench.py): face-free photos there score at most 0.13, so images
+# without faces rarely pay for a second look; 4 box sizes gave the detector enough context.
+CANDIDATE_SCORE = 0.2
+RECHECK_CROP = 4.0  # side of the closer look's square, in candidate box sizes
 IRIS_INPUT = 64
 EYE_CROP_PER_EYE_DISTANCE = 1.1  # crop side / distance between the eyes: MediaPipe's 2.3x the eye width
 MIN_JUDGE_FACE_PX = 40  # face box narrower than this (analysis pixels): eyes not judged
@@ -43,23 +47,65 @@ def _square(image: np.ndarray, size: int) -> tuple[np.ndarray, float, float, flo
     return canvas, scale, px, py
 
 
-def detect(image: np.ndarray, runtime: Runtime | None = None) -> list[blazeface.Detection]:
-    """Faces in a grey or RGB image, in its pixels (box and keypoints), best first."""
+def _pass(
+    image: np.ndarray, runtime: Runtime | None, doubtful_from: float | None = None
+) -> tuple[list[blazeface.Detection], list[blazeface.Detection]]:
+    """One detector pass over the whole of ``image``, in its pixels: the faces (MIN_SCORE or more,
+    suppressed among themselves as MediaPipe does) and, when ``doubtful_from`` is given, the doubtful
+    detections scoring from it up to MIN_SCORE that overlap none of those faces, best first."""
     size = DETECTOR_SPEC.input_size
     tensor, scale, px, py = _square(image, size)
     outs = run(DETECTOR, tensor[None], runtime)
     scores, regressors = sorted(outs, key=lambda o: o.shape[-1])
-    found = blazeface.suppress(blazeface.decode(scores, regressors, DETECTOR_SPEC, MIN_SCORE))
+    found = blazeface.decode(scores, regressors, DETECTOR_SPEC, MIN_SCORE if doubtful_from is None else doubtful_from)
+    sure = blazeface.suppress([d for d in found if d.score >= MIN_SCORE])
+    doubtful = blazeface.suppress(
+        [d for d in found if d.score < MIN_SCORE and all(blazeface.iou(d.box, f.box) <= blazeface.OVERLAP for f in sure)]
+    )
 
-    def back(x: float, y: float) -> tuple[float, float]:
-        return (x * size - px) / scale, (y * size - py) / scale
+    def back(d: blazeface.Detection) -> blazeface.Detection:
+        def point(x: float, y: float) -> tuple[float, float]:
+            return (x * size - px) / scale, (y * size - py) / scale
 
-    out = []
-    for d in found:
-        x0, y0 = back(d.box[0], d.box[1])
-        x1, y1 = back(d.box[2], d.box[3])
-        out.append(blazeface.Detection(d.score, (x0, y0, x1, y1), tuple(back(x, y) for x, y in d.keypoints)))
-    return out
+        (x0, y0), (x1, y1) = point(d.box[0], d.box[1]), point(d.box[2], d.box[3])
+        return blazeface.Detection(d.score, (x0, y0, x1, y1), tuple(point(x, y) for x, y in d.keypoints))
+
+    return [back(d) for d in sure], [back(d) for d in doubtful]
+
+
+def _closer_look(image: np.ndarray, candidate: blazeface.Detection, runtime: Runtime | None) -> blazeface.Detection | None:
+    """The face a second pass finds on a square around a doubtful detection, enlarged to the model's
+    input, when it is the same face (boxes overlapping as suppression counts one face); None otherwise,
+    or when the square would be no smaller than the image (the first pass already saw it so)."""
+    h, w = image.shape[:2]
+    x0, y0, x1, y1 = candidate.box
+    side = RECHECK_CROP * max(x1 - x0, y1 - y0)
+    if side >= max(h, w):
+        return None
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    left, top = int(max(0.0, cx - side / 2)), int(max(0.0, cy - side / 2))
+    crop = image[top : int(min(h, cy + side / 2)), left : int(min(w, cx + side / 2))]
+    for d in _pass(crop, runtime)[0]:  # best first
+        box = (d.box[0] + left, d.box[1] + top, d.box[2] + left, d.box[3] + top)
+        # A much smaller box inside the candidate is texture blown up, not the face it hinted at.
+        if blazeface.iou(box, candidate.box) > blazeface.OVERLAP:
+            return blazeface.Detection(d.score, box, tuple((x + left, y + top) for x, y in d.keypoints))
+    return None
+
+
+def detect(image: np.ndarray, runtime: Runtime | None = None) -> list[blazeface.Detection]:
+    """Faces in a grey or RGB image, in its pixels (box and keypoints), best first.
+
+    The whole image is seen at 192 px, where a small or turned face may score under MIN_SCORE;
+    each such doubtful detection (at least CANDIDATE_SCORE) gets a closer look, and counts when
+    the detector, seeing that region enlarged, scores it MIN_SCORE or more. Images without
+    anything face-like (no detection over CANDIDATE_SCORE) cost the one pass."""
+    sure, doubtful = _pass(image, runtime, CANDIDATE_SCORE)
+    for candidate in doubtful:
+        again = _closer_look(image, candidate, runtime)
+        if again is not None and all(blazeface.iou(again.box, d.box) <= blazeface.OVERLAP for d in sure):
+            sure.append(again)
+    return sorted(sure, key=lambda d: -d.score)
 
 
 def _eye_crop(image: np.ndarray, centre: tuple[float, float], side: float, angle: float, flip: bool) -> np.ndarray:
