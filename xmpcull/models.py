@@ -272,7 +272,10 @@ class Face:
 class Features:
     """What analysis computed from the pixels (displayed orientation) and bytes."""
 
-    digest: str  # blake2b-128 hex of the file bytes: exact duplicates
+    # The file's content key (fsutil.content_key): blake2b-128 hex of its bytes, or "ht-" and
+    # a digest of its size, mtime and ends when no other file of the scan has its size.
+    # Keys the cache's rename lookup and derived results; exact copies go by pixel_digest.
+    digest: str
     phash: int  # 64-bit DCT hash of the displayed image
     dhash: int  # 64-bit gradient hash, a second opinion for verification
     phash_variants: tuple[int, ...]  # pHash of the 8 dihedral transforms (index 0 == phash)

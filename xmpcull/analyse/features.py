@@ -1,6 +1,7 @@
 """Features computed once per image from its small decoded copy and its bytes.
 
-- ``digest``: blake2b-128 of the file bytes, for exact duplicates.
+- ``digest``: the file's content key (``fsutil.content_key``): blake2b-128 of its
+  bytes, or of its size, mtime and ends when no other file has its size.
 - hashes: see ``hashes.py``.
 - ``sharpness``: variance of the Laplacian of the grey image at the analysis size
   (long side 512 px). Comparable between images only at the same size, which is
@@ -23,7 +24,7 @@ import numpy as np
 from xmpcull.analyse.decode import Decoded
 from xmpcull.analyse.faces import find_faces_if_available
 from xmpcull.analyse.hashes import compute_hashes
-from xmpcull.fsutil import file_digest  # noqa: F401 - re-exported for the worker
+from xmpcull.fsutil import file_digest  # noqa: F401 - re-exported for the benches
 from xmpcull.models import Features
 
 CLIP_HIGH = 250

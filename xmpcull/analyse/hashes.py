@@ -83,8 +83,14 @@ def _low_dct(grey32: np.ndarray) -> np.ndarray:
     return cv2.dct(np.ascontiguousarray(grey32, dtype=np.float64))[:HASH_SIZE, :HASH_SIZE] * _SCIPY_WEIGHTS
 
 
+_MIDDLE = HASH_SIZE * HASH_SIZE // 2
+
+
 def _phash_of_low(low: np.ndarray) -> int:
-    return _bits_to_int(low > np.median(low))
+    # The median exactly as np.median computes it (the mean of the two middle values),
+    # from one sort: np.median's generic path cost ten times more, 13 calls per image.
+    ordered = np.sort(low, axis=None)
+    return _bits_to_int(low > (ordered[_MIDDLE - 1] + ordered[_MIDDLE]) / 2)
 
 
 def phash_of_array(grey32: np.ndarray) -> int:

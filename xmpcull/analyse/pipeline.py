@@ -143,6 +143,8 @@ def _analyse_missing(
     cluster: ClusterSettings | None = None,
 ) -> None:
     chunks = [todo[c : c + CHUNK] for c in range(0, len(todo), CHUNK)]
+    # Sizes over the whole scan, cached files included: a new file's twin may be one of them.
+    sizes = Counter(f.size for f in files)
     # Cluster workers cannot open this machine's cache (renamed files are analysed again
     # there) and may see the files under other paths.
     content_cache = cache.path if cluster is None else None
@@ -155,6 +157,7 @@ def _analyse_missing(
                 known_features[i].features if i in known_features else None,
                 content_cache,
                 also,
+                size_shared=sizes[files[i].size] > 1,
             )
             for i in chunk
         ]

@@ -23,8 +23,9 @@ from xmpcull.analyse.decode import (
     decode_rendered,
     largest_preview_tag,
 )
-from xmpcull.analyse.features import compute_features, file_digest
+from xmpcull.analyse.features import compute_features
 from xmpcull.errors import DecodeError, XmpcullError
+from xmpcull.fsutil import content_key
 from xmpcull.models import Features, ImageFile, ImageRecord, Metadata
 from xmpcull.scan.exiftool import ExifTool
 from xmpcull.scan.metadata import read_metadata
@@ -42,6 +43,8 @@ class Job:
     full_size: tuple[int, int] | None  # displayed size from metadata (RAW: the sensor image)
     size: int = 0  # bytes; with the digest, finds a renamed file's features in the cache
     cache_path: Path | None = None
+    mtime_ns: int = 0
+    size_shared: bool = True  # another file of the scan has this size: hash every byte (fsutil.content_key)
 
 
 def init_worker() -> None:
@@ -125,7 +128,7 @@ def _analyse(
 ) -> tuple[Features | str, list[DerivedRow]]:
     """Features (or the failure), and ``also``'s rows for the picture of ``image`` described by ``meta``."""
     try:
-        digest = file_digest(job.path)
+        digest = content_key(job.path, job.size, job.mtime_ns, size_shared=job.size_shared)
         cached = _cached_by_content(job, digest)
         if cached is not None:
             return cached, []  # not decoded: the later stage decodes for itself
@@ -155,6 +158,7 @@ class FileTask:
     known_features: Features | None = None
     cache_path: Path | None = None
     also: WhileDecoded | None = None
+    size_shared: bool = True  # see Job.size_shared
 
 
 @dataclass(frozen=True)
@@ -186,6 +190,8 @@ def analyse_tasks(tasks: list[FileTask]) -> list[FileResult]:
             full_size=meta.display_size,
             size=task.image.size,
             cache_path=task.cache_path,
+            mtime_ns=task.image.mtime_ns,
+            size_shared=task.size_shared,
         )
         outcome, derived = _analyse(job, task.also, task.image, meta)
         if isinstance(outcome, str):

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from xmpcull.errors import FileFailure, MoveError
+from xmpcull import fsutil
 from xmpcull.fsutil import is_inside, real_paths
 from xmpcull.move import fsops
 from xmpcull.move.journal import Journal, JournalState, OpState, check_journal, read_journal
@@ -138,9 +139,20 @@ def _check_source(move: PlannedMove) -> tuple[str, str, os.stat_result | None]:
         digest = fsops.file_digest(move.source)
     except OSError as exc:
         return "failed", f"cannot read ({exc.strerror})", None
-    if expect is not None and digest != expect.digest:
+    if expect is not None and not _same_content(move.source, info, digest, expect.digest):
         return "skipped", "changed since the report (content digest differs)", None
     return "ok", digest, info
+
+
+def _same_content(source: Path, info: os.stat_result, digest: str, recorded: str) -> bool:
+    """Whether the file still has the content key the report recorded: its full digest,
+    or the head-tail key analysis gave a file whose size no other file shared."""
+    if recorded.startswith(fsutil.HEAD_TAIL_PREFIX):
+        try:
+            return fsutil.head_tail_key(source, info.st_size, info.st_mtime_ns) == recorded
+        except OSError:
+            return False
+    return digest == recorded
 
 
 def _suffix_number(move: PlannedMove, destination: Path) -> int | None:

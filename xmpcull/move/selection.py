@@ -28,7 +28,7 @@ class Expectation:
 
     size: int
     mtime: float  # seconds, as in the report
-    digest: str  # blake2b-128 hex of the bytes
+    digest: str  # the content key analysis recorded (fsutil.content_key): full digest or head-tail key
 
 
 @dataclass(frozen=True)
