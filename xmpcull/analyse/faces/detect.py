@@ -26,6 +26,9 @@ MIN_SCORE = 0.5  # MediaPipe's default for this model
 # without faces rarely pay for a second look; 4 box sizes gave the detector enough context.
 CANDIDATE_SCORE = 0.2
 RECHECK_CROP = 4.0  # side of the closer look's square, in candidate box sizes
+# Small faces: 2 x 2 tiles overlapping by a quarter see the image 1.75x closer (4 more passes).
+TILES = 2
+TILE_OVERLAP = 0.25
 IRIS_INPUT = 64
 EYE_CROP_PER_EYE_DISTANCE = 1.1  # crop side / distance between the eyes: MediaPipe's 2.3x the eye width
 MIN_JUDGE_FACE_PX = 40  # face box narrower than this (analysis pixels): eyes not judged
@@ -93,18 +96,42 @@ def _closer_look(image: np.ndarray, candidate: blazeface.Detection, runtime: Run
     return None
 
 
+def _tiles(h: int, w: int) -> list[tuple[int, int, int]]:
+    """(left, top, side) of TILES x TILES overlapping squares covering an image."""
+    side = min(h, w, int(max(h, w) / (TILES - (TILES - 1) * TILE_OVERLAP)))
+    lefts = sorted({round(v) for v in np.linspace(0, w - side, TILES)})
+    tops = sorted({round(v) for v in np.linspace(0, h - side, TILES)})
+    return [(left, top, side) for top in tops for left in lefts]
+
+
+def _centre_inside(box: tuple[float, float, float, float], other: tuple[float, float, float, float]) -> bool:
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    return other[0] <= cx <= other[2] and other[1] <= cy <= other[3]
+
+
 def detect(image: np.ndarray, runtime: Runtime | None = None) -> list[blazeface.Detection]:
     """Faces in a grey or RGB image, in its pixels (box and keypoints), best first.
 
     The whole image is seen at 192 px, where a small or turned face may score under MIN_SCORE;
     each such doubtful detection (at least CANDIDATE_SCORE) gets a closer look, and counts when
-    the detector, seeing that region enlarged, scores it MIN_SCORE or more. Images without
+    the detector, seeing that region enlarged, scores it MIN_SCORE or more. When anything the
+    first pass saw is narrower than MIN_JUDGE_FACE_PX (people far away, a group at the back),
+    the image is searched again in overlapping tiles, each seen at 192 px. Images without
     anything face-like (no detection over CANDIDATE_SCORE) cost the one pass."""
     sure, doubtful = _pass(image, runtime, CANDIDATE_SCORE)
+    small_hint = any(d.box[2] - d.box[0] < MIN_JUDGE_FACE_PX for d in sure + doubtful)
     for candidate in doubtful:
         again = _closer_look(image, candidate, runtime)
         if again is not None and all(blazeface.iou(again.box, d.box) <= blazeface.OVERLAP for d in sure):
             sure.append(again)
+    if small_hint:
+        h, w = image.shape[:2]
+        for left, top, side in _tiles(h, w):
+            for d in _pass(image[top : top + side, left : left + side], runtime)[0]:
+                box = (d.box[0] + left, d.box[1] + top, d.box[2] + left, d.box[3] + top)
+                # A tile's edge may cut a face the whole-image pass found: its part is not a new face.
+                if all(blazeface.iou(box, f.box) <= blazeface.OVERLAP and not _centre_inside(box, f.box) for f in sure):
+                    sure.append(blazeface.Detection(d.score, box, tuple((x + left, y + top) for x, y in d.keypoints)))
     return sorted(sure, key=lambda d: -d.score)
 
 
