@@ -76,6 +76,29 @@ def test_sidecar_edit_refreshes_metadata_but_not_features(photo_tree: Path, tmp_
     assert calls == []
 
 
+def test_a_summary_only_rerun_counts_as_a_full_one_and_keeps_features(
+    photo_tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache.sqlite"
+    (photo_tree / "notes.jpg").write_text("not an image")
+    analyse_roots([photo_tree], cache_path=cache, jobs=1)
+    sidecar = photo_tree / "day1/jet.xmp"  # a sidecar edited since: its metadata is read again
+    subprocess.run(["exiftool", "-q", "-o", str(sidecar), "-XMP:Rating=4", str(photo_tree / "day1/jet.jpg")], check=True)
+    twin = tmp_path / "twin.sqlite"  # the same cache, for a full run from the same state
+    for suffix in ("", "-wal"):
+        if Path(f"{cache}{suffix}").exists():
+            shutil.copy(f"{cache}{suffix}", f"{twin}{suffix}")
+    calls: list[Path] = []
+    monkeypatch.setattr(worker, "decode", lambda job, **kw: calls.append(job.path))
+    summary = analyse_roots([photo_tree], cache_path=cache, jobs=1, summary_only=True)
+    assert calls == []  # the edited file's features came from the cache, not from a decode
+    full = analyse_roots([photo_tree], cache_path=twin, jobs=1)
+    assert (summary.analysed, summary.cache_hits, len(summary.records)) == (full.analysed, full.cache_hits, len(full.records)) == (4, 4, 5)
+    assert [(f.path, f.stage, f.reason) for f in summary.failures] == [(f.path, f.stage, f.reason) for f in full.failures]
+    assert summary.counts_by_format() == full.counts_by_format()
+    assert _by_name(full)["jet.jpg"].metadata.rating == 4 and _by_name(full)["jet.jpg"].features is not None
+
+
 def test_feature_version_bump_invalidates(photo_tree: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cache = tmp_path / "cache.sqlite"
     analyse_roots([photo_tree], cache_path=cache, jobs=1)

@@ -46,6 +46,7 @@ class AnalysisResult:
     skipped_links: int = 0
     outside_links: list[Path] = field(default_factory=list)  # symlinks leading outside the roots, not followed
     leftover_temps: list[Path] = field(default_factory=list)  # our temp sidecar files the scan saw
+    analysed: int = 0  # files with features and no error (cache hits of a summary-only run included)
 
     @property
     def ok_records(self) -> list[ImageRecord]:
@@ -76,12 +77,15 @@ def analyse_roots(
     cluster: ClusterSettings | None = None,
     only: ScanFilter = ScanFilter(),
     follow_links: bool = False,
+    summary_only: bool = False,
 ) -> AnalysisResult:
     """Everything known about every image under ``roots``.
 
     ``cache_path=None`` keeps the cache in memory (nothing persists). ``also`` runs on
     each picture decoded (see ``WhileDecoded``); its rows go to the cache. ``cluster``
     sends the files' analysis to a Dask cluster instead of this machine's cores.
+    ``summary_only``: the caller reads only counts and failures (``xmpcull analyze``),
+    so cached files are not read back: their records carry no metadata or features.
     """
     started = time.monotonic()
     progress = progress or NullProgress()
@@ -97,14 +101,17 @@ def analyse_roots(
     with AnalysisCache(cache_path) as cache:
         todo: list[int] = []  # indices that need metadata (and maybe features)
         known_features: dict[int, CachedEntry] = {}
-        entries = cache.lookup_many([(f.path, f.size, f.mtime_ns) for f in files])
+        entries = cache.lookup_many([(f.path, f.size, f.mtime_ns) for f in files], decode=not summary_only)
         for i, (image, entry) in enumerate(zip(files, entries)):
             if entry is None:
                 todo.append(i)
-            elif entry.sidecar_sig == sigs[i] and (entry.metadata is not None or entry.error):
+            elif entry.sidecar_sig == sigs[i] and (entry.has_metadata or entry.error):
                 records[i] = _record(image, entry.metadata, entry.features, entry.error)
                 result.cache_hits += 1
+                result.analysed += int(summary_only and entry.has_features and not entry.error)
             else:
+                if summary_only:  # the stale part is read again; its features are wanted after all
+                    entry = cache.lookup(image.path, image.size, image.mtime_ns) or entry
                 todo.append(i)
                 if entry.features is not None:
                     known_features[i] = entry
@@ -113,6 +120,7 @@ def analyse_roots(
             _analyse_missing(files, sigs, todo, known_features, records, cache, jobs, progress, also, cluster)
     progress.finish()
     result.records = [r for r in records if r is not None]
+    result.analysed += sum(1 for r in result.records if r.ok)
     result.failures.extend(
         FileFailure(str(r.file.path), _stage_of(r.error), r.error) for r in result.records if r.error
     )

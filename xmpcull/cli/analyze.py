@@ -44,6 +44,7 @@ def run_analysis(
     quiet: bool,
     cluster: ClusterSettings | None = None,
     only: ScanFilter = ScanFilter(),
+    summary_only: bool = False,
 ) -> AnalysisResult:
     """The analysis step every command starts with."""
     return analyse_roots(
@@ -53,6 +54,7 @@ def run_analysis(
         progress=make_progress(as_json, quiet),
         cluster=cluster,
         only=only,
+        summary_only=summary_only,
     )
 
 
@@ -60,7 +62,7 @@ def analysis_summary(result: AnalysisResult) -> dict[str, Any]:
     return {
         "roots": [str(r) for r in result.roots],
         "images": len(result.records),
-        "analysed": len(result.ok_records),
+        "analysed": result.analysed,
         "by_format": result.counts_by_format(),
         "cache_hits": result.cache_hits,
         "skipped_links": result.skipped_links,
@@ -87,7 +89,8 @@ def analyze(
 ) -> None:
     """Scan and analyse ROOTS, fill the cache and print a summary."""
     config = settings.load(roots, {"cluster.address": cluster})
-    result = run_analysis(roots, jobs, cache_path, no_cache, as_json, quiet, config.cluster, only=config.scan)
+    result = run_analysis(roots, jobs, cache_path, no_cache, as_json, quiet, config.cluster, only=config.scan,
+                          summary_only=True)
     summary = analysis_summary(result)
     formats = ", ".join(f"{n} {fmt}" for fmt, n in summary["by_format"].items()) or "none"
     line = (

@@ -116,41 +116,43 @@ class _Walk:
                 continue
             subdirs = []
             xmp_names = {e.name.lower(): e.name for e in entries if e.name.lower().endswith(".xmp")}
-            first_new = len(result.files)
             for entry in entries:
-                if _is_hidden(entry.name):
-                    if is_own_temp(entry.name):
+                name = entry.name
+                if _is_hidden(name):
+                    if is_own_temp(name):
                         result.leftover_temps.append(Path(entry.path))
                     continue
-                path = Path(entry.path)
+                # Names, not Paths, until an entry is kept: a Path per entry was a fifth of a re-run.
+                fmt = format_for_extension(os.path.splitext(name)[1])
                 try:
                     entry_st = entry.stat(follow_symlinks=True)
                 except OSError as exc:
                     # Dangling symlink or permission problem: only worth a report if it looks like an image.
-                    if format_for_extension(path.suffix):
-                        result.failures.append(FileFailure(str(path), "scan", f"cannot stat: {exc.strerror}"))
+                    if fmt:
+                        result.failures.append(FileFailure(entry.path, "scan", f"cannot stat: {exc.strerror}"))
                     continue
                 is_dir, is_file = stat.S_ISDIR(entry_st.st_mode), stat.S_ISREG(entry_st.st_mode)
                 linked = entry.is_symlink()
-                wanted = is_dir and entry.name not in self.skip_names or is_file and format_for_extension(path.suffix)
-                if linked and wanted and not self._link_is_followed(path):
+                wanted = is_dir and name not in self.skip_names or is_file and fmt
+                if not wanted:
+                    continue
+                path = Path(entry.path)
+                if linked and not self._link_is_followed(path):
                     result.skipped_links += is_file
                     continue
                 if is_dir:
-                    if entry.name not in self.skip_names:
-                        subdirs.append((path, via_link or linked))
-                elif is_file:
-                    _add_file(root, path, entry_st, result, self.seen_files, via_link=via_link or linked)
-            # Record each new image's sidecars now, while the listing is at hand: later
-            # stages then need no stat calls to find them (a re-run stays near-instant).
-            for index in range(first_new, len(result.files)):
-                image = result.files[index]
-                result.files[index] = replace(image, sidecars=_sidecars_named_after(image.path, xmp_names))
+                    subdirs.append((path, via_link or linked))
+                else:
+                    # Each image's sidecars are recorded now, while the listing is at hand: later
+                    # stages then need no stat calls to find them (a re-run stays near-instant).
+                    _add_file(root, path, entry_st, result, self.seen_files, via_link=via_link or linked,
+                              sidecars=_sidecars_named_after(path, name, xmp_names))
             stack.extend(reversed(subdirs))
 
 
 def _add_file(
-    root: Path, path: Path, st: os.stat_result, result: ScanResult, seen_files: set[tuple[int, int]], *, via_link: bool
+    root: Path, path: Path, st: os.stat_result, result: ScanResult, seen_files: set[tuple[int, int]], *, via_link: bool,
+    sidecars: tuple[Path, ...] | None = None,
 ) -> None:
     fmt = format_for_extension(path.suffix)
     if fmt is None:
@@ -160,22 +162,25 @@ def _add_file(
         result.skipped_links += 1
         return
     seen_files.add(key)
-    result.files.append(
-        ImageFile(path=path, root=root, format=fmt, size=st.st_size, mtime_ns=st.st_mtime_ns, via_link=via_link)
-    )
+    result.files.append(ImageFile(path=path, root=root, format=fmt, size=st.st_size, mtime_ns=st.st_mtime_ns,
+                                  via_link=via_link, sidecars=sidecars))
 
 
-def _sidecars_named_after(image: Path, xmp_names: dict[str, str]) -> tuple[Path, ...]:
+def _sidecars_named_after(image: Path, name: str, xmp_names: dict[str, str]) -> tuple[Path, ...]:
     """``xmp_names``: the folder's .xmp files, lower-cased name -> real name (one lookup per candidate)."""
-    wanted = (f"{image.stem.lower()}.xmp", f"{image.name.lower()}.xmp")
+    if not xmp_names:
+        return ()
+    lower = name.lower()
+    wanted = (f"{os.path.splitext(lower)[0]}.xmp", f"{lower}.xmp")
     return tuple(image.with_name(xmp_names[n]) for n in sorted(set(wanted)) if n in xmp_names)
 
 
 def _link_companions(files: list[ImageFile]) -> list[ImageFile]:
     """Files in one folder with the same stem (IMG_1.CR2 + IMG_1.JPG) are one shot."""
-    by_stem: dict[tuple[Path, str], list[int]] = defaultdict(list)
+    by_stem: dict[tuple[str, str], list[int]] = defaultdict(list)
     for index, image in enumerate(files):
-        by_stem[(image.path.parent, image.path.stem)].append(index)
+        folder, name = os.path.split(str(image.path))
+        by_stem[(folder, os.path.splitext(name)[0])].append(index)
     linked = list(files)
     for indices in by_stem.values():
         if len(indices) < 2:
