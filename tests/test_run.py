@@ -260,6 +260,7 @@ def test_a_hostile_messy_tree_is_reported_and_nothing_is_lost(tmp_path: Path) ->
 def test_rerun_with_nothing_new_parses_no_xmp(shoot: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from xmpcull import run as run_module
     from xmpcull.config import load_config
+    from xmpcull.run import sidecars as sidecar_pass
 
     config = load_config()
     options = run_module.RunOptions(config=config, write_options=config.write_options, cache_path=tmp_path / "c.sqlite", jobs=1)
@@ -267,9 +268,9 @@ def test_rerun_with_nothing_new_parses_no_xmp(shoot: Path, tmp_path: Path, monke
     run_module.run_pipeline([shoot], options)  # sidecars now exist: metadata is read again once
     before = snapshot(shoot)
     calls: list[str] = []
-    real_write_each, real_read = run_module.write_each, run_module.read_sidecar
-    monkeypatch.setattr(run_module, "write_each", lambda items, opts: calls.append("write") or real_write_each(items, opts))
-    monkeypatch.setattr(run_module, "read_sidecar", lambda *a, **k: calls.append("read") or real_read(*a, **k))
+    real_write_each, real_read = sidecar_pass.write_each, sidecar_pass.read_sidecar
+    monkeypatch.setattr(sidecar_pass, "write_each", lambda items, opts: calls.append("write") or real_write_each(items, opts))
+    monkeypatch.setattr(sidecar_pass, "read_sidecar", lambda *a, **k: calls.append("read") or real_read(*a, **k))
     result = run_module.run_pipeline([shoot], options)
     assert calls == ["write"]  # called with nothing to write
     assert snapshot(shoot) == before and result.summary()["sidecars_changed"] == 0
