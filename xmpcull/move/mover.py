@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from xmpcull.errors import FileFailure, MoveError
 from xmpcull import fsutil
+from xmpcull.errors import FileFailure, MoveError
 from xmpcull.fsutil import is_inside, real_paths
 from xmpcull.move import fsops
 from xmpcull.move.journal import Journal, JournalState, OpState, check_journal, read_journal
