@@ -15,3 +15,10 @@ def replace_section(results: Path, heading: str, body: str) -> None:
     else:
         text = text.rstrip() + "\n\n" + section
     results.write_text(text.rstrip() + "\n")
+
+
+def publish(results: Path, heading: str, body: str, write: bool) -> None:
+    """Print a benchmark's section; with ``write``, also put it into bench/RESULTS.md."""
+    print(body)
+    if write:
+        replace_section(results, heading, body)

