@@ -7,7 +7,10 @@ cluster cannot be faster, it must only not be much slower and give the same outp
 Output compared: every sidecar's bytes (the write time stamp xmpcull:AnalysisDate
 blanked) and the report's images, groups and bursts with the copy's root replaced.
 
-    python bench/cluster_bench.py [--write-results] [--repeat 2]
+    python bench/cluster_bench.py [--write-results] [--repeat 2] [--limit N]
+
+``--limit N`` runs on the first N images (by path) only, for a machine where the whole
+set does not fit in the time there is.
 
 The images come from Debian's opencv-doc package (apt's cache, else `apt-get download`,
 about 96 MB, unpacked under bench/out/unseen; never installed).
@@ -55,6 +58,18 @@ def fetch_unseen() -> Path:
     return UNSEEN
 
 
+def _first_images(source: Path, limit: int) -> Path:
+    """A copy of the first ``limit`` images of ``source`` (sorted by path), folders kept."""
+    subset = OUT / f"unseen-first-{limit}"
+    if not subset.exists():
+        images = sorted(p for p in source.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+        for path in images[:limit]:
+            dest = subset / path.relative_to(source)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, dest)
+    return subset
+
+
 def run_once(source: Path, work: Path, cluster: str | None) -> dict[str, object]:
     if work.exists():
         shutil.rmtree(work)
@@ -88,10 +103,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=2, help="pairs of runs (local, cluster)")
     parser.add_argument("--write-results", action="store_true")
+    parser.add_argument("--limit", type=int, default=0, help="only the first N images, by path")
     args = parser.parse_args()
     from distributed import LocalCluster
 
     source = fetch_unseen()
+    if args.limit:
+        source = _first_images(source, args.limit)
     files = sum(1 for p in source.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
     rows = []
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=":0") as cluster:
@@ -111,7 +129,8 @@ def main() -> int:
             print(rows[-1], flush=True)
     body = "\n".join(
         [
-            f"{files} JPEG and PNG files of Debian's opencv-doc (examples/ and html/), `xmpcull run LIB --cache C --json`,",
+            f"{files} JPEG and PNG files of Debian's opencv-doc (examples/ and html/"
+            + (f"; the first {args.limit} by path" if args.limit else "") + "), `xmpcull run LIB --cache C --json`,",
             "cold cache, each run on its own fresh copy; local = the fork pool on 2 cores (`--jobs` default), cluster =",
             "`--cluster` to a distributed.LocalCluster of 2 worker processes × 1 thread on the same machine, started before",
             "the clock. Command: `python bench/cluster_bench.py --write-results`.",
