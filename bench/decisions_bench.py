@@ -5,7 +5,9 @@ tuned on it): camera originals in ``day1/``, byte-identical backups in ``backup/
 lossy web exports, a PNG export without EXIF and a downscaled copy in ``exports/``,
 full-quality edits (re-saved by an editor, capture metadata kept) in ``edits/``, and
 in ``bursts/`` real consecutive exposures stamped as frames of one body at
-.00/.30 s, .00/.50 s, and three frames of a static video camera at .00/.20/.40 s.
+.00/.30 s, .00/.50 s, and three frames of a static video camera at .00/.20/.40 s;
+two frames of one view 60 frames apart (a hand came in), without capture metadata,
+one in ``day1/`` and one in ``misc/``: a similar set across folders.
 Every duplicate group spans folders. Then, through the real command line
 (``python -m xmpcull.cli.main run ... --json``):
 
@@ -15,10 +17,12 @@ Every duplicate group spans folders. Then, through the real command line
 3. adding one photo: an unrelated photo changes only its own sidecar; a new export
    of an original changes only its own and its group's sidecars;
 4. subfolders: a run on each top folder alone leaves every byte of the tree as the
-   whole-tree run left it;
+   whole-tree run left it, similar-set members' sidecars counted apart; with
+   ``--anchor REV`` the same measure also runs, on a fresh copy of the shoot, with
+   the ``xmpcull`` package as it was at git revision REV (the anchor, same run);
 5. ``--embed`` twice: the second run changes no byte of any file.
 
-    .venv/bin/python bench/decisions_bench.py [--out bench/out/decisions] [--write-results]
+    .venv/bin/python bench/decisions_bench.py [--out bench/out/decisions] [--anchor REV] [--write-results]
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import platform
 import shutil
 import subprocess
@@ -66,6 +71,8 @@ BURSTS = (
     ("video/vtest_0020.jpg", "P1000002.JPG", "2019:03:02 10:00:00", "20", "Panasonic", "DMC-GH4"),
     ("video/vtest_0040.jpg", "P1000003.JPG", "2019:03:02 10:00:00", "40", "Panasonic", "DMC-GH4"),
 )
+# Two frames of one view, no capture metadata, in two folders: a similar set, not a group.
+SIMILAR_ACROSS = {"video/tree_0000.jpg": "day1/tree-1.jpg", "video/tree_0060.jpg": "misc/tree-2.jpg"}
 # Labels: every group's members (relative paths) and the members a photographer accepts as keeper.
 GROUPS: dict[str, dict[str, set[str]]] = {
     "IMG_1001": {
@@ -139,15 +146,20 @@ def build(shoot: Path) -> None:
     export(day1 / "DSC_5001.JPG", shoot / "exports/DSC_5001-web.jpg", quality=65)
     for fixture, name in SINGLES.items():
         shutil.copy2(FIXTURES / fixture, shoot / "misc" / name)
+    for fixture, relpath in SIMILAR_ACROSS.items():
+        shutil.copy2(FIXTURES / fixture, shoot / relpath)
     for fixture, name, when, subsec, make, model in BURSTS:
         target = shoot / "bursts" / name
         shutil.copy2(FIXTURES / fixture, target)
         exiftool(f"-DateTimeOriginal={when}", f"-SubSecTimeOriginal={subsec}", f"-Make={make}", f"-Model={model}", target)
 
 
-def xmpcull(*args: str | Path) -> dict[str, Any]:
-    proc = subprocess.run(
-        [sys.executable, "-m", "xmpcull.cli.main", *map(str, args), "--json"], capture_output=True, text=True, check=False
+def xmpcull(*args: str | Path, code: Path | None = None) -> dict[str, Any]:
+    """The real command line; ``code``: a folder holding another ``xmpcull`` package to run instead (the anchor)."""
+    env = {**os.environ, "PYTHONPATH": str(code)} if code else None
+    proc = subprocess.run(  # from the anchor's folder: `-m` puts the working directory first on sys.path
+        [sys.executable, "-m", "xmpcull.cli.main", *map(str, args), "--json"],
+        capture_output=True, text=True, check=False, env=env, cwd=code,
     )
     try:
         return json.loads(proc.stdout)
@@ -170,6 +182,56 @@ def changed(before: dict[str, bytes], after: dict[str, bytes]) -> list[str]:
 
 def sidecar_of(relpath: str) -> str:
     return str(Path(relpath).with_suffix(".xmp"))
+
+
+def anchor_code(rev: str, into: Path) -> Path:
+    """The ``xmpcull`` package as it was at ``rev``, unpacked under ``into`` (checked to be the one imported)."""
+    into.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "xmpcull"], capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+    where = subprocess.run(
+        [sys.executable, "-c", "import xmpcull; print(xmpcull.__file__)"], capture_output=True, text=True, check=True,
+        env={**os.environ, "PYTHONPATH": str(into)}, cwd=into,
+    ).stdout.strip()
+    if not Path(where).is_relative_to(into):
+        raise SystemExit(f"the anchor code is not the one imported: {where}")
+    return into
+
+
+def similar_sets(shoot: Path) -> list[list[str]]:
+    """The report's similar sets, as sorted relative paths."""
+    report = json.loads((shoot / ".xmpcull/report.json").read_text())
+    return sorted(sorted(m["relpath"] for m in s["members"]) for s in report["similar_sets"])
+
+
+def subfolder_runs(shoot: Path, cache: Path, code: Path | None = None) -> dict[str, list[str]]:
+    """Each top folder alone, with and without the cache: the files that differ from the whole-tree run
+    (which must have just run); the tree is put back after each case."""
+    whole = all_bytes(shoot)
+    found = {}
+    for folder in sorted(p.name for p in shoot.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        for mode in (("--cache", cache), ("--no-cache",)):
+            xmpcull("run", shoot / folder, *mode, code=code)
+            found[f"{folder} {mode[0]}"] = changed(whole, all_bytes(shoot))
+            if found[f"{folder} {mode[0]}"]:
+                for name, data in whole.items():
+                    (shoot / name).write_bytes(data)
+    return found
+
+
+def subfolder_measure(shoot: Path, cache: Path, code: Path | None = None) -> dict[str, Any]:
+    """The subfolder measure on a fresh shoot: whole tree, then each folder alone."""
+    xmpcull("run", shoot, "--cache", cache, code=code)
+    sets = similar_sets(shoot)
+    return {"runs": subfolder_runs(shoot, cache, code), "similar_sets": sets}
+
+
+def similar_sidecars(sets: list[list[str]]) -> set[str]:
+    return {sidecar_of(p) for members in sets for p in members}
+
+
+def spans_folders(members: list[str]) -> bool:
+    return len({Path(p).parts[0] for p in members}) > 1
 
 
 def check_keepers(shoot: Path) -> dict[str, Any]:
@@ -205,6 +267,7 @@ def check_keepers(shoot: Path) -> dict[str, Any]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=ROOT / "bench/out/decisions")
+    ap.add_argument("--anchor", metavar="REV", help="also run the subfolder measure with xmpcull as of this git revision")
     ap.add_argument("--write-results", action="store_true", help=f"replace the '{HEADING}' section of bench/RESULTS.md")
     args = ap.parse_args()
     if args.out.exists():
@@ -221,15 +284,15 @@ def main() -> None:
     rerun = xmpcull("run", shoot, "--cache", cache)
     rerun_changed = changed(whole, all_bytes(shoot))
 
-    # 4. each top folder alone, with and without the cache
-    subfolders = {}
-    for folder in sorted(p.name for p in shoot.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        for mode in (("--cache", cache), ("--no-cache",)):
-            xmpcull("run", shoot / folder, *mode)
-            subfolders[f"{folder} {mode[0]}"] = changed(whole, all_bytes(shoot))
-            if subfolders[f"{folder} {mode[0]}"]:
-                for name, data in whole.items():  # put the tree back for the next case
-                    (shoot / name).write_bytes(data)
+    # 4. each top folder alone, with and without the cache; the anchor on its own fresh copy
+    sets = similar_sets(shoot)
+    subfolders = subfolder_runs(shoot, cache)
+    anchor = None
+    if args.anchor:
+        code = anchor_code(args.anchor, args.out / "anchor-code")
+        anchor_shoot = args.out / "anchor-shoot"
+        shutil.copytree(pristine, anchor_shoot)
+        anchor = {"rev": args.anchor, **subfolder_measure(anchor_shoot, args.out / "anchor.sqlite", code)}
 
     # 3. adding one photo
     base = all_bytes(shoot)
@@ -261,6 +324,8 @@ def main() -> None:
         "rerun_changed": rerun_changed,
         "rerun_sidecars_changed": rerun["sidecars_changed"],
         "subfolders": subfolders,
+        "similar_sets": sets,
+        "anchor": anchor,
         "unrelated_changed": unrelated_changed,
         "unrelated_ok": set(unrelated_changed) <= unrelated_allowed and unrelated["sidecars_changed"] == 1,
         "joined_changed": joined_changed,
@@ -289,7 +354,8 @@ def render(r: dict[str, Any]) -> str:
         f"{r['seconds']} s for all runs). A labelled shoot of {r['images']} files built from the real camera "
         "photos in `fixtures/` (nothing tuned on it): originals, exact backups, lossy/PNG/downscaled exports "
         "without EXIF, a q60 export with EXIF, full-quality edits saved by an editor, and bursts of real "
-        "consecutive exposures at .00/.30, .00/.50 and .00/.20/.40 s. Every group spans folders. "
+        "consecutive exposures at .00/.30, .00/.50 and .00/.20/.40 s, and two frames of one view in `day1/` and "
+        "`misc/` (a similar set across folders). Every group spans folders. "
         "Each figure is the real `xmpcull run --json` on that tree.",
         "",
         "| check | result | target |",
@@ -306,12 +372,11 @@ def render(r: dict[str, Any]) -> str:
         f"{len(set(r['joined_changed']) - set(r['joined_allowed']))} (changed: {len(r['joined_changed'])}, "
         f"its group + itself: {len(r['joined_allowed'])}) | 0 |",
     ]
-    for case, files in r["subfolders"].items():
-        folder, mode = case.split(" ")
-        lines.append(f"| run on `{folder}/` alone ({mode}): files that differ from the whole-tree run | {len(files)} | 0 |")
     lines += [
         f"| `--embed` second run: files changed | {len(r['embed_second_changed'])} | 0 |",
         f"| `--embed` third run, `--no-cache`: files changed | {len(r['embed_nocache_changed'])} | 0 |",
+        "",
+        *render_subfolders(r),
         "",
         "Keepers and why (the report's `keeper_reason`, also `xmpcull:KeeperReason`):",
         "",
@@ -329,6 +394,42 @@ def render(r: dict[str, Any]) -> str:
         f"{s.get('weak_crops_not_applied', 0)} weak crop proposals not flagged (crops not applied).",
     ]
     return "\n".join(lines)
+
+
+def render_subfolders(r: dict[str, Any]) -> list[str]:
+    """Subfolder runs against the whole-tree run, now and (with --anchor) at the anchor revision."""
+    anchor = r.get("anchor")
+
+    def cell(files: list[str], sets: list[list[str]]) -> str:
+        members = similar_sidecars(sets)
+        return f"{len(files)} ({sum(1 for f in files if f in members)})"
+
+    def described(sets: list[list[str]]) -> str:
+        across = [s for s in sets if spans_folders(s)]
+        return (f"{len(sets)} similar sets, {len(across)} across folders "
+                f"({'; '.join(' + '.join(f'`{p}`' for p in s) for s in across) or 'none'})")
+
+    head = "| run alone on | now |" + (f" anchor ({anchor['rev']}) |" if anchor else "") + " target |"
+    lines = [
+        "Subfolder runs: each top folder alone, with and without the cache, right after a whole-tree run (the "
+        "tree is put back after each case). Files that differ from the whole-tree run; in brackets, how many of "
+        f"them are sidecars of similar-set members. Now: {described(r['similar_sets'])}."
+        + (f" Anchor: the same measure in the same bench run, on a fresh copy of the shoot, with the `xmpcull` "
+           f"package of {anchor['rev']}: {described(anchor['similar_sets'])}." if anchor else " No anchor run."),
+        "",
+        head,
+        "|---|---|" + ("---|" if anchor else "") + "---|",
+    ]
+    for case, files in r["subfolders"].items():
+        folder, mode = case.split(" ")
+        before = f" {cell(anchor['runs'][case], anchor['similar_sets'])} |" if anchor and case in anchor["runs"] else ""
+        lines.append(f"| `{folder}/` ({mode}) | {cell(files, r['similar_sets'])} |{before} 0 |")
+    total = [f for files in r["subfolders"].values() for f in files]
+    before = ""
+    if anchor:
+        before = f" {cell([f for files in anchor['runs'].values() for f in files], anchor['similar_sets'])} |"
+    lines.append(f"| all {len(r['subfolders'])} runs | {cell(total, r['similar_sets'])} |{before} 0 |")
+    return lines
 
 
 if __name__ == "__main__":

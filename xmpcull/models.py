@@ -185,6 +185,7 @@ class Metadata:
     software: str | None = None  # EXIF Software, else xmp:CreatorTool: camera firmware or an editor
     history_agents: tuple[str, ...] = ()  # xmpMM:History softwareAgent of each recorded save/edit
     dup_members: tuple[str, ...] = ()  # xmpcull:DupMembers our last write recorded (relative paths)
+    similar_members: tuple[str, ...] = ()  # xmpcull:SimilarMembers, the same for the image's similar set
     warnings: tuple[str, ...] = ()
 
     @property

@@ -26,8 +26,9 @@ from xmpcull.sidecar import (
 from xmpcull.sidecar.packet import NS_DC, NS_LR, NS_XMPCULL
 
 FULL = SidecarUpdate(
-    dupes=DupeFields("d-3fa9c2e1", "near", "duplicate", 4, "lower sharpness"),
-    similar=SimilarFields("s-81c0aa12", "member", 3, "pHash 12 bits; 212 inliers (homography), 4.1 % changed"),
+    dupes=DupeFields("d-3fa9c2e1", "near", "duplicate", 4, "lower sharpness", ("../exports/IMG_0001.jpg",)),
+    similar=SimilarFields("s-81c0aa12", "member", 3, "pHash 12 bits; 212 inliers (homography), 4.1 % changed",
+                          ("../day2/IMG_0107.CR2", "IMG_0005.CR2")),
     burst=BurstFields("20240612-143501-R5-0007", 2, 5, False),
     quality=QualityFields(0.61, 0.4, 0.75, face_sharpness=0.3),
     crop=CropFields((CropProposal("4:5", 0.2, 0.1, 0.8, 0.9, 0.7), CropProposal("1:1", 0.1, 0, 0.9, 1, 0.5))),
@@ -116,8 +117,10 @@ def test_exiftool_reads_every_field_through_the_shipped_config(tmp_path: Path) -
     assert {k.split(":", 1)[1]: v for k, v in tags.items() if k.startswith("XMP-xmpcull:")} == {
         "SchemaVersion": 1, "EngineVersion": "0.1.0", "AnalysisDate": "2024:06:12 14:35:01+00:00",
         "DupGroup": "d-3fa9c2e1", "DupKind": "near", "DupRole": "duplicate", "DupDistance": 4,
-        "KeeperReason": "lower sharpness", "SimilarSet": "s-81c0aa12", "SimilarRole": "member", "SimilarSize": 3,
+        "KeeperReason": "lower sharpness", "DupMembers": ["../exports/IMG_0001.jpg"],
+        "SimilarSet": "s-81c0aa12", "SimilarRole": "member", "SimilarSize": 3,
         "SimilarReason": "pHash 12 bits; 212 inliers (homography), 4.1 % changed",
+        "SimilarMembers": ["../day2/IMG_0107.CR2", "IMG_0005.CR2"],
         "BurstID": "b-7", "BurstIndex": 1, "BurstSize": 3, "BurstBest": True, "BurstBestReason": "sharpest eyes",
         "Quality": 0.61, "Sharpness": 0.4, "Exposure": 0.75, "FaceSharpness": 0.3,
         "CropProposals": [
@@ -155,7 +158,29 @@ def test_exiftool_can_write_our_field_and_we_read_it_back(tmp_path: Path) -> Non
         check=True, capture_output=True,
     )
     state = read_sidecar(image)
-    assert state.dupes == DupeFields("d-3fa9c2e1", "near", "keeper", 0, "lower sharpness")
+    assert state.dupes == DupeFields("d-3fa9c2e1", "near", "keeper", 0, "lower sharpness", ("../exports/IMG_0001.jpg",))
+
+
+def test_exiftool_writes_the_member_lists_as_bags_we_read_back(tmp_path: Path) -> None:
+    import subprocess
+
+    from xmpcull.sidecar import exiftool_config_path
+
+    image = tmp_path / "IMG_0003.NEF"
+    image.write_bytes(b"")
+    write_sidecar(image, SidecarUpdate(dupes=FULL.dupes, similar=FULL.similar), clock=clock)
+    sidecar = tmp_path / "IMG_0003.xmp"
+    subprocess.run(
+        ["exiftool", "-config", str(exiftool_config_path()), "-overwrite_original",
+         "-XMP-xmpcull:SimilarMembers+=../day3/IMG_0200.CR2", "-XMP-xmpcull:DupMembers-=../exports/IMG_0001.jpg",
+         str(sidecar)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    state = read_sidecar(image)
+    assert state.similar is not None and state.dupes is not None
+    assert state.similar.members == ("../day2/IMG_0107.CR2", "IMG_0005.CR2", "../day3/IMG_0200.CR2")
+    assert state.dupes.members == ()
+    assert b"<rdf:Bag>" in sidecar.read_bytes()
 
 
 def test_sidecar_starts_with_xml_declaration_and_is_utf8(tmp_path: Path) -> None:

@@ -38,7 +38,8 @@ T = TypeVar("T")
 
 # Metadata entries written under another METADATA_VERSION are read as "metadata unknown":
 # the file's metadata is read again, its (expensive) features are kept.
-METADATA_VERSION = 4  # 2: generation records; 3: sub-seconds recorded, software and edit history; 4: DupMembers
+METADATA_VERSION = 5  # 2: generation records; 3: sub-seconds recorded, software and edit history; 4: DupMembers;
+# 5: SimilarMembers
 FEATURE_VERSION = 12  # 2: windows; 3: box pre-reduction; 4: float32 Laplacian; 5: grey decode; 6: no window dHash;
 # 7: pixel digest, JPEG quality and subsampling; 8: faces; 9: eye thresholds from the dev set; 10: JPEG metadata bytes;
 # 11: a closer look at doubtful faces; 12: tiles when a face-like detection is small
@@ -145,6 +146,7 @@ def metadata_from_json(text: str) -> Metadata | None:
         keywords=tuple(data.pop("keywords")),
         history_agents=tuple(data.pop("history_agents", ())),
         dup_members=tuple(data.pop("dup_members", ())),
+        similar_members=tuple(data.pop("similar_members", ())),
         warnings=tuple(data.pop("warnings")),
         **data,
     )

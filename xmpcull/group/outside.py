@@ -1,15 +1,19 @@
-"""Group members outside this run's roots, found through the DupMembers a sidecar records.
+"""Group members outside this run's roots, found through the DupMembers and SimilarMembers a sidecar records.
 
-Why: a run on a subfolder sees only part of a duplicate group whose members lie
-in several folders. Without the others it would find the group gone and erase its
-facts (DupGroup, the Red label) from the sidecars it can see, and the next
-whole-tree run would put them back. So the members a sidecar names outside the
-roots are analysed too (from the cache, normally) and grouped with the rest, as
-context only: none of their sidecars is written, they get no decision, and `move`
-does not touch them (their root is not one of the report's).
+Why: a run on a subfolder sees only part of a duplicate group or a similar set
+whose members lie in several folders. Without the others it would find the group
+gone and erase its facts (DupGroup, the Red label, SimilarSet, the similar
+keyword) from the sidecars it can see, and the next whole-tree run would put them
+back. So the members a sidecar names outside the roots are analysed too (from the
+cache, normally) and grouped with the rest, as context only: none of their
+sidecars is written, they get no decision, and `move` does not touch them (their
+root is not one of the report's). Every member records all the others, so one
+step finds a whole set.
 
-A member that no longer exists is simply not there: the group is decided on
-what exists, as a whole-tree run would.
+A member that no longer exists is simply not there: the group or set is decided
+on what exists, as a whole-tree run would (a pair whose other picture was deleted
+is no set; a member's sidecar outside the roots keeps the old size until a run
+covers it).
 """
 
 from __future__ import annotations
@@ -24,9 +28,10 @@ from xmpcull.models import ImageRecord
 
 
 def member_paths(record: ImageRecord) -> list[Path]:
-    """The other members this record's sidecar names (DupMembers), as absolute paths."""
+    """The other members this record's sidecar names (DupMembers, SimilarMembers), as absolute paths."""
     folder = record.file.path.parent
-    return [Path(os.path.normpath(folder / member)) for member in record.metadata.dup_members]
+    named = (*record.metadata.dup_members, *record.metadata.similar_members)
+    return [Path(os.path.normpath(folder / member)) for member in named]
 
 
 def members_outside(records: Iterable[ImageRecord], roots: Sequence[Path]) -> list[Path]:

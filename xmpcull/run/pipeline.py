@@ -72,18 +72,18 @@ def run_pipeline(roots: Sequence[Path], options: RunOptions, progress: Progress 
             roots, jobs=options.jobs, cache_path=options.cache_path, progress=progress, also=also, cluster=config.cluster,
             only=config.scan, follow_links=options.follow_links
         )
-    records = analysis.ok_records
+        records = analysis.ok_records
+        # Members of known groups and similar sets outside the roots take part as context (group/outside.py).
+        outside = members_outside(records, analysis.roots)
+        context = analyse_roots(outside, jobs=options.jobs, cache_path=options.cache_path).ok_records if outside else []
     crop_search = config.dupes.crop_search_for(len(records))
     with clock.stage("semantic"):
         semantic = semantic_candidates(
-            records, config.semantic.model if config.semantic else None,
+            [*records, *context], config.semantic.model if config.semantic else None,
             config.semantic.min_cosine if config.semantic else DEFAULT_MIN_COSINE, options.cache_path,
         )
     with clock.stage("dupes"):
         generations = link_generations(records)
-        # Members of known groups outside the roots take part as context (group/outside.py).
-        outside = members_outside(records, analysis.roots)
-        context = analyse_roots(outside, jobs=options.jobs, cache_path=options.cache_path).ok_records if outside else []
         dupes = find_duplicates(
             [*records, *context],
             threshold=config.dupes.threshold,

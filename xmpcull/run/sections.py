@@ -30,7 +30,7 @@ def dupe_fields_by_path(dupes: DupeResult) -> dict[Path, DupeFields]:
 
 
 def _relative_members(path: Path, paths: Sequence[Path]) -> tuple[str, ...]:
-    """The other members as '/'-separated paths relative to ``path``'s folder (DupMembers).
+    """The other members as '/'-separated paths relative to ``path``'s folder (DupMembers, SimilarMembers).
 
     A name that is not UTF-8 cannot be written into XMP text; it is left out (a
     subfolder run then cannot find that member, as before DupMembers existed).
@@ -52,9 +52,11 @@ def similar_fields_by_path(dupes: DupeResult) -> dict[Path, SimilarFields]:
     """The sidecar's similar section for every member of a similar set, companions included (`run` and `dupes`)."""
     fields: dict[Path, SimilarFields] = {}
     for similar in dupes.similar_sets:
+        paths = [m.record.file.path for m in similar.members]
         for member in similar.members:
             reason = f"best of the set: {similar.best_reason}" if member.role == "best" else member.why
-            value = SimilarFields(similar.id, member.role, len(similar.members), reason)
+            members = _relative_members(member.record.file.path, paths)  # companions share its folder
+            value = SimilarFields(similar.id, member.role, len(similar.members), reason, members)
             for path in (member.record.file.path, *member.record.file.companions):
                 fields.setdefault(path, value)
     return fields

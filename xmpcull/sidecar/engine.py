@@ -326,6 +326,7 @@ def state_from_meta(meta: XMPMeta, path: str | None, source: str) -> SidecarStat
                 role=get("SimilarRole") or "",
                 size=int(get("SimilarSize") or "x"),
                 reason=get("SimilarReason"),
+                members=tuple(packet.array_items(meta, NS_XMPCULL, "SimilarMembers")),
             )
         )
         if get("SimilarSet") is not None

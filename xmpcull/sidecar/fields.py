@@ -105,8 +105,12 @@ class SimilarFields:
     role: str  # "best" | "member"
     size: int  # pictures in the set
     reason: str | None = None  # why: the best's keeper reason, or a member's evidence against the best
+    # SimilarMembers: the set's other members, relative to this image's folder as DupMembers
+    # are, so a run on a subfolder keeps the set instead of erasing it (docs/xmp-schema.md).
+    members: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "members", tuple(self.members))
         if self.role not in SIMILAR_ROLES:
             raise ValueError(f"SimilarRole must be one of {SIMILAR_ROLES}, got {self.role!r}")
         if self.size < 2:

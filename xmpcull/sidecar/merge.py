@@ -36,7 +36,7 @@ SCHEMA_VERSION = 1
 ENGINE_PROPS = ("SchemaVersion", "EngineVersion", "AnalysisDate")
 SECTION_PROPS: dict[str, tuple[str, ...]] = {
     "dupes": ("DupGroup", "DupKind", "DupRole", "DupDistance", "KeeperReason", "DupMembers"),
-    "similar": ("SimilarSet", "SimilarRole", "SimilarSize", "SimilarReason"),
+    "similar": ("SimilarSet", "SimilarRole", "SimilarSize", "SimilarReason", "SimilarMembers"),
     "burst": ("BurstID", "BurstIndex", "BurstSize", "BurstBest", "BurstBestReason"),
     "quality": ("Quality", "Sharpness", "Exposure", "FaceSharpness", "FaceCount", "Eyes", "EyesClosedFaces", "FaceEyes"),
     "crop": ("CropProposals", "CropApplied"),
@@ -100,12 +100,8 @@ def stamp_engine(meta: XMPMeta, engine_version: str, now: dt.datetime) -> None:
 
 def _write_dupes(meta: XMPMeta, dupes: DupeFields | Clear) -> None:
     values = None if dupes is CLEAR else _dupe_values(dupes)  # type: ignore[arg-type]
-    _replace_simple(meta, "dupes", values, keep=("DupMembers",))
-    members = () if dupes is CLEAR else dupes.members  # type: ignore[union-attr]
-    if tuple(packet.array_items(meta, NS_XMPCULL, "DupMembers")) != members:
-        _delete(meta, NS_XMPCULL, "DupMembers")
-        for member in members:
-            meta.append_array_item(NS_XMPCULL, "DupMembers", member, array_options=_BAG)
+    _replace_simple(meta, "dupes", values)
+    _replace_array(meta, "DupMembers", () if dupes is CLEAR else dupes.members, _BAG)  # type: ignore[union-attr]
     wanted = () if dupes is CLEAR else (f"{KEYWORD_ROOT}|dupes|{dupes.group}",)  # type: ignore[union-attr]
     replace_keywords(meta, lambda k: k.startswith(f"{KEYWORD_ROOT}|dupes|"), wanted)
 
@@ -116,6 +112,7 @@ def _write_similar(meta: XMPMeta, similar: SimilarFields | Clear) -> None:
         values = {"SimilarSet": similar.set_id, "SimilarRole": similar.role, "SimilarSize": str(similar.size),
                   "SimilarReason": similar.reason}
     _replace_simple(meta, "similar", values)
+    _replace_array(meta, "SimilarMembers", similar.members if isinstance(similar, SimilarFields) else (), _BAG)
     wanted = (f"{KEYWORD_ROOT}|similar|{similar.set_id}",) if isinstance(similar, SimilarFields) else ()
     replace_keywords(meta, lambda k: k.startswith(f"{KEYWORD_ROOT}|similar|"), wanted)
 
@@ -130,10 +127,10 @@ def _write_burst(meta: XMPMeta, burst: BurstFields | Clear) -> None:
 def _write_quality(meta: XMPMeta, quality: QualityFields | Clear) -> None:
     if quality is CLEAR:
         _replace_simple(meta, "quality", None)
-        _replace_seq(meta, "FaceEyes", ())
+        _replace_array(meta, "FaceEyes", (), _SEQ)
         return
     assert isinstance(quality, QualityFields)
-    _replace_seq(meta, "FaceEyes", quality.face_eyes)
+    _replace_array(meta, "FaceEyes", quality.face_eyes, _SEQ)
     _replace_simple(
         meta,
         "quality",
@@ -182,12 +179,8 @@ def _write_decision(
     values = None
     if fields is not None:
         values = {"Decision": fields.decision, "RatingSet": rating, "LabelSet": label}
-    _replace_simple(meta, "decision", values, keep=("ReviewReasons",))
-    reasons = () if fields is None else fields.review_reasons
-    if tuple(packet.array_items(meta, NS_XMPCULL, "ReviewReasons")) != reasons:
-        _delete(meta, NS_XMPCULL, "ReviewReasons")
-        for reason in reasons:
-            meta.append_array_item(NS_XMPCULL, "ReviewReasons", reason, array_options=_BAG)
+    _replace_simple(meta, "decision", values)
+    _replace_array(meta, "ReviewReasons", () if fields is None else fields.review_reasons, _BAG)
     wanted = (REVIEW_KEYWORD,) if fields is not None and fields.decision == "needs-review" else ()
     replace_keywords(meta, lambda k: k == REVIEW_KEYWORD or k.startswith(REVIEW_KEYWORD + "|"), wanted)
 
@@ -370,26 +363,24 @@ def _rating_is_empty(value: str) -> bool:
 # --- our simple properties, keywords, proposals ------------------------------
 
 
-def _replace_seq(meta: XMPMeta, prop: str, values: tuple[str, ...]) -> None:
-    """An ordered array of text, rewritten only when it differs (a re-run writes no byte)."""
+def _replace_array(meta: XMPMeta, prop: str, values: tuple[str, ...], array_options: dict[str, bool]) -> None:
+    """An array of text (Seq or Bag), rewritten only when it differs (a re-run writes no byte)."""
     current = tuple(packet.array_items(meta, NS_XMPCULL, prop))
     if current == values:
         return
     _delete(meta, NS_XMPCULL, prop)
     for value in values:
-        meta.append_array_item(NS_XMPCULL, prop, value, array_options=_SEQ)
+        meta.append_array_item(NS_XMPCULL, prop, value, array_options=array_options)
 
 
-SEQ_PROPS = ("FaceEyes",)
+ARRAY_PROPS = ("FaceEyes", "DupMembers", "SimilarMembers", "ReviewReasons")  # written by _replace_array
 
 
-def _replace_simple(
-    meta: XMPMeta, section: str, values: dict[str, str | None] | None, keep: tuple[str, ...] = ()
-) -> None:
+def _replace_simple(meta: XMPMeta, section: str, values: dict[str, str | None] | None) -> None:
     """Set the section's simple properties in place; delete those not given."""
     values = values or {}
     for prop in SECTION_PROPS[section]:
-        if prop in keep or prop in SEQ_PROPS:
+        if prop in ARRAY_PROPS:
             continue
         _set_or_delete(meta, prop, values.get(prop))
 
