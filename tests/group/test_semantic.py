@@ -104,7 +104,7 @@ def test_exact_search_finds_every_pair_above_the_cut(n: int, seed: int, cut: flo
     assert expected <= set(found) and all(gram[i, j] >= cut - 1e-5 for i, j in found)
 
 
-def test_hnsw_beyond_the_exact_limit_keeps_recall(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_inverted_file_beyond_the_exact_limit_keeps_recall(monkeypatch: pytest.MonkeyPatch) -> None:
     rng = np.random.default_rng(3)
     base = rng.normal(size=(2000, 64)).astype(np.float32)
     twins = base + 0.15 * rng.normal(size=base.shape).astype(np.float32)

@@ -18,8 +18,11 @@ in one line. No weights are ever downloaded by xmpcull.
 * Cache: one vector per picture identity (pixels, not bytes), under the kind
   ``embedding:<model file name>:<FEATURE_VERSION>``; a re-run encodes nothing.
 * Index (FAISS, inner product on unit vectors = cosine): exact search
-  (``IndexFlatIP``, range search) up to ``EXACT_UP_TO`` pictures, HNSW above
-  (``NEIGHBOURS`` per picture, then the cosine cut).
+  (``IndexFlatIP``, range search) up to ``EXACT_UP_TO`` pictures; above, an
+  inverted file (``IndexIVFFlat``: about sqrt(n) lists trained on a sample,
+  ``IVF_PROBE`` lists searched per picture, its ``NEIGHBOURS`` nearest, then the
+  cosine cut). Not HNSW: on 2 cores its build of 1,000,000 pictures did not
+  finish in 10 minutes, an inverted file's takes about a minute (bench/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -40,10 +43,10 @@ from xmpcull.models import ImageRecord
 
 FEATURE_VERSION = 1  # bump when the preprocessing changes
 DEFAULT_MIN_COSINE = 0.92
-EXACT_UP_TO = 100_000  # exact inner-product search below, HNSW above (bench/RESULTS.md)
-NEIGHBOURS = 16  # per picture, HNSW
-HNSW_M = 32
-HNSW_EF_SEARCH = 128
+EXACT_UP_TO = 100_000  # exact inner-product search below, an inverted file above (bench/RESULTS.md)
+NEIGHBOURS = 16  # per picture, inverted file
+IVF_PROBE = 32  # lists searched per picture (of about sqrt(n)): 0.996 recall at 1,000,000 (bench/RESULTS.md)
+IVF_TRAIN_PER_LIST = 40  # k-means sample: FAISS asks for at least 39 points per list
 BATCH = 16
 CLIP_MEAN = np.array([0.48145466, 0.4578275, 0.40821073], np.float32)
 CLIP_STD = np.array([0.26862954, 0.26130258, 0.27577711], np.float32)
@@ -163,8 +166,8 @@ def embeddings(
 
 
 def neighbour_pairs(vectors: np.ndarray, min_cosine: float = DEFAULT_MIN_COSINE) -> dict[tuple[int, int], float]:
-    """(i, j) with i < j -> cosine, for every pair at ``min_cosine`` or more (HNSW above ``EXACT_UP_TO``:
-    each picture's ``NEIGHBOURS`` nearest only)."""
+    """(i, j) with i < j -> cosine, for every pair at ``min_cosine`` or more (an inverted file above
+    ``EXACT_UP_TO``: each picture's ``NEIGHBOURS`` nearest in its ``IVF_PROBE`` nearest lists only)."""
     import faiss
 
     data = np.ascontiguousarray(vectors, np.float32)
@@ -181,7 +184,7 @@ def neighbour_pairs(vectors: np.ndarray, min_cosine: float = DEFAULT_MIN_COSINE)
                 if i < j:
                     out[(i, j)] = max(out.get((i, j), -1.0), float(cosine))
         return out
-    index = hnsw_index(data)
+    index = ivf_index(data)
     distances, labels = index.search(data, NEIGHBOURS + 1)
     for i in range(n):
         for j, cosine in zip(labels[i].tolist(), distances[i].tolist()):
@@ -191,13 +194,22 @@ def neighbour_pairs(vectors: np.ndarray, min_cosine: float = DEFAULT_MIN_COSINE)
     return out
 
 
-def hnsw_index(data: np.ndarray):  # noqa: ANN201 - a faiss index
+def ivf_index(data: np.ndarray, probe: int = IVF_PROBE, seed: int = 1):  # noqa: ANN201 - a faiss index
+    """An inverted file over ``data`` (unit rows): about sqrt(n) lists, k-means trained on a fixed
+    sample (the same lists on every run), ``probe`` lists searched per query."""
     import faiss
 
-    index = faiss.IndexHNSWFlat(data.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
-    index.hnsw.efSearch = HNSW_EF_SEARCH
+    n, dim = data.shape
+    lists = max(1, round(n**0.5))
+    sample = min(n, IVF_TRAIN_PER_LIST * lists)
+    quantizer = faiss.IndexFlatIP(dim)
+    index = faiss.IndexIVFFlat(quantizer, dim, lists, faiss.METRIC_INNER_PRODUCT)
+    chosen = np.sort(np.random.default_rng(seed).choice(n, sample, replace=False))
+    index.cp.seed = seed
+    index.train(data[chosen])
     index.add(data)
-    return index
+    index.nprobe = min(probe, lists)
+    return index  # (faiss's Python wrapper keeps the quantizer alive with the index)
 
 
 @dataclass
