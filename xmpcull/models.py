@@ -295,6 +295,7 @@ class Features:
     chroma_subsampling: str | None = None  # "4:4:4", "4:2:2", "4:2:0"; JPEG only
     jpeg_metadata_bytes: int | None = None  # APPn/COM segment bytes (EXIF, XMP, ICC...); JPEG only
     faces: tuple[Face, ...] | None = None  # None: not looked for (face models not installed)
+    texture: tuple[int, ...] = ()  # local-binary-pattern shares (analyse.texture): similar-set candidates
 
     @property
     def pixels(self) -> int:

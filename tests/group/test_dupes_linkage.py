@@ -59,3 +59,47 @@ def test_clusters_are_cliques_and_disjoint(edge_list) -> None:
     # No match may remain between two photos left outside every cluster.
     for (i, j) in edges:
         assert i in seen or j in seen, "two unclustered photos still match each other"
+
+
+def test_a_series_seen_in_part_joins_whole_when_each_frame_matches_the_anchor_on_pixels() -> None:
+    from xmpcull.group.linkage import anchored_clusters
+
+    # Six frames of one series: the candidate search paired only neighbours, all confirmed on pixels.
+    edges = {(0, 1): 10, (1, 2): 10, (2, 3): 10, (3, 4): 10, (4, 5): 10, (0, 2): 12, (1, 3): 12}
+    asked: list[tuple[int, int]] = []
+
+    def check(anchor: int, x: int) -> bool:
+        asked.append((anchor, x))
+        return True  # the pixels agree for every frame of the series
+
+    (found,) = anchored_clusters(6, edges, set(edges), check)
+    assert found == (1, [0, 1, 2, 3, 4, 5])  # frame 1: most neighbours, then lowest index
+    assert sorted(asked) == [(1, 4), (1, 5)]  # only the pairs the search had not checked
+    # Complete linkage on the same edges splits the series.
+    assert len(complete_linkage_clusters(6, edges)) > 1
+
+
+def test_a_frame_that_fails_the_anchor_check_starts_its_own_set_and_hashes_never_chain() -> None:
+    from xmpcull.group.linkage import anchored_clusters
+
+    edges = {(0, 1): 10, (1, 2): 10, (2, 3): 10}
+    pixel_edges = {(0, 1), (1, 2), (2, 3)}
+    found = anchored_clusters(4, edges, pixel_edges, lambda anchor, x: False)
+    assert [members for _, members in found] == [[0, 1, 2]]  # 3 does not match anchor 1: left out (alone)
+    # The same chain on hashes alone (no pixel confirmation): complete linkage, nothing is checked.
+    def never_asked(anchor: int, x: int) -> bool:
+        raise AssertionError("hash-only edges are never extended by pixel checks")
+
+    assert [members for _, members in anchored_clusters(4, edges, set(), never_asked)] == [[0, 1], [2, 3]]
+
+
+def test_anchor_checks_per_set_are_bounded() -> None:
+    from xmpcull.group import linkage
+
+    n = linkage.ANCHOR_CHECKS_PER_SET + 20
+    edges = {(i, i + 1): 10 for i in range(n - 1)}  # a long chain confirmed pair by pair
+    asked = []
+    linkage.anchored_clusters(n, edges, set(edges), lambda a, x: asked.append((a, x)) or False)
+    assert 0 < len(asked) <= linkage.ANCHOR_CHECKS_PER_SET * n
+    first_anchor = [a for a, _ in asked][0]
+    assert sum(1 for a, _ in asked if a == first_anchor) <= linkage.ANCHOR_CHECKS_PER_SET

@@ -134,3 +134,32 @@ def test_a_mirrored_copy_is_a_duplicate_of_kind_mirrored(tmp_path: Path) -> None
     assert dunes_group.members[1].distance <= 10  # measured on the mirrored hash
     # The mirrored frame is not a copy of another moment of the same scene.
     assert all("vtest_0020.jpg" not in names for names in groups)
+
+
+def test_another_viewpoint_far_in_phash_is_proposed_by_texture_and_confirmed_on_pixels(tmp_path: Path) -> None:
+    import cv2
+
+    photo = np.asarray(_shown(FIXTURES / "photos" / "codingsprint2009-02.jpg"))
+    h, w = photo.shape[:2]
+    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    dst = np.float32([[0.3 * w, 0.15 * h], [1.1 * w, -0.05 * h], [1.1 * w, 1.05 * h], [0.3 * w, 0.85 * h]])  # from the left, closer
+    side = cv2.warpPerspective(photo, cv2.getPerspectiveTransform(src, dst), (w, h), borderMode=cv2.BORDER_REFLECT)
+    Image.fromarray(photo).save(tmp_path / "room.jpg", quality=92)
+    Image.fromarray(np.clip(side * 0.7, 0, 255).astype(np.uint8)).save(tmp_path / "room_side.jpg", quality=90)
+    for name in ("mongolels.jpg", "portrait.jpg", "astronaut.png", "nikon-e2100.jpg", "hubble_deep_field.jpg"):
+        shutil.copy2(FIXTURES / "photos" / name, tmp_path / name)
+    records = _analyse(tmp_path)
+    by_name = {r.file.path.name: r for r in records}
+    from xmpcull.analyse.hashes import hamming
+
+    assert hamming(by_name["room.jpg"].features.phash, by_name["room_side.jpg"].features.phash) > 18  # hashes never see it
+    assert not any({"room.jpg", "room_side.jpg"} <= _names(s.members) for s in find_duplicates(records).similar_sets)
+    result = find_duplicates(records, verify_scenes=True, pixels=PixelSource())
+    (room,) = [s for s in result.similar_sets if {"room.jpg", "room_side.jpg"} <= _names(s.members)]
+    assert _names(room.members) == {"room.jpg", "room_side.jpg"}  # and nothing else joined
+    member = room.members[1]
+    assert member.evidence is not None and member.evidence.texture is not None and "texture" in member.why
+    assert member.evidence.match is not None and member.evidence.match.verdict in ("scene", "moment")
+    from xmpcull.report.dupes import _similar_member_dict
+
+    assert _similar_member_dict(member)["texture"] == round(member.evidence.texture, 4)

@@ -40,9 +40,9 @@ T = TypeVar("T")
 # the file's metadata is read again, its (expensive) features are kept.
 METADATA_VERSION = 5  # 2: generation records; 3: sub-seconds recorded, software and edit history; 4: DupMembers;
 # 5: SimilarMembers
-FEATURE_VERSION = 12  # 2: windows; 3: box pre-reduction; 4: float32 Laplacian; 5: grey decode; 6: no window dHash;
+FEATURE_VERSION = 13  # 2: windows; 3: box pre-reduction; 4: float32 Laplacian; 5: grey decode; 6: no window dHash;
 # 7: pixel digest, JPEG quality and subsampling; 8: faces; 9: eye thresholds from the dev set; 10: JPEG metadata bytes;
-# 11: a closer look at doubtful faces; 12: tiles when a face-like detection is small
+# 11: a closer look at doubtful faces; 12: tiles when a face-like detection is small; 13: texture signature
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -171,6 +171,7 @@ def features_from_json(text: str) -> Features:
         data[name] = tuple(int(v, 16) for v in data.get(name, ()))
     faces = data.get("faces")
     data["faces"] = None if faces is None else tuple(Face.from_json(f) for f in faces)
+    data["texture"] = tuple(data.get("texture", ()))
     return Features(**data)
 
 

@@ -12,6 +12,8 @@
   this is, unchanged by metadata written into the file, so group IDs survive
   ``--embed`` (the content digest does not).
 - JPEG quality and chroma subsampling, from the header (``encoding.py``).
+- ``texture``: local-binary-pattern shares (``texture.py``), which propose
+  similar-set pairs the hashes cannot (another viewpoint, other light).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import numpy as np
 from xmpcull.analyse.decode import Decoded
 from xmpcull.analyse.faces import find_faces_if_available
 from xmpcull.analyse.hashes import compute_hashes
+from xmpcull.analyse.texture import texture_histogram
 from xmpcull.fsutil import file_digest  # noqa: F401 - re-exported for the benches
 from xmpcull.models import Features
 
@@ -61,6 +64,7 @@ def compute_features(decoded: Decoded, digest: str, *, faces: bool = True) -> Fe
         chroma_subsampling=decoded.chroma_subsampling,
         jpeg_metadata_bytes=decoded.metadata_bytes,
         faces=find_faces_if_available(grey) if faces else None,
+        texture=texture_histogram(grey),
     )
 
 

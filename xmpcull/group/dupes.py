@@ -14,7 +14,8 @@ Why this shape:
   Connected components are therefore split by complete linkage around a
   medoid: every member of a group is a confirmed match of every other member.
 * A similar set ("same scene, another moment") joins keepers and singletons
-  whose pHash is within ``similar_threshold``; it is for review, never for moving.
+  whose pHash is within ``similar_threshold`` (and, with ``verify_scenes``, the
+  nearest by texture, ``group.texture_search``); it is for review, never for moving.
 * With ``verify_scenes`` every near-duplicate pair the hashes found is checked
   on pixels (``group.similar``, ``group.scene``): another moment of one scene
   (people who moved) leaves the group for a similar set, a hash collision
@@ -59,6 +60,7 @@ from xmpcull.group.linkage import complete_linkage_clusters, nearest_per_picture
 from xmpcull.group.pixels import PixelSource
 from xmpcull.group.similar import Candidate, Evidence, SimilarSet, scene_of, similar_drafts
 from xmpcull.group.similar import SimilarMember as SimilarMember  # re-exported: reports and tests import it here
+from xmpcull.group.texture_search import texture_pairs
 from xmpcull.models import ImageRecord
 
 # Thresholds (bits out of 64), justified in docs/dupes.md and measured in bench/RESULTS.md:
@@ -483,7 +485,11 @@ def _similar_sets(
             key = (min(a, b), max(a, b))
             cosines[key] = max(cosine, cosines.get(key, -1.0))
     never = lambda i, j: _are_companions(leaders[i][1], leaders[j][1])  # noqa: E731
-    sets = similar_drafts([c for c, _ in leaders], similar_threshold, pairs, known, pixels, keeper_chain, never, cosines)
+    # Texture proposes what hashes cannot (another viewpoint, other light); only the pixels can confirm it.
+    textures = texture_pairs([c.record.features.texture for c, _ in leaders]) if pixels is not None else {}  # type: ignore[union-attr]
+    sets = similar_drafts(
+        [c for c, _ in leaders], similar_threshold, pairs, known, pixels, keeper_chain, never, cosines, textures
+    )
     set_ids = _ids("s-", [min(identity_digest(m.record) for m in s) for s, _ in sets])
     return sorted(
         (SimilarSet(sid, members, reason) for sid, (members, reason) in zip(set_ids, sets, strict=True)),

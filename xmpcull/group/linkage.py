@@ -101,3 +101,87 @@ def nearest_per_picture(pairs: list[tuple[int, int, int]], k: int) -> list[tuple
     for near in by_picture.values():
         keep.update(n for _, n in sorted(near)[:k])
     return [pair for n, pair in enumerate(pairs) if n in keep]
+
+
+# Pixel checks asked for while one set grows (pairs its candidate search did not check).
+ANCHOR_CHECKS_PER_SET = 48
+
+
+def anchored_clusters(
+    n: int,
+    edges: dict[tuple[int, int], int],
+    on_pixels: set[tuple[int, int]],
+    check: Callable[[int, int], bool],
+) -> list[tuple[int, list[int]]]:
+    """Clusters around an anchor, as (anchor, members): a series the candidate search saw only in part.
+
+    Like ``complete_linkage_clusters``, but a pair confirmed on pixels (``on_pixels``)
+    vouches for more: every member matched on pixels with the anchor is compatible
+    with every other such member, and a picture reached through a pixel-confirmed
+    edge from a member is checked against the anchor (``check(anchor, x)``, at most
+    ``ANCHOR_CHECKS_PER_SET`` per set) even when the candidate search never paired
+    them. So the frames of one calibration series join whole, yet nothing chains:
+    each member matches the anchor itself on pixels, or (hash-only evidence) every
+    member. Deterministic: anchors and order as in ``complete_linkage_clusters``.
+    """
+    adjacency: dict[int, dict[int, int]] = defaultdict(dict)
+    uf = _UnionFind(n)
+    for (i, j), d in edges.items():
+        adjacency[i][j] = d
+        adjacency[j][i] = d
+        uf.union(i, j)
+    verified: dict[int, set[int]] = defaultdict(set)
+    for i, j in on_pixels:
+        if (i, j) in edges:
+            verified[i].add(j)
+            verified[j].add(i)
+    components: dict[int, list[int]] = defaultdict(list)
+    for node in adjacency:
+        components[uf.find(node)].append(node)
+    clusters: list[tuple[int, list[int]]] = []
+    for nodes in sorted(components.values(), key=min):
+        remaining = set(nodes)
+        while len(remaining) > 1:
+            anchor = min(remaining, key=lambda v, left=remaining: _rank(adjacency[v], left, v))  # type: ignore[misc]
+            cluster = _grow(anchor, remaining, adjacency, verified, check)
+            remaining.difference_update(cluster)
+            if len(cluster) == 1:
+                break  # an anchor without neighbours left: the rest are isolated too
+            clusters.append((anchor, sorted(cluster)))
+    clusters.sort(key=lambda c: c[1])
+    return clusters
+
+
+def _grow(
+    anchor: int,
+    remaining: set[int],
+    adjacency: dict[int, dict[int, int]],
+    verified: dict[int, set[int]],
+    check: Callable[[int, int], bool],
+) -> list[int]:
+    """One cluster around ``anchor`` (see ``anchored_clusters``)."""
+    cluster = [anchor]
+    by_anchor: set[int] = set()  # members confirmed against the anchor on pixels
+    for v in sorted((u for u in adjacency[anchor] if u in remaining), key=lambda u: (adjacency[anchor][u], u)):
+        on_pixels = v in verified[anchor]
+        if all(u in adjacency[v] or (on_pixels and u in by_anchor) for u in cluster[1:]):
+            cluster.append(v)
+            if on_pixels:
+                by_anchor.add(v)
+    # Pictures the candidate search did not pair with the anchor, reached through pixel-confirmed
+    # edges of members: checked against the anchor itself, nearest members' neighbours first.
+    tried = set(cluster) | set(adjacency[anchor])
+    frontier = sorted({x for m in by_anchor for x in verified[m] if x in remaining and x not in tried})
+    checks = 0
+    while frontier and checks < ANCHOR_CHECKS_PER_SET:
+        x = frontier.pop(0)
+        tried.add(x)
+        if not all(u in by_anchor or u in adjacency[x] for u in cluster[1:]):
+            continue  # a member joined on hashes alone, and no match with it
+        checks += 1
+        if not check(anchor, x):
+            continue
+        cluster.append(x)
+        by_anchor.add(x)
+        frontier = sorted(set(frontier) | {y for y in verified[x] if y in remaining and y not in tried})
+    return cluster

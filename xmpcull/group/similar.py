@@ -16,9 +16,13 @@ is checked on pixels (``group.scene``: SIFT, RANSAC, aligned-pixel change):
 Similar-set candidates are the keepers of duplicate groups and the pictures in
 no group, within ``similar_threshold`` pHash bits of each other (plus the pairs
 demoted above). Each picture's ``CANDIDATES_PER_PICTURE`` nearest candidates are
-checked; sets are clustered without chaining (every member a confirmed match of
-every other). The best member is chosen by the keeper chain, as a duplicate
-group's keeper is.
+checked, and, with pixels, each picture's nearest by texture
+(``group.texture_search``: another viewpoint or other light, which the hashes
+cannot see). Sets are clustered around an anchor without chaining
+(``linkage.anchored_clusters``): every member is a confirmed match of the anchor
+on pixels (pairs the search did not propose are checked when a series needs
+them), or, on hashes alone, of every other member. The best member is chosen by
+the keeper chain, as a duplicate group's keeper is.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from dataclasses import dataclass
 
 from xmpcull.analyse.hashes import hamming
 from xmpcull.decide.keeper import DEFAULT_CHAIN, choose_keeper
-from xmpcull.group.linkage import complete_linkage_clusters, nearest_per_picture
+from xmpcull.group.linkage import anchored_clusters, complete_linkage_clusters, nearest_per_picture
 from xmpcull.group.pixels import PixelSource
 from xmpcull.group.scene import SceneMatch
 from xmpcull.models import ImageRecord
@@ -48,15 +52,23 @@ class Evidence:
     distance: int  # pHash bits
     match: SceneMatch | None = None  # None: not checked on pixels (verification off)
     cosine: float | None = None  # embedding similarity (semantic tier), when it proposed the pair
+    texture: float | None = None  # texture coefficient (group.texture_search), when it proposed the pair
 
     def describe(self) -> str:
         """E.g. 'pHash 12 bits; 212 inliers (homography), 4.1 % changed'."""
         parts = [f"pHash {self.distance} bits"]
         if self.cosine is not None:
             parts.append(f"cosine {self.cosine:.3f}")
+        if self.texture is not None:
+            parts.append(f"texture {self.texture:.3f}")
         if self.match is not None:
             parts.append("too few keypoints to check" if self.match.verdict == "unknown" else self.match.describe())
         return "; ".join(parts)
+
+
+def on_pixels(evidence: Evidence) -> bool:
+    """Whether the pixels themselves confirmed the pair (not the hashes or embeddings alone)."""
+    return evidence.match is not None and evidence.match.verdict in SAME_SCENE
 
 
 def confirms(evidence: Evidence, threshold: int) -> bool:
@@ -130,34 +142,56 @@ def similar_drafts(
     keeper_chain: Sequence[str] = DEFAULT_CHAIN,
     never: Callable[[int, int], bool] | None = None,
     cosines: dict[tuple[int, int], float] | None = None,
+    textures: dict[tuple[int, int], float] | None = None,
 ) -> list[tuple[tuple[SimilarMember, ...], str]]:
     """Similar sets (members, best reason) among ``candidates``; IDs are the caller's.
 
     ``pairs``: (i, j) -> pHash distance within ``threshold``; ``known``: pairs already
     checked on pixels (demoted near duplicates). With ``pixels`` every other pair is
     checked too (the nearest ``CANDIDATES_PER_PICTURE`` of each picture); without, the
-    hashes decide alone. ``cosines``: pairs the semantic tier proposed (all checked).
+    hashes decide alone. ``cosines``: pairs the semantic tier proposed (all checked);
+    ``textures``: pairs the texture search proposed (checked; ignored without pixels,
+    a texture alone says too little).
     """
     cosines = cosines or {}
-    evidence: dict[tuple[int, int], Evidence] = {k: Evidence(e.distance, e.match, cosines.get(k)) for k, e in known.items()}
-    unchecked = sorted((d, key) for key, d in pairs.items() if key not in evidence and not (never and never(*key)))
-    proposed = sorted(
-        k for k in cosines if k not in evidence and k not in pairs and not (never and never(*k))
-    )
+    textures = textures or {}
+
+    def evidence_of(key: tuple[int, int], distance: int, match: SceneMatch | None) -> Evidence:
+        return Evidence(distance, match, cosines.get(key), textures.get(key))
+
+    def skipped(key: tuple[int, int]) -> bool:
+        return key in evidence or bool(never and never(*key))
+
+    evidence = {k: evidence_of(k, e.distance, e.match) for k, e in known.items()}
+    unchecked = sorted((d, key) for key, d in pairs.items() if not skipped(key))
+    proposed = sorted(k for k in cosines if k not in pairs and not skipped(k))
     if pixels is None:
-        evidence.update((key, Evidence(d, None, cosines.get(key))) for d, key in unchecked)
-        evidence.update((key, Evidence(_phash_distance(candidates[key[0]].record, candidates[key[1]].record), None,
-                                       cosines[key])) for key in proposed)
+        evidence.update((key, evidence_of(key, d, None)) for d, key in unchecked)
+        evidence.update((key, evidence_of(key, _distance(candidates, key), None)) for key in proposed)
+        edges = {key: e.distance for key, e in evidence.items() if confirms(e, threshold)}
+        clusters = [(c[0], c) for c in complete_linkage_clusters(len(candidates), edges)]
     else:
-        chosen = nearest_per_picture([(i, j, d) for d, (i, j) in unchecked], CANDIDATES_PER_PICTURE)
-        chosen += [(i, j, _phash_distance(candidates[i].record, candidates[j].record)) for i, j in proposed]
-        pixels.prefetch_scenes([(candidates[i].record, candidates[j].record) for i, j, _ in chosen])
-        for i, j, d in chosen:
-            match = scene_of(pixels, candidates[i].record, candidates[j].record)
-            evidence[(i, j)] = Evidence(d, match, cosines.get((i, j)))
-    edges = {key: e.distance for key, e in evidence.items() if confirms(e, threshold)}
+        chosen = {(i, j): d for i, j, d in nearest_per_picture([(i, j, d) for d, (i, j) in unchecked], CANDIDATES_PER_PICTURE)}
+        for key in [*proposed, *sorted(textures)]:
+            if key not in chosen and not skipped(key):
+                chosen[key] = pairs.get(key, _distance(candidates, key))
+        pixels.prefetch_scenes([(candidates[i].record, candidates[j].record) for i, j in chosen])
+        for key, d in chosen.items():
+            evidence[key] = evidence_of(key, d, scene_of(pixels, candidates[key[0]].record, candidates[key[1]].record))
+
+        def check(a: int, b: int) -> bool:
+            key = (min(a, b), max(a, b))
+            if key not in evidence:
+                if never and never(*key):
+                    return False
+                match = scene_of(pixels, candidates[key[0]].record, candidates[key[1]].record)
+                evidence[key] = evidence_of(key, _distance(candidates, key), match)
+            return on_pixels(evidence[key])
+
+        edges = {key: e.distance for key, e in evidence.items() if confirms(e, threshold)}
+        clusters = anchored_clusters(len(candidates), edges, {k for k in edges if on_pixels(evidence[k])}, check)
     drafts = []
-    for cluster in complete_linkage_clusters(len(candidates), edges):
+    for anchor, cluster in clusters:
         records = [candidates[i].record for i in cluster]
         best, reason = choose_keeper(records, keeper_chain)
         b = cluster[next(n for n, r in enumerate(records) if r is best)]
@@ -165,12 +199,29 @@ def similar_drafts(
         for i in cluster:
             if i == b:
                 continue
-            e = evidence[(min(i, b), max(i, b))]
+            if pixels is not None:
+                check(i, b)  # evidence against the best, when the set's search did not pair them
             record = candidates[i].record
-            members.append(SimilarMember(record, _phash_distance(best, record), candidates[i].group_id, "member", e))
+            members.append(SimilarMember(record, _phash_distance(best, record), candidates[i].group_id, "member",
+                                         _against_best(evidence, i, b, anchor, threshold)))
         members[1:] = sorted(members[1:], key=lambda m: (m.distance, str(m.record.file.path)))
         drafts.append((tuple(members), reason))
     return drafts
+
+
+def _against_best(
+    evidence: dict[tuple[int, int], Evidence], i: int, best: int, anchor: int, threshold: int
+) -> Evidence:
+    """What says ``i`` belongs: its evidence against the best picture, or, when those two do not
+    match (a set grown around another anchor: both match the anchor, not each other), against the anchor."""
+    key = (min(i, best), max(i, best))
+    if key in evidence and confirms(evidence[key], threshold):
+        return evidence[key]
+    return evidence[(min(i, anchor), max(i, anchor))]
+
+
+def _distance(candidates: Sequence[Candidate], key: tuple[int, int]) -> int:
+    return _phash_distance(candidates[key[0]].record, candidates[key[1]].record)
 
 
 def _phash_distance(a: ImageRecord, b: ImageRecord) -> int:

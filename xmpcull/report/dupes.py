@@ -8,7 +8,7 @@ JSON shape (version 1)::
                               "width", "height", "bytes", "mtime", "digest"}]}],
      "similar_sets": [{"id", "reason", "best", "best_reason",
                        "members": [{"path", "relpath", "root", "role", "distance", "group", "digest",
-                                    "why", "verdict", "inliers", "model", "changed", "cosine"}]}]}
+                                    "why", "verdict", "inliers", "model", "changed", "cosine", "texture"}]}]}
 
 Paths are absolute, ``relpath`` is relative to ``root``; ``bytes``, ``mtime``
 (seconds) and ``digest`` let ``move`` refuse a file that changed since. The CSV
@@ -84,7 +84,7 @@ def dupe_report(result: DupeResult, roots: Sequence[Path]) -> dict[str, Any]:
 
 
 def _similar_member_dict(member: SimilarMember) -> dict[str, Any]:
-    """One member and why it belongs: pHash bits, the pixel verdict against the best, the cosine."""
+    """One member and why it belongs: pHash bits, the pixel verdict against the best, the cosine or texture that proposed it."""
     evidence = member.evidence
     match = evidence.match if evidence else None
     return {
@@ -99,6 +99,7 @@ def _similar_member_dict(member: SimilarMember) -> dict[str, Any]:
         "model": (match.model or None) if match else None,
         "changed": round(match.changed, 4) if match and match.model == "homography" else None,
         "cosine": round(evidence.cosine, 4) if evidence and evidence.cosine is not None else None,
+        "texture": round(evidence.texture, 4) if evidence and evidence.texture is not None else None,
     }
 
 
