@@ -315,6 +315,9 @@ def propose_for_records(
     job_chunks = [[_job_for(records[i], canonical, apply, apply_threshold, previews[i]) for i in chunk] for chunk in chunks]
     workers = max(1, min(jobs or os.cpu_count() or 1, len(chunks)))
     if workers == 1:
+        # One OpenCV thread here too, as in the pool: its threaded reductions round differently,
+        # and a crop confidence must not depend on how many files this run had to do.
+        cv2.setNumThreads(1)
         for chunk, job_list in zip(chunks, job_chunks):
             _place(outcomes, chunk, _propose_chunk(job_list), progress)
     else:
