@@ -63,17 +63,9 @@ def complete_linkage_clusters(
     and ``never(u, v)`` does not (two exposures stay apart, even as parts of one
     picture). Without ``part_of`` every cluster is a clique.
     """
-    adjacency: dict[int, dict[int, int]] = defaultdict(dict)
-    uf = _UnionFind(n)
-    for (i, j), d in edges.items():
-        adjacency[i][j] = d
-        adjacency[j][i] = d
-        uf.union(i, j)
-    components: dict[int, list[int]] = defaultdict(list)
-    for node in adjacency:
-        components[uf.find(node)].append(node)
+    adjacency, components = _components(n, edges)
     clusters: list[list[int]] = []
-    for nodes in components.values():
+    for nodes in components:
         remaining = set(nodes)
         while len(remaining) > 1:
             medoid = min(remaining, key=lambda v, left=remaining: _rank(adjacency[v], left, v))  # type: ignore[misc]
@@ -124,22 +116,14 @@ def anchored_clusters(
     each member matches the anchor itself on pixels, or (hash-only evidence) every
     member. Deterministic: anchors and order as in ``complete_linkage_clusters``.
     """
-    adjacency: dict[int, dict[int, int]] = defaultdict(dict)
-    uf = _UnionFind(n)
-    for (i, j), d in edges.items():
-        adjacency[i][j] = d
-        adjacency[j][i] = d
-        uf.union(i, j)
+    adjacency, components = _components(n, edges)
     verified: dict[int, set[int]] = defaultdict(set)
     for i, j in on_pixels:
         if (i, j) in edges:
             verified[i].add(j)
             verified[j].add(i)
-    components: dict[int, list[int]] = defaultdict(list)
-    for node in adjacency:
-        components[uf.find(node)].append(node)
     clusters: list[tuple[int, list[int]]] = []
-    for nodes in sorted(components.values(), key=min):
+    for nodes in sorted(components, key=min):
         remaining = set(nodes)
         while len(remaining) > 1:
             anchor = min(remaining, key=lambda v, left=remaining: _rank(adjacency[v], left, v))  # type: ignore[misc]
@@ -185,3 +169,17 @@ def _grow(
         by_anchor.add(x)
         frontier = sorted(set(frontier) | {y for y in verified[x] if y in remaining and y not in tried})
     return cluster
+
+
+def _components(n: int, edges: dict[tuple[int, int], int]) -> tuple[dict[int, dict[int, int]], list[list[int]]]:
+    """The graph as adjacency (node -> neighbour -> distance), and its connected components."""
+    adjacency: dict[int, dict[int, int]] = defaultdict(dict)
+    uf = _UnionFind(n)
+    for (i, j), d in edges.items():
+        adjacency[i][j] = d
+        adjacency[j][i] = d
+        uf.union(i, j)
+    components: dict[int, list[int]] = defaultdict(list)
+    for node in adjacency:
+        components[uf.find(node)].append(node)
+    return adjacency, list(components.values())
