@@ -89,11 +89,17 @@ def _closer_look(image: np.ndarray, candidate: blazeface.Detection, runtime: Run
     left, top = int(max(0.0, cx - side / 2)), int(max(0.0, cy - side / 2))
     crop = image[top : int(min(h, cy + side / 2)), left : int(min(w, cx + side / 2))]
     for d in _pass(crop, runtime)[0]:  # best first
-        box = (d.box[0] + left, d.box[1] + top, d.box[2] + left, d.box[3] + top)
+        found = _shifted(d, left, top)
         # A much smaller box inside the candidate is texture blown up, not the face it hinted at.
-        if blazeface.iou(box, candidate.box) > blazeface.OVERLAP:
-            return blazeface.Detection(d.score, box, tuple((x + left, y + top) for x, y in d.keypoints))
+        if blazeface.iou(found.box, candidate.box) > blazeface.OVERLAP:
+            return found
     return None
+
+
+def _shifted(d: blazeface.Detection, left: int, top: int) -> blazeface.Detection:
+    """A detection made on the part of an image starting at (left, top), in the whole image's pixels."""
+    box = (d.box[0] + left, d.box[1] + top, d.box[2] + left, d.box[3] + top)
+    return blazeface.Detection(d.score, box, tuple((x + left, y + top) for x, y in d.keypoints))
 
 
 def _tiles(h: int, w: int) -> list[tuple[int, int, int]]:
@@ -128,10 +134,10 @@ def detect(image: np.ndarray, runtime: Runtime | None = None) -> list[blazeface.
         h, w = image.shape[:2]
         for left, top, side in _tiles(h, w):
             for d in _pass(image[top : top + side, left : left + side], runtime)[0]:
-                box = (d.box[0] + left, d.box[1] + top, d.box[2] + left, d.box[3] + top)
+                found = _shifted(d, left, top)
                 # A tile's edge may cut a face the whole-image pass found: its part is not a new face.
-                if all(blazeface.iou(box, f.box) <= blazeface.OVERLAP and not _centre_inside(box, f.box) for f in sure):
-                    sure.append(blazeface.Detection(d.score, box, tuple((x + left, y + top) for x, y in d.keypoints)))
+                if all(blazeface.iou(found.box, f.box) <= blazeface.OVERLAP and not _centre_inside(found.box, f.box) for f in sure):
+                    sure.append(found)
     return sorted(sure, key=lambda d: -d.score)
 
 
