@@ -39,6 +39,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Container
 from pathlib import Path
 
 import cv2
@@ -96,22 +97,27 @@ def package(into: Path) -> Path:
     return tree
 
 
+def _write_frames(video: Path, wanted: Container[int], out: Path, stem: str) -> list[int]:
+    """Write the frames of ``video`` whose index is in ``wanted`` as ``out/STEM_NNNN.jpg`` (q90); their indices."""
+    capture, index, written = cv2.VideoCapture(str(video)), 0, []
+    while True:
+        ok, frame = capture.read()
+        if not ok:
+            return written
+        if index in wanted:
+            cv2.imwrite(str(out / f"{stem}_{index:04d}.jpg"), frame, [cv2.IMWRITE_JPEG_QUALITY, 90])
+            written.append(index)
+        index += 1
+
+
 def build(tree: Path, out: Path) -> dict[str, str]:
     """Write the dev set into ``out``; file name -> label (scene or source)."""
     data = tree / DATA
     out.mkdir(parents=True, exist_ok=True)
     labels: dict[str, str] = {}
     for video, frames in VIDEO_FRAMES.items():
-        capture, index = cv2.VideoCapture(str(data / video)), 0
-        while True:
-            ok, frame = capture.read()
-            if not ok:
-                break
-            if index in frames:
-                name = f"{video[:-4]}_{index:04d}.jpg"
-                cv2.imwrite(str(out / name), frame, [cv2.IMWRITE_JPEG_QUALITY, 90])
-                labels[name] = "video:" + video
-            index += 1
+        for index in _write_frames(data / video, frames, out, video[:-4]):
+            labels[f"{video[:-4]}_{index:04d}.jpg"] = "video:" + video
     for scene, names in SCENES.items():
         for name in names:
             (out / name).write_bytes((data / name).read_bytes())
@@ -152,16 +158,8 @@ def build_holdout(tree: Path, out: Path) -> dict[str, str]:
     for name in ("LR_05.png", "LR_06.png"):
         (out / name).write_bytes((data.parent / "reg" / name).read_bytes())
         labels[name] = "scene:reg-sheet"
-    capture, index = cv2.VideoCapture(str(data / "Megamind.avi")), 0
-    while True:
-        ok, frame = capture.read()
-        if not ok:
-            break
-        if index in HOLDOUT_FRAMES:
-            name = f"megamind_{index:04d}.jpg"
-            cv2.imwrite(str(out / name), frame, [cv2.IMWRITE_JPEG_QUALITY, 90])
-            labels[name] = "scene:megamind/" + HOLDOUT_FRAMES[index]
-        index += 1
+    for index in _write_frames(data / "Megamind.avi", HOLDOUT_FRAMES, out, "megamind"):
+        labels[f"megamind_{index:04d}.jpg"] = "scene:megamind/" + HOLDOUT_FRAMES[index]
     for rel in HOLDOUT_NEGATIVES:
         name = "neg__" + rel.replace("/", "_")
         (out / name).write_bytes((data.parent / rel).read_bytes())
