@@ -6,9 +6,11 @@ resumed or undone without losing or duplicating a file. See docs/move.md.
 """
 
 from xmpcull.move.journal import journals_newest_first, latest_journal, read_journal
-from xmpcull.move.mover import MoveOutcome, MoveRunResult, move_from_report, move_planned, resume_moves, undo_moves
+from xmpcull.move.mover import move_from_report, move_planned, resume_moves
+from xmpcull.move.outcome import MoveOutcome, MoveRunResult
 from xmpcull.move.planner import DEFAULT_DESTINATION, Plan, PlannedMove, plan_moves
 from xmpcull.move.selection import MoveSelection, load_move_selection
+from xmpcull.move.undo import undo_moves
 
 __all__ = [
     "DEFAULT_DESTINATION",
