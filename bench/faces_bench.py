@@ -9,8 +9,8 @@ the package photos. The photos are fetched once into bench/out/faces (git-ignore
     .venv/bin/python bench/faces_bench.py [--markdown] [--write-results]
 
 Everything runs on what analysis sees: the grey decode at the analysis size (long
-side 512). Timings use one thread; each runtime installed (LiteRT from the
-``faces-fast`` extra, OpenCV's dnn) is timed on the same images, and the anchor
+side 512). Timings use one thread; each runtime installed (LiteRT, a dependency where
+PyPI has its wheels, and OpenCV's dnn) is timed on the same images, and the anchor
 is the rest of the per-image analysis (decode + hashes + sharpness) of the same
 images, in the same run. Detection and eye figures are those of the runtime
 analysis uses (the fastest installed); the others are checked to agree with it.
@@ -153,7 +153,7 @@ class Measured:
     passes: int  # detector passes: 1, plus closer looks and tiles
 
 
-LABEL = {"litert": "LiteRT (faces-fast)", "opencv": "OpenCV dnn"}
+LABEL = {"litert": "LiteRT", "opencv": "OpenCV dnn"}
 
 
 def measure(labels: dict, paths: dict[str, Path], repeats: int) -> list[Measured]:

