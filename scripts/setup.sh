@@ -11,6 +11,8 @@ command -v exiftool >/dev/null 2>&1 || need_apt+=(libimage-exiftool-perl)
 ldconfig -p 2>/dev/null | grep -q 'libexempi\.so' || need_apt+=(libexempi8)
 command -v lua5.1 >/dev/null 2>&1 || need_apt+=(lua5.1)
 command -v luacheck >/dev/null 2>&1 || need_apt+=(lua-check)
+# Exiv2 (7.5 MB with its library) reads the face regions in tests as digiKam does.
+command -v exiv2 >/dev/null 2>&1 || need_apt+=(exiv2)
 # The browser tests of `xmpcull review` drive Debian's Chromium (Playwright's own download cannot work offline).
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || need_apt+=(chromium-driver)
@@ -28,6 +30,7 @@ setup: apt-get is not available. Install these by hand, then run this again:
   - ExifTool (https://exiftool.org; macOS: brew install exiftool)
   - Exempi 2.x library (macOS: brew install exempi; Fedora: dnf install exempi)
   - Lua 5.1 and luacheck, only for the plugin tests (macOS: brew install lua@5.1 luacheck)
+  - Exiv2, only for the face-region tests (macOS: brew install exiv2)
   - Chromium, only for the browser tests of \`xmpcull review\` (macOS: brew install --cask chromium)
 Missing here: ${need_apt[*]}
 MSG

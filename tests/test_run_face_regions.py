@@ -20,6 +20,7 @@ from PIL import Image, ImageDraw, ImageOps
 
 from tests.cli.helpers import run_json
 from tests.conftest import FIXTURES
+from tests.sidecar.sidecar_helpers import exiv2_regions, has_exiv2
 from xmpcull.analyse.faces import available
 from xmpcull.sidecar import exiftool_config_path
 
@@ -93,6 +94,21 @@ def test_regions_cover_the_tagged_faces_in_every_orientation(oriented: Path, ori
         centre = ((best[0] + best[2]) / 2, (best[1] + best[3]) / 2)
         assert _iou(best, person) >= 0.4
         assert person[0] < centre[0] < person[2] and person[1] < centre[1] < person[3]
+
+
+@pytest.mark.skipif(not has_exiv2(), reason="exiv2 not installed (scripts/setup.sh installs Debian's)")
+@pytest.mark.parametrize("orientation", sorted(STORE))
+def test_exiv2_reads_the_same_regions_as_exiftool(oriented: Path, orientation: int) -> None:
+    # Exiv2 is the library digiKam reads face regions with; exiftool's reading is checked against the tagged faces above.
+    sidecar = oriented / f"portrait-{orientation}.xmp"
+    info = _region_info(sidecar)
+    applied, regions = exiv2_regions(sidecar)
+    dims = info["AppliedToDimensions"]
+    assert applied == (dims["W"], dims["H"], dims["Unit"])
+    assert len(regions) == len(info["RegionList"]) == 2
+    for mine, theirs in zip(regions, info["RegionList"], strict=True):
+        assert mine["mwg-rs:Type"] == theirs["Type"] == "Face"
+        assert tuple(float(mine[f"mwg-rs:Area/stArea:{k.lower()}"]) for k in "XYWH") == tuple(theirs["Area"][k] for k in "XYWH")
 
 
 def test_a_rerun_writes_no_byte_and_switching_off_removes_only_ours(oriented: Path, tmp_path: Path) -> None:

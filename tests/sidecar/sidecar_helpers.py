@@ -59,3 +59,24 @@ def exiftool_json(path: Path, *args: str) -> dict:
 
 def has_exiftool() -> bool:
     return shutil.which("exiftool") is not None
+
+
+def has_exiv2() -> bool:
+    return shutil.which("exiv2") is not None
+
+
+def exiv2_regions(path: Path) -> tuple[tuple[int, int, str], list[dict[str, str]]]:
+    """The MWG regions of a file as Exiv2 reads them (the library digiKam reads them with):
+    ``(w, h, unit)`` of AppliedToDimensions and, per region in order, its fields
+    (``mwg-rs:Type``, ``stArea:x`` ...) by Exiv2's own keys, e.g. ``Xmp.mwg-rs.Regions/mwg-rs:RegionList[1]/mwg-rs:Area/stArea:x``."""
+    completed = subprocess.run(["exiv2", "-px", str(path)], capture_output=True, text=True, check=True)
+    values = {}
+    for line in completed.stdout.splitlines():
+        key, _type, _count, *value = line.split(None, 3)
+        values[key] = value[0] if value else ""
+    dims = "Xmp.mwg-rs.Regions/mwg-rs:AppliedToDimensions/stDim:"
+    applied = (int(values[dims + "w"]), int(values[dims + "h"]), values[dims + "unit"])
+    regions = []
+    while (item := f"Xmp.mwg-rs.Regions/mwg-rs:RegionList[{len(regions) + 1}]") in values:
+        regions.append({k[len(item) + 1 :]: v for k, v in values.items() if k.startswith(item + "/")})
+    return applied, regions

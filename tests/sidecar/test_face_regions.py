@@ -13,7 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.sidecar.sidecar_helpers import XMP, clock, exiftool_json, has_exiftool, place_sidecar, tree
+from tests.sidecar.sidecar_helpers import (
+    XMP,
+    clock,
+    exiftool_json,
+    exiv2_regions,
+    has_exiftool,
+    has_exiv2,
+    place_sidecar,
+    tree,
+)
 from xmpcull.sidecar import (
     CLEAR,
     FaceRegion,
@@ -65,6 +74,19 @@ def test_exiftool_reads_our_regions_as_mwg_regions(tmp_path: Path) -> None:
     ]
     assert tags["XMP-xmpcull:FaceRegions"] == "840x700 0.3684,0.3097,0.1421,0.1185 0.6853,0.2713,0.1157,0.0965"
     assert read_sidecar(image).face_regions == TWO_FACES
+
+
+@pytest.mark.skipif(not has_exiv2(), reason="exiv2 not installed (scripts/setup.sh installs Debian's)")
+def test_exiv2_reads_our_regions_under_the_keys_digikam_reads(tmp_path: Path) -> None:
+    # digiKam reads faces through Exiv2 by these keys: Xmp.mwg-rs.Regions/mwg-rs:RegionList[i]/mwg-rs:Area/stArea:x ...
+    image = _image(tmp_path)
+    assert _write(image, TWO_FACES)[0]
+    applied, regions = exiv2_regions(tmp_path / "IMG_0001.xmp")
+    assert applied == (840, 700, "pixel")
+    assert [r["mwg-rs:Type"] for r in regions] == ["Face", "Face"]
+    assert [r["mwg-rs:Area/stArea:unit"] for r in regions] == ["normalized", "normalized"]
+    areas = [tuple(float(r[f"mwg-rs:Area/stArea:{k}"]) for k in "xywh") for r in regions]
+    assert areas == [(r.x, r.y, r.w, r.h) for r in TWO_FACES.regions]
 
 
 def test_a_second_write_changes_no_byte_and_new_faces_replace_ours(tmp_path: Path) -> None:
