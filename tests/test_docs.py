@@ -5,14 +5,14 @@ from pathlib import Path
 import click
 import pytest
 
-from xmpcull.cli.main import cli
+from xmpcull.cli.main import all_commands
 
 ROOT = Path(__file__).resolve().parent.parent
 CLI_DOC = (ROOT / "docs/cli.md").read_text()
 README = (ROOT / "README.md").read_text()
 
 
-@pytest.mark.parametrize("name", sorted(cli.commands))
+@pytest.mark.parametrize("name", sorted(all_commands()))
 def test_every_command_has_a_section_and_a_readme_row(name: str) -> None:
     assert f"## `xmpcull {name}" in CLI_DOC
     assert f"`xmpcull {name}" in README
@@ -22,7 +22,7 @@ def test_every_command_has_a_section_and_a_readme_row(name: str) -> None:
     ("command", "option"),
     [
         (name, opt)
-        for name, command in sorted(cli.commands.items())
+        for name, command in sorted(all_commands().items())
         for param in command.params
         if isinstance(param, click.Option)
         for opt in param.opts

@@ -7,6 +7,7 @@ values, so every stage can be tested with hand-made records.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,7 @@ RENDERED_EXTENSIONS = {
 }
 
 
+@functools.lru_cache(maxsize=1024)  # asked once per file of a scan, and a tree has few extensions
 def format_for_extension(ext: str) -> str | None:
     """'jpeg', 'png', 'tiff', 'webp', 'heif', 'raw', or None when we do not handle the file."""
     ext = ext.upper().lstrip(".")

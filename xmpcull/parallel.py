@@ -19,8 +19,6 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Protocol, TypeVar
 
-import cv2
-
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -33,6 +31,8 @@ def fork_pool(workers: int, initializer: Callable[[], None] | None = None) -> Pr
     # OpenCV call (the duplicate stage's pixel check does), a forked worker's first
     # OpenCV call waits forever on a lock of a thread that is not there. One thread in
     # the parent tears that pool down; workers run one image per core anyway.
+    import cv2  # here, not at the top: a command that needs no pool never loads OpenCV
+
     cv2.setNumThreads(1)
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"), initializer=initializer)
 

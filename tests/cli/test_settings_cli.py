@@ -12,14 +12,14 @@ import pytest
 
 from tests.cli.helpers import run_cli, run_json
 from tests.conftest import FIXTURES
-from xmpcull.cli.main import cli
+from xmpcull.cli.main import all_commands
 
 SCANNING = ("run", "analyze", "dupes", "bursts", "crops")
 READING_SETTINGS = (*SCANNING, "review", "show", "config")
 
 
 def _long_options(name: str) -> set[str]:
-    command = cli.commands[name]
+    command = all_commands()[name]
     return {opt for p in command.params if isinstance(p, click.Option) for opt in p.opts}
 
 

@@ -11,17 +11,17 @@ The workers are this machine's processes, or with ``cluster`` a Dask cluster's
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import cv2
+from typing import TYPE_CHECKING
 
 from xmpcull.analyse.cache import AnalysisCache, CachedEntry, storable_text
-from xmpcull.analyse.worker import FileResult, FileTask, WhileDecoded, analyse_tasks, init_worker
 from xmpcull.cluster import ClusterSettings, open_runner
 from xmpcull.errors import FileFailure
 from xmpcull.models import Features, ImageFile, ImageRecord, Metadata
@@ -31,6 +31,9 @@ from xmpcull.scan import scan_roots
 from xmpcull.scan.exiftool import exiftool_executable
 from xmpcull.scan.filter import ScanFilter
 from xmpcull.scan.metadata import existing_sidecar
+
+if TYPE_CHECKING:  # the worker (OpenCV, numpy, the models) is imported only when a file needs analysing
+    from xmpcull.analyse.worker import FileResult, FileTask, WhileDecoded
 
 CHUNK = 16  # files per worker task: one exiftool call each; small enough to keep the bar moving
 LOST = "cluster: "  # starts the error of a file the cluster could not analyse (not cached: the next run tries again)
@@ -89,43 +92,78 @@ def analyse_roots(
     """
     started = time.monotonic()
     progress = progress or NullProgress()
-    exiftool_executable()  # a missing exiftool stops the run here, not as one error per file
-    scan = scan_roots(roots, only=only, follow_links=follow_links)
-    result = AnalysisResult(roots=[Path(os.path.abspath(r)) for r in roots], skipped_links=scan.skipped_links,
-                            outside_links=scan.outside_links, leftover_temps=scan.leftover_temps)
-    result.failures.extend(scan.failures)
-    files = scan.files
-    sigs = [sidecar_signature(f) for f in files]
-    records: list[ImageRecord | None] = [None] * len(files)
-    progress.start(len(files), "Analysing")
-    with AnalysisCache(cache_path) as cache:
-        todo: list[int] = []  # indices that need metadata (and maybe features)
-        known_features: dict[int, CachedEntry] = {}
-        entries = cache.lookup_many([(f.path, f.size, f.mtime_ns) for f in files], decode=not summary_only)
-        for i, (image, entry) in enumerate(zip(files, entries)):
-            if entry is None:
-                todo.append(i)
-            elif entry.sidecar_sig == sigs[i] and (entry.has_metadata or entry.error):
-                records[i] = _record(image, entry.metadata, entry.features, entry.error)
-                result.cache_hits += 1
-                result.analysed += int(summary_only and entry.has_features and not entry.error)
-            else:
-                if summary_only:  # the stale part is read again; its features are wanted after all
-                    entry = cache.lookup(image.path, image.size, image.mtime_ns) or entry
-                todo.append(i)
-                if entry.features is not None:
-                    known_features[i] = entry
-        progress.advance(len(files) - len(todo))
-        if todo:
-            _analyse_missing(files, sigs, todo, known_features, records, cache, jobs, progress, also, cluster)
-    progress.finish()
-    result.records = [r for r in records if r is not None]
-    result.analysed += sum(1 for r in result.records if r.ok)
-    result.failures.extend(
-        FileFailure(str(r.file.path), _stage_of(r.error), r.error) for r in result.records if r.error
-    )
-    result.elapsed = time.monotonic() - started
-    return result
+    with _Collector() as collector:
+        exiftool_executable()  # a missing exiftool stops the run here, not as one error per file
+        with collector.paused():
+            scan = scan_roots(roots, only=only, follow_links=follow_links)
+        result = AnalysisResult(roots=[Path(os.path.abspath(r)) for r in roots], skipped_links=scan.skipped_links,
+                                outside_links=scan.outside_links, leftover_temps=scan.leftover_temps)
+        result.failures.extend(scan.failures)
+        files = scan.files
+        sigs = [sidecar_signature(f) for f in files]
+        records: list[ImageRecord | None] = [None] * len(files)
+        progress.start(len(files), "Analysing")
+        with AnalysisCache(cache_path) as cache:
+            todo: list[int] = []  # indices that need metadata (and maybe features)
+            known_features: dict[int, CachedEntry] = {}
+            with collector.paused():
+                entries = cache.lookup_many([(f.path, f.size, f.mtime_ns) for f in files], decode=not summary_only)
+                for i, (image, entry) in enumerate(zip(files, entries)):
+                    if entry is None:
+                        todo.append(i)
+                    elif entry.sidecar_sig == sigs[i] and (entry.has_metadata or entry.error):
+                        records[i] = _record(image, entry.metadata, entry.features, entry.error)
+                        result.cache_hits += 1
+                        result.analysed += int(summary_only and entry.has_features and not entry.error)
+                    else:
+                        if summary_only:  # the stale part is read again; its features are wanted after all
+                            entry = cache.lookup(image.path, image.size, image.mtime_ns) or entry
+                        todo.append(i)
+                        if entry.features is not None:
+                            known_features[i] = entry
+            progress.advance(len(files) - len(todo))
+            if todo:
+                _analyse_missing(files, sigs, todo, known_features, records, cache, jobs, progress, also, cluster)
+        progress.finish()
+        result.records = [r for r in records if r is not None]
+        result.analysed += sum(1 for r in result.records if r.ok)
+        result.failures.extend(
+            FileFailure(str(r.file.path), _stage_of(r.error), r.error) for r in result.records if r.error
+        )
+        result.elapsed = time.monotonic() - started
+        return result
+
+
+class _Collector:
+    """Python's cycle collector, paused while the scan and the cache lookups make a few objects
+    per file (none in a cycle), and told to skip those (``gc.freeze``) until the call returns:
+    as they piled up, it went over all of them again and again (about 2 s of CPU on a re-run
+    of 100,000 files). It runs as usual during the analysis itself. A process that froze
+    objects of its own keeps them frozen: then nothing is frozen or thawed here."""
+
+    def __init__(self) -> None:
+        self.was_enabled = gc.isenabled()
+        self.may_freeze = gc.get_freeze_count() == 0
+        self.frozen = False
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        gc.disable()
+        try:
+            yield
+        finally:
+            if self.may_freeze:
+                gc.freeze()
+                self.frozen = True
+            if self.was_enabled:
+                gc.enable()
+
+    def __enter__(self) -> _Collector:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.frozen:
+            gc.unfreeze()
 
 
 def _stage_of(error: str | None) -> str:
@@ -134,8 +172,11 @@ def _stage_of(error: str | None) -> str:
     return "metadata" if error and error.startswith("exiftool") else "decode"
 
 
+_NO_METADATA = Metadata()  # frozen: one shared instance, not 100,000 empty ones on a counting re-run
+
+
 def _record(image: ImageFile, meta: Metadata | None, features: Features | None, error: str | None) -> ImageRecord:
-    return ImageRecord(file=image, metadata=meta or Metadata(), features=features, error=error)
+    return ImageRecord(file=image, metadata=meta or _NO_METADATA, features=features, error=error)
 
 
 def _analyse_missing(
@@ -150,6 +191,8 @@ def _analyse_missing(
     also: WhileDecoded | None = None,
     cluster: ClusterSettings | None = None,
 ) -> None:
+    from xmpcull.analyse.worker import FileResult, FileTask, init_worker
+
     chunks = [todo[c : c + CHUNK] for c in range(0, len(todo), CHUNK)]
     # Sizes over the whole scan, cached files included: a new file's twin may be one of them.
     sizes = Counter(f.size for f in files)
@@ -190,6 +233,10 @@ def _analyse_indexed(item: tuple[list[int], list[FileTask]]) -> list[FileResult]
     # One OpenCV thread, as in the local pool (parallel.fork_pool): its threaded reductions
     # round differently with another thread count, and a Dask worker starts with one per
     # core (3 of the 2,369 OpenCV sample images got a crop confidence 1e-6 apart).
+    import cv2
+
+    from xmpcull.analyse.worker import analyse_tasks
+
     cv2.setNumThreads(1)
     return analyse_tasks(item[1])
 

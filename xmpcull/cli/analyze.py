@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -31,8 +31,9 @@ from xmpcull.errors import FileFailure, XmpcullError
 from xmpcull.models import ImageRecord
 from xmpcull.report.reading import decision_from_report, find_run_report
 from xmpcull.scan.filter import ScanFilter
-from xmpcull.sidecar import read_sidecar
-from xmpcull.sidecar.fields import Naming
+
+if TYPE_CHECKING:
+    from xmpcull.sidecar.fields import Naming
 
 
 def run_analysis(
@@ -191,6 +192,8 @@ def decision_info(file: Path, sidecar: dict[str, Any] | None) -> dict[str, Any] 
 
 def sidecar_info(file: Path, companions: tuple[Path, ...] = (), naming: Naming = "adobe") -> dict[str, Any] | None:
     """What the image's sidecar (or embedded XMP) says, our fields included; None when there is none."""
+    from xmpcull.sidecar import read_sidecar  # the XMP toolkit: only `show` needs it here
+
     try:
         state = read_sidecar(file, companions, naming)
     except XmpcullError as exc:

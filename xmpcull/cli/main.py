@@ -6,27 +6,45 @@ errors to exit codes (see ``xmpcull.errors.ExitCode``).
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 
 import click
 
 from xmpcull import __version__
-from xmpcull.cli.analyze import analyze, show
-from xmpcull.cli.bursts import bursts
-from xmpcull.cli.config_cmd import config
-from xmpcull.cli.crops import crops
-from xmpcull.cli.dupes import dupes
-from xmpcull.cli.move import move, undo
-from xmpcull.cli.review import review
-from xmpcull.cli.run import run
 from xmpcull.errors import ExitCode, XmpcullError
-from xmpcull.sidecar import exiftool_config_path
+from xmpcull.sidecar.config import exiftool_config_path
+
+# Each command's module, imported when the command runs: a re-run of `analyze` on a cached
+# tree then never loads OpenCV, numpy or the XMP toolkit (their import was a third of it).
+COMMAND_MODULES = {
+    "analyze": "xmpcull.cli.analyze",
+    "bursts": "xmpcull.cli.bursts",
+    "config": "xmpcull.cli.config_cmd",
+    "crops": "xmpcull.cli.crops",
+    "dupes": "xmpcull.cli.dupes",
+    "move": "xmpcull.cli.move",
+    "review": "xmpcull.cli.review",
+    "run": "xmpcull.cli.run",
+    "show": "xmpcull.cli.analyze",
+    "undo": "xmpcull.cli.move",
+}
 
 
 class WholeSummaries(click.Group):
-    """Lists every command with its whole first sentence, wrapped, where click would cut it
-    with "..." at the terminal's width (the summary is how a new user picks a command)."""
+    """Loads a command's module when the command is asked for (COMMAND_MODULES), and lists
+    every command with its whole first sentence, wrapped, where click would cut it with "..."
+    at the terminal's width (the summary is how a new user picks a command)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMAND_MODULES, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMAND_MODULES:
+            module = importlib.import_module(COMMAND_MODULES[cmd_name])
+            self.add_command(getattr(module, cmd_name), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = []
@@ -66,17 +84,13 @@ def exiftool_config() -> None:
     click.echo(str(exiftool_config_path()))
 
 
-cli.add_command(analyze)
-cli.add_command(show)
 cli.add_command(exiftool_config)
-cli.add_command(bursts)
-cli.add_command(config)
-cli.add_command(crops)
-cli.add_command(dupes)
-cli.add_command(move)
-cli.add_command(review)
-cli.add_command(undo)
-cli.add_command(run)
+
+
+def all_commands() -> dict[str, click.Command]:
+    """Every command by name, each module imported (for tests and documentation checks)."""
+    with click.Context(cli) as ctx:
+        return {name: command for name in cli.list_commands(ctx) if (command := cli.get_command(ctx, name))}
 
 
 def main() -> None:

@@ -26,7 +26,6 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from xmpcull.analyse.faces.summary import summarise_faces
 from xmpcull.errors import ConfigError
 from xmpcull.models import ImageRecord, Metadata
 
@@ -193,11 +192,15 @@ def _sharpness(r: ImageRecord) -> Score:
 
 def _eyes_open(r: ImageRecord) -> Score | None:
     # Fewer judged faces with closed eyes wins; None (the rule says nothing) when a copy has no judged face.
+    from xmpcull.analyse.faces.summary import summarise_faces  # numpy: not for every command's settings
+
     faces = summarise_faces(r.features.faces if r.features else None)
     return (-float(faces.closed),) if faces is not None and faces.judged else None
 
 
 def _sharpest_face(r: ImageRecord) -> Score | None:
+    from xmpcull.analyse.faces.summary import summarise_faces
+
     faces = summarise_faces(r.features.faces if r.features else None)
     return (faces.best_variance,) if faces is not None and faces.best_variance is not None else None
 

@@ -19,15 +19,17 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import cv2
-import numpy as np
-
-from xmpcull.analyse.faces.sharpness import face_variance
-from xmpcull.analyse.faces.summary import FaceSummary, summarise_faces
 from xmpcull.models import Features, ImageRecord
 from xmpcull.sidecar.fields import QualityFields
+
+# numpy, OpenCV and the face package are imported by the functions that use them: the
+# settings here are read by every command, and `analyze` on a cached tree needs none of them.
+if TYPE_CHECKING:
+    import numpy as np
+
+    from xmpcull.analyse.faces.summary import FaceSummary
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,8 @@ def percentile_ranks(values: np.ndarray) -> np.ndarray:
 
     The lowest value gets 0 and the highest 1; ties share a rank; one value alone gets 0.5.
     """
+    import numpy as np
+
     values = np.asarray(values, dtype=np.float64)
     n = values.size
     if n == 0:
@@ -218,6 +222,10 @@ def score_quality(
     burst's sharpest frame. ``face_sharpness`` maps a path to the value from
     ``face_sharpness()`` when faces were measured.
     """
+    import numpy as np
+
+    from xmpcull.analyse.faces.summary import summarise_faces
+
     analysed = [r for r in records if r.ok and r.features is not None]
     if not analysed:
         return {}
@@ -271,6 +279,11 @@ def face_sharpness(grey: np.ndarray, faces: Sequence[object], settings: FaceSett
     grown head boxes, see ``xmpcull.analyse.faces.sharpness``), or (x0, y0, x1, y1) tuples. The sharpest face counts because focus on the subject
     is what a photographer checks first; a blurred face behind it is depth of field.
     """
+    import cv2
+    import numpy as np
+
+    from xmpcull.analyse.faces.sharpness import face_variance
+
     grey = np.asarray(grey)
     if grey.ndim == 3:
         grey = cv2.cvtColor(grey.astype(np.uint8), cv2.COLOR_RGB2GRAY)

@@ -1,0 +1,5 @@
+"""``python -m xmpcull``: the same as the ``xmpcull`` command."""
+
+from xmpcull.cli.main import main
+
+main()
