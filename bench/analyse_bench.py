@@ -110,23 +110,33 @@ def _exactly(folder: Path, paths: list[Path]) -> tuple[Path, list[Path]]:
     return subset, linked
 
 
-def floor_rate(paths: list[Path], jobs: int, decode=_floor_decode) -> float:
-    started = time.perf_counter()
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its children that have ended (pool workers, subprocesses)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def floor_rate(paths: list[Path], jobs: int, decode=_floor_decode) -> tuple[float, float]:
+    """(images/s by the wall clock, CPU ms per image)."""
+    started, cpu = time.perf_counter(), _cpu_seconds()
     with multiprocessing.get_context("fork").Pool(jobs) as pool:
         list(pool.imap_unordered(decode, paths, chunksize=8))
-    return len(paths) / (time.perf_counter() - started)
+    return len(paths) / (time.perf_counter() - started), (_cpu_seconds() - cpu) * 1000 / len(paths)
 
 
 _IMAGEDEDUP = """
 import os, sys, time
 from imagededup.methods import PHash
-started = time.perf_counter()
+def cpu():
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+started, cpu_before = time.perf_counter(), cpu()
 PHash(verbose=False).encode_images(image_dir=sys.argv[1], num_enc_workers=os.cpu_count())
-print(time.perf_counter() - started)
+print(time.perf_counter() - started, cpu() - cpu_before)
 """
 
 
-def imagededup_rate(folder: Path, count: int) -> float | None:
+def imagededup_rate(folder: Path, count: int) -> tuple[float, float] | None:
     """imagededup in a process of its own: importing it (PyTorch) leaves a heap of live
     objects behind, and the garbage collector walking them slowed the re-run measured
     after it in this process (34x instead of about 60x on the small corpus)."""
@@ -134,16 +144,20 @@ def imagededup_rate(folder: Path, count: int) -> float | None:
     if proc.returncode:
         print(f"imagededup unavailable: {proc.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
         return None
-    return count / float(proc.stdout.strip().splitlines()[-1])
+    # Timed from after its import (PyTorch: about 11 s of CPU here), wall clock and CPU alike.
+    wall, cpu = map(float, proc.stdout.strip().splitlines()[-1].split())
+    return count / wall, cpu * 1000 / count
 
 
-def xmpcull_rates(folder: Path, count: int, jobs: int, cache: Path) -> tuple[float, float]:
+def xmpcull_rates(folder: Path, count: int, jobs: int, cache: Path) -> tuple[float, float, float]:
+    """(cold images/s by the wall clock, re-run speed-up, cold CPU ms per image, exiftool's included)."""
     cache.unlink(missing_ok=True)
     for suffix in ("-wal", "-shm"):
         Path(str(cache) + suffix).unlink(missing_ok=True)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu_seconds()
     cold = analyse_roots([folder], jobs=jobs, cache_path=cache)
     cold_s = time.perf_counter() - started
+    cold_cpu_ms = (_cpu_seconds() - cpu) * 1000 / count
     assert len(cold.ok_records) == count, cold.failures[:3]
     warm_times = []
     for _ in range(3):  # the median of three: the first may pay for SQLite's WAL checkpoint
@@ -152,7 +166,7 @@ def xmpcull_rates(folder: Path, count: int, jobs: int, cache: Path) -> tuple[flo
         warm_times.append(time.perf_counter() - started)
         assert warm.cache_hits == count
     warm_s = sorted(warm_times)[1]
-    return count / cold_s, cold_s / warm_s
+    return count / cold_s, cold_s / warm_s, cold_cpu_ms
 
 
 def peak_tree_pss(command: list[str]) -> float:
@@ -285,9 +299,9 @@ def main() -> None:
         folder, paths = _exactly(folder, paths)
         floor = floor_rate(paths, args.jobs)
         grey_floor = floor_rate(paths, args.jobs, _grey_floor_decode) if suffix == ".jpg" else None
-        rate, speedup = xmpcull_rates(folder, count, args.jobs, args.out / "cache.sqlite")
+        rate, speedup, cpu_ms = xmpcull_rates(folder, count, args.jobs, args.out / "cache.sqlite")
         dedup = imagededup_rate(folder, count) if name in args.imagededup.split(",") else None
-        rows.append((label, count, rate, floor, grey_floor, dedup, speedup))
+        rows.append((label, count, (rate, cpu_ms), floor, grey_floor, dedup, speedup))
         print(rows[-1], file=sys.stderr)
 
     memory_dir = args.out / "memory"
@@ -341,16 +355,25 @@ def main() -> None:
         "grey floor = the same decode straight to grey, which is what xmpcull's analysis asks libjpeg for since feature "
         "version 5. imagededup = `PHash().encode_images` (0.3.x) on the same folder.",
         "",
-        "| corpus | files | xmpcull cold (img/s) | floor (img/s) | xmpcull / floor | grey floor (img/s) | xmpcull / grey floor "
-        "| imagededup PHash (img/s) | xmpcull / imagededup | re-run speed-up |",
+        "Each cell: images/s by the wall clock, then CPU ms per image (the process and its workers; xmpcull's "
+        "includes its start-up in the run and ExifTool's process; imagededup's is timed after its import). Ratios are of the wall-clock rates, then of "
+        "CPU time (other / xmpcull: above 1 means xmpcull is the faster).",
+        "",
+        "| corpus | files | xmpcull cold | floor | xmpcull / floor | grey floor | xmpcull / grey floor "
+        "| imagededup PHash | xmpcull / imagededup | re-run speed-up |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for label, count, rate, floor, grey_floor, dedup, speedup in rows:
-        dedup_cells = f"{dedup:.1f} | {rate / dedup:.2f}x" if dedup else "n/a | n/a"
-        grey_cells = f"{grey_floor:.1f} | {rate / grey_floor:.2f}" if grey_floor else "n/a | n/a"
+
+    def cell(pair):
+        return f"{pair[0]:.1f} img/s, {pair[1]:.1f} ms" if pair else "n/a"
+
+    def ratio(pair, other):
+        return f"{pair[0] / other[0]:.2f} wall, {other[1] / pair[1]:.2f} CPU" if other else "n/a"
+
+    for label, count, mine, floor, grey_floor, dedup, speedup in rows:
         lines.append(
-            f"| {label} | {count:,} | {rate:.1f} | {floor:.1f} | {rate / floor:.2f} | {grey_cells} "
-            f"| {dedup_cells} | {speedup:.0f}x |"
+            f"| {label} | {count:,} | {cell(mine)} | {cell(floor)} | {ratio(mine, floor)} | {cell(grey_floor)} "
+            f"| {ratio(mine, grey_floor)} | {cell(dedup)} | {ratio(mine, dedup)} | {speedup:.0f}x |"
         )
     lines += ["", memory_line, "", rerun_line]
     replace_section(HERE / "RESULTS.md", "Analysis", "\n".join(lines) + "\n\n" + READING)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -70,6 +71,22 @@ def _first_images(source: Path, limit: int) -> Path:
     return subset
 
 
+def cpu_seconds() -> float:
+    """CPU time so far of this process (the LocalCluster's scheduler runs in it), its ended
+    children (an `xmpcull run` and its pool) and its live ones (the cluster's workers)."""
+    import psutil
+
+    t = os.times()
+    total = t.user + t.system + t.children_user + t.children_system
+    for child in psutil.Process().children(recursive=True):
+        try:
+            times = child.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
 def run_once(source: Path, work: Path, cluster: str | None) -> dict[str, object]:
     if work.exists():
         shutil.rmtree(work)
@@ -78,13 +95,14 @@ def run_once(source: Path, work: Path, cluster: str | None) -> dict[str, object]
     argv = [sys.executable, "-m", "xmpcull.cli.main", "run", str(tree), "--cache", str(work / "cache.sqlite"), "--json"]
     if cluster:
         argv += ["--cluster", cluster]
-    started = time.perf_counter()
+    started, cpu, load = time.perf_counter(), cpu_seconds(), os.getloadavg()[0]
     proc = subprocess.run(argv, capture_output=True, text=True)
     wall = time.perf_counter() - started
+    cpu = cpu_seconds() - cpu
     if proc.returncode not in (0, 1):
         raise RuntimeError(proc.stderr[-3000:])
     summary = json.loads(proc.stdout)
-    return {"wall": wall, "summary": summary, "output": output_of(tree)}
+    return {"wall": wall, "cpu": cpu, "load": (load, os.getloadavg()[0]), "summary": summary, "output": output_of(tree)}
 
 
 def output_of(tree: Path) -> dict[str, object]:
@@ -121,10 +139,11 @@ def main() -> int:
             stages_local = local["summary"]["seconds_by_stage"]
             stages_remote = remote["summary"]["seconds_by_stage"]
             rows.append(
-                f"| {n + 1} | {local['wall']:.1f} s (analyse {stages_local['analyse']:.1f}) "
-                f"| {remote['wall']:.1f} s (analyse {stages_remote['analyse']:.1f}) "
+                f"| {n + 1} | {local['wall']:.1f} s (analyse {stages_local['analyse']:.1f}), {local['cpu']:.1f} s CPU "
+                f"| {remote['wall']:.1f} s (analyse {stages_remote['analyse']:.1f}), {remote['cpu']:.1f} s CPU "
                 f"| {remote['wall'] / local['wall']:.2f} | {len(local['output']['sidecars'])} "
-                f"| {'yes' if same_sidecars else 'NO'} | {'yes' if same_report else 'NO'} |"
+                f"| {'yes' if same_sidecars else 'NO'} | {'yes' if same_report else 'NO'} "
+                f"| {local['load'][0]:.1f}-{local['load'][1]:.1f} / {remote['load'][0]:.1f}-{remote['load'][1]:.1f} |"
             )
             print(rows[-1], flush=True)
     body = "\n".join(
@@ -133,10 +152,14 @@ def main() -> int:
             + (f"; the first {args.limit} by path" if args.limit else "") + "), `xmpcull run LIB --cache C --json`,",
             "cold cache, each run on its own fresh copy; local = the fork pool on 2 cores (`--jobs` default), cluster =",
             "`--cluster` to a distributed.LocalCluster of 2 worker processes × 1 thread on the same machine, started before",
-            "the clock. Command: `python bench/cluster_bench.py --write-results`.",
+            "the clock. Command: `python bench/cluster_bench.py --write-results"
+            + (f" --limit {args.limit}" if args.limit else "") + f" --repeat {args.repeat}`. CPU: the run's processes and",
+            "the cluster's (scheduler and workers, idle or not) together; load: 1-minute load average at the start and",
+            "the end of each run (the machine is shared).",
             "",
-            "| pair | local wall | cluster wall | cluster / local | sidecars | same sidecar bytes | same report |",
-            "|---|---|---|---|---|---|---|",
+            "| pair | local wall, CPU | cluster wall, CPU | cluster / local (wall) | sidecars | same sidecar bytes "
+            "| same report | load (local / cluster) |",
+            "|---|---|---|---|---|---|---|---|",
             *rows,
         ]
     )
