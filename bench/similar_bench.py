@@ -49,6 +49,7 @@ from PIL import Image, ImageEnhance, ImageOps
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.anchor import anchor_tree, run_on_anchor  # noqa: E402
 from bench.cluster_bench import fetch_unseen  # noqa: E402
 from bench.results import replace_section  # noqa: E402
 from xmpcull.analyse.pipeline import analyse_roots  # noqa: E402
@@ -221,6 +222,9 @@ def evaluate(records, labels: dict[str, str], verify: bool, cache: Path | None) 
         "moments": result.moments,
         "images": len(records),
         "similar_sets": len(result.similar_sets),
+        # What a user sees, to compare two versions of the code: each group and set as (keeper or best, members).
+        "grouping": sorted([name[g.keeper.file.path], sorted(name[m.record.file.path] for m in g.members)] for g in result.groups),
+        "sets": sorted([name[s.best.file.path], sorted(name[m.record.file.path] for m in s.members)] for s in result.similar_sets),
     }
 
 
@@ -334,13 +338,42 @@ def render(today: dict, verified: dict, held_today: dict, held: dict, cost: dict
     return "\n".join(lines)
 
 
+def render_anchor(commit: str, before: list[dict], after: list[dict]) -> str:
+    """The verified figures of the anchor commit beside this code's, and whether users see the same groups and sets."""
+    def fmt(v) -> str:
+        return "-" if v is None else f"{v:.3f}" if isinstance(v, float) else str(v)
+
+    lines = [
+        f"Before/after in this run: commit {commit[:7]} (before) and this code (after), verified on pixels, same records.",
+        "",
+        "| set | code | same-scene recall | cross-scene pairs | duplicate precision | mirrored recall | moments merged "
+        "| pairs checked on pixels | duplicate stage | same groups, keepers, sets and best |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, b, a in (("dev", before[1], after[1]), ("held-out", before[3], after[3])):
+        same = "yes" if (b["grouping"], b["sets"]) == (a["grouping"], a["sets"]) else "no"
+        for code, r in ((f"{commit[:7]} (before)", b), ("after", a)):
+            lines.append(
+                f"| {name} | {code} | {fmt(r['scene_recall'])} | {len(r['cross_scene'])} | {fmt(r['dup_precision'])} "
+                f"| {fmt(r['mirrored_recall'])} | {r['moments_merged']} | {r['scene_checks']} | {r['seconds']:.1f} s "
+                f"| {same if r is a else ''} |"
+            )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "similar")
     parser.add_argument("--write-results", action="store_true")
     parser.add_argument("--no-whole", action="store_true", help="skip the whole run on the 2,369 images")
+    parser.add_argument("--anchor", metavar="REF", help="also measure the labelled sets on commit REF's code, in this run")
+    parser.add_argument("--json-out", type=Path, help=argparse.SUPPRESS)  # figures for a caller (bench/anchor.py)
     args = parser.parse_args()
     load = os.getloadavg()
+    anchor = None
+    if args.anchor:
+        tree, commit = anchor_tree(args.anchor, args.out)
+        anchor = (commit, run_on_anchor(tree, ["similar_bench.py", "anchor.py"], ["--no-whole", "--out", str(args.out)]))
     tree = package(args.out / "package")
     results = []
     for name, builder in (("devset", build), ("holdout", build_holdout)):
@@ -351,8 +384,12 @@ def main() -> None:
         results += [evaluate(records, labels, False, None), evaluate(records, labels, True, None)]
         if name == "devset":
             cost = texture_cost(records)
+    if args.json_out:
+        args.json_out.write_text(json.dumps(results))
     whole = {} if args.no_whole else whole_run(fetch_unseen(), args.out / "whole")
     text = render(*results, cost, whole, load)
+    if anchor:
+        text += "\n\n" + render_anchor(*anchor, results)
     print(text)
     if args.write_results:
         replace_section(ROOT / "bench" / "RESULTS.md", HEADING, text)

@@ -163,3 +163,25 @@ def test_another_viewpoint_far_in_phash_is_proposed_by_texture_and_confirmed_on_
     from xmpcull.report.dupes import _similar_member_dict
 
     assert _similar_member_dict(member)["texture"] == round(member.evidence.texture, 4)
+
+
+def test_a_group_of_k_copies_costs_k_minus_one_pixel_checks_whatever_the_order(tmp_path: Path) -> None:
+    # Each copy is checked against the keeper only: k-1 checks, not one per pair (k(k-1)/2 = 15 here).
+    dunes = _shown(FIXTURES / "photos" / "mongolels.jpg")
+    w, h = dunes.size
+    dunes.save(tmp_path / "dunes.jpg", quality=92)
+    ImageEnhance.Brightness(dunes).enhance(1.2).save(tmp_path / "dunes_bright.jpg", quality=85)
+    ImageEnhance.Contrast(dunes).enhance(1.15).save(tmp_path / "dunes_contrast.jpg", quality=80)
+    dunes.resize((w // 2, h // 2), Image.Resampling.LANCZOS).save(tmp_path / "dunes_half.jpg", quality=70)
+    dunes.resize((w // 3, h // 3), Image.Resampling.LANCZOS).save(tmp_path / "dunes_small.png")
+    dunes.save(tmp_path / "dunes_q50.jpg", quality=50)
+    records = _analyse(tmp_path)
+    outcomes = []
+    for order in (records, records[::-1]):
+        pixels = PixelSource()
+        result = find_duplicates(order, similar_threshold=None, verify_scenes=True, pixels=pixels)
+        (group,) = result.groups
+        assert len(group.members) == 6
+        assert result.scene_checks == pixels.scene_checks <= 5
+        outcomes.append((group.id, group.keeper.file.path.name, _names(group.members), pixels.scene_checks))
+    assert outcomes[0] == outcomes[1]

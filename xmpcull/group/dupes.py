@@ -16,10 +16,13 @@ Why this shape:
 * A similar set ("same scene, another moment") joins keepers and singletons
   whose pHash is within ``similar_threshold`` (and, with ``verify_scenes``, the
   nearest by texture, ``group.texture_search``); it is for review, never for moving.
-* With ``verify_scenes`` every near-duplicate pair the hashes found is checked
-  on pixels (``group.similar``, ``group.scene``): another moment of one scene
-  (people who moved) leaves the group for a similar set, a hash collision
-  leaves it for nothing. Similar-set pairs are checked the same way.
+* With ``verify_scenes`` every member of a near-duplicate group is checked on
+  pixels against the group's keeper (``group.similar``, ``group.scene``): another
+  moment of one scene (people who moved) leaves the group for a similar set, a
+  hash collision leaves it for nothing, and the rest is grouped again. Against
+  the keeper, not every pair: a group of k copies costs k-1 checks, not
+  k(k-1)/2, and the keeper is the picture the copies are moved for. Similar-set
+  pairs are checked the same way.
 * Group IDs come from the keeper's pixel digest (``d-`` + 8 hex): the same on
   every run, unchanged when lesser copies are added or when metadata is written
   into a file (``--embed``: the content digest changes, the pixels do not); they
@@ -56,7 +59,7 @@ from xmpcull.decide.keeper import DEFAULT_CHAIN, choose_keeper
 from xmpcull.group.crop_search import crop_candidates
 from xmpcull.group.hamming_index import radius_pairs, radius_pairs_between
 from xmpcull.group.identity import identity_digest, picture_identity
-from xmpcull.group.linkage import complete_linkage_clusters, nearest_per_picture
+from xmpcull.group.linkage import complete_linkage_clusters, complete_linkage_with_anchors, nearest_per_picture
 from xmpcull.group.pixels import PixelSource
 from xmpcull.group.similar import Candidate, Evidence, SimilarSet, scene_of, similar_drafts
 from xmpcull.group.similar import SimilarMember as SimilarMember  # re-exported: reports and tests import it here
@@ -153,6 +156,8 @@ class _Edges:
     distance: dict[tuple[int, int], int] = field(default_factory=dict)
     on_pixels: set[tuple[int, int]] = field(default_factory=set)  # confirmed as crops by the pixel check
     mirrored: set[tuple[int, int]] = field(default_factory=set)  # one is the other mirrored, confirmed on pixels
+    # Pairs that need no scene check: passed it (or pixels could not say), mirrored, or linked by metadata.
+    settled: set[tuple[int, int]] = field(default_factory=set)
 
     def add(self, i: int, j: int, d: int) -> None:
         key = (min(i, j), max(i, j))
@@ -262,6 +267,7 @@ def _add_linked(units: Sequence[_Unit], edges: _Edges, linked: Iterable[tuple[Pa
         if i is None or j is None or i == j or _related(units, i, j):
             continue
         edges.add(i, j, hamming(units[i].rep.features.phash, units[j].rep.features.phash))  # type: ignore[union-attr]
+        edges.settled.add((min(i, j), max(i, j)))
 
 
 def _parts_checker(units: Sequence[_Unit], pixels: PixelSource | None) -> Callable[[int, int], bool] | None:
@@ -326,9 +332,9 @@ def find_duplicates(
     the similar tier. ``crop_tolerant`` also matches small crops: pairs within
     ``crop_threshold`` on full pHash, or within ``crop_window_threshold``
     between one's full pHash and a window pHash of the other, are checked on pixels.
-    ``verify_scenes`` checks every near-duplicate and similar-set pair on pixels
-    (``group.similar``): another moment of one scene becomes a similar set, a hash
-    collision neither. Pixels are decoded on demand by ``pixels`` (default: a fresh
+    ``verify_scenes`` checks each near-duplicate against its group's keeper and the
+    similar-set pairs on pixels (``group.similar``): another moment of one scene
+    becomes a similar set, a hash collision neither. Pixels are decoded on demand by ``pixels`` (default: a fresh
     ``PixelSource``; give it the cache path so its verdicts are kept for the next run).
     ``linked`` pairs of paths are duplicates
     on other evidence whatever their hashes (one AI generation at two sizes, from its
@@ -346,13 +352,19 @@ def find_duplicates(
         (crop_threshold, crop_window_threshold) if crop_tolerant else None, crop_pixels, jobs,
     )
     result = DupeResult()
-    demoted = _verify_edges(units, edges, scene_pixels, rotation_invariant, result) if scene_pixels else {}
-    if scene_pixels is not None and not rotation_invariant:  # rotation-invariant search already covers mirrors
-        _add_mirrored(units, edges, threshold, scene_pixels)
+    part_of, never = _parts_checker(units, crop_pixels), lambda u, v: _related(units, u, v)
+    demoted: dict[tuple[int, int], Evidence] = {}
+    verify = None
+    if scene_pixels is not None:
+        verify = _KeeperCheck(units, edges, scene_pixels, rotation_invariant, keeper_chain, part_of, never, result, demoted)
+        verify.settle()
+        if not rotation_invariant:  # rotation-invariant search already covers mirrors
+            _add_mirrored(units, edges, threshold, scene_pixels)
     _add_linked(units, edges, linked)
-    clusters = complete_linkage_clusters(
-        len(units), edges.distance, _parts_checker(units, crop_pixels), lambda u, v: _related(units, u, v)
-    )
+    if verify is not None:
+        clusters = verify.settle()  # mirrored and linked pairs can regroup members: check them against their new keeper
+    else:
+        clusters = complete_linkage_clusters(len(units), edges.distance, part_of, never)
     clustered = {i for c in clusters for i in c}
     clusters += [[i] for i, u in enumerate(units) if i not in clustered and len(u.records) > 1]
 
@@ -384,30 +396,71 @@ def find_duplicates(
     return result
 
 
-def _verify_edges(
-    units: Sequence[_Unit], edges: _Edges, pixels: PixelSource, rotation_invariant: bool, result: DupeResult
-) -> dict[tuple[int, int], Evidence]:
-    """Check hash-confirmed near duplicates on pixels; return the pairs demoted to similar (with why).
+@dataclass
+class _KeeperCheck:
+    """Near-duplicate groups whose every member was checked on pixels against the group's keeper.
 
-    ``unknown`` keeps the hash verdict. (Mirrored copies are sought after this, by ``_add_mirrored``.) A crop confirmed on pixels frames less than
-    its original (so its verdict is ``scene``): it leaves only when a region changed.
+    ``settle`` groups by complete linkage, checks each member's pair with the keeper the
+    chain chooses (or, for a crop the keeper is no direct match of, with the group's
+    anchor, which every member matches), and drops the pairs the pixels reject: another
+    moment or view (demoted to similar, with its evidence) or a hash collision. Then it
+    groups again, until every member stands checked. A group of k copies costs k-1
+    checks (2,369 opencv-doc images: 26,525 of 35,843 checks were pairs inside groups
+    when every pair was checked). ``unknown`` keeps the hash verdict. A crop confirmed
+    on pixels frames less than its original (so its verdict is ``scene``): it leaves
+    only when a region changed.
     """
-    to_check = sorted(edges.distance)
-    pixels.prefetch_scenes([(units[i].rep, units[j].rep) for i, j in to_check])
-    if rotation_invariant:
-        pixels.prefetch_scenes([(units[i].rep, units[j].rep) for i, j in to_check], mirrored=True)
-    demoted: dict[tuple[int, int], Evidence] = {}
-    for key in to_check:
-        match = scene_of(pixels, units[key[0]].rep, units[key[1]].rep, mirrored_too=rotation_invariant)
-        if match.verdict in ("same", "unknown") or (key in edges.on_pixels and not match.region_changed):
-            continue
-        distance = edges.distance.pop(key)
-        if match.verdict == "different":
-            result.collisions += 1
-        else:
-            result.moments += 1
-            demoted[key] = Evidence(distance, match)
-    return demoted
+
+    units: Sequence[_Unit]
+    edges: _Edges
+    pixels: PixelSource
+    rotation_invariant: bool
+    keeper_chain: Sequence[str]
+    part_of: Callable[[int, int], bool] | None
+    never: Callable[[int, int], bool]
+    result: DupeResult
+    demoted: dict[tuple[int, int], Evidence]  # pairs demoted to similar, with why
+
+    def settle(self) -> list[list[int]]:
+        """The groups once every member's pair with its keeper passed the check."""
+        while True:
+            anchored = complete_linkage_with_anchors(len(self.units), self.edges.distance, self.part_of, self.never)
+            to_check = sorted({key for anchor, cluster in anchored for key in self._keeper_pairs(anchor, cluster)})
+            if not to_check:
+                return [cluster for _, cluster in anchored]
+            self._check(to_check)
+
+    def _keeper_pairs(self, anchor: int, cluster: list[int]) -> list[tuple[int, int]]:
+        """Pairs of this group still to check: each member with the keeper's unit (else the anchor)."""
+        keeper, _ = choose_keeper([r for i in cluster for r in self.units[i].records], self.keeper_chain)
+        lead = next(i for i in cluster if any(r is keeper for r in self.units[i].records))
+        pairs = []
+        for i in cluster:
+            if i == lead:
+                continue
+            key = (min(i, lead), max(i, lead))
+            if key not in self.edges.distance:
+                key = (min(i, anchor), max(i, anchor))
+            if key not in self.edges.settled:
+                pairs.append(key)
+        return pairs
+
+    def _check(self, keys: list[tuple[int, int]]) -> None:
+        units, pixels, edges = self.units, self.pixels, self.edges
+        pixels.prefetch_scenes([(units[i].rep, units[j].rep) for i, j in keys])
+        if self.rotation_invariant:
+            pixels.prefetch_scenes([(units[i].rep, units[j].rep) for i, j in keys], mirrored=True)
+        for key in keys:
+            match = scene_of(pixels, units[key[0]].rep, units[key[1]].rep, mirrored_too=self.rotation_invariant)
+            if match.verdict in ("same", "unknown") or (key in edges.on_pixels and not match.region_changed):
+                edges.settled.add(key)
+                continue
+            distance = edges.distance.pop(key)
+            if match.verdict == "different":
+                self.result.collisions += 1
+            else:
+                self.result.moments += 1
+                self.demoted[key] = Evidence(distance, match)
 
 
 MIRROR = 4  # index of the left-right mirror in Features.phash_variants (analyse.hashes.DIHEDRAL)
@@ -435,6 +488,7 @@ def _add_mirrored(units: Sequence[_Unit], edges: _Edges, threshold: int, pixels:
         if pixels.scene(units[i].rep, units[j].rep, mirrored=True).verdict == "same":
             edges.add(i, j, d)
             edges.mirrored.add((i, j))
+            edges.settled.add((i, j))
 
 
 def _similar_sets(

@@ -53,7 +53,17 @@ def complete_linkage_clusters(
     part_of: Callable[[int, int], bool] | None = None,
     never: Callable[[int, int], bool] | None = None,
 ) -> list[list[int]]:
-    """Split the graph into clusters without chaining.
+    """Split the graph into clusters without chaining (``complete_linkage_with_anchors`` without the anchors)."""
+    return [cluster for _, cluster in complete_linkage_with_anchors(n, edges, part_of, never)]
+
+
+def complete_linkage_with_anchors(
+    n: int,
+    edges: dict[tuple[int, int], int],
+    part_of: Callable[[int, int], bool] | None = None,
+    never: Callable[[int, int], bool] | None = None,
+) -> list[tuple[int, list[int]]]:
+    """Split the graph into clusters without chaining, as (anchor, members) sorted by members.
 
     Inside each connected component, repeatedly take the medoid (most neighbours,
     then smallest total distance, then lowest index) as anchor and grow a cluster
@@ -61,10 +71,11 @@ def complete_linkage_clusters(
     member already in, or when ``part_of(anchor, x)`` holds for both (pixels show
     both are parts of the anchor; asked only when a direct match is missing)
     and ``never(u, v)`` does not (two exposures stay apart, even as parts of one
-    picture). Without ``part_of`` every cluster is a clique.
+    picture). Without ``part_of`` every cluster is a clique. The anchor is a direct
+    neighbour of every other member.
     """
     adjacency, components = _components(n, edges)
-    clusters: list[list[int]] = []
+    clusters: list[tuple[int, list[int]]] = []
     for nodes in components:
         remaining = set(nodes)
         while len(remaining) > 1:
@@ -75,11 +86,11 @@ def complete_linkage_clusters(
                     cluster.append(v)
             remaining.difference_update(cluster)
             if len(cluster) > 1:
-                clusters.append(sorted(cluster))
+                clusters.append((medoid, sorted(cluster)))
             # A medoid without neighbours left means the rest are isolated too: stop early.
             if len(cluster) == 1:
                 break
-    clusters.sort()
+    clusters.sort(key=lambda c: c[1])
     return clusters
 
 

@@ -22,7 +22,9 @@ cannot see). Sets are clustered around an anchor without chaining
 (``linkage.anchored_clusters``): every member is a confirmed match of the anchor
 on pixels (pairs the search did not propose are checked when a series needs
 them), or, on hashes alone, of every other member. The best member is chosen by
-the keeper chain, as a duplicate group's keeper is.
+the keeper chain, as a duplicate group's keeper is; each member's evidence is
+against the best (at most ``BEST_CHECKS_PER_SET`` more checks per set, nearest
+first), else against the anchor.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ from xmpcull.models import ImageRecord
 # Pictures of one look (diagrams, one venue) otherwise make dense clusters (2,369 OpenCV
 # documentation images: tens of thousands of pairs within 18 bits).
 CANDIDATES_PER_PICTURE = 8
+# Pixel checks per set of members against a best picture that is not the anchor (the why
+# a sidecar shows); beyond them, a member's evidence against the anchor stands.
+BEST_CHECKS_PER_SET = 48
 SAME_SCENE = ("same", "moment", "scene")  # verdicts that confirm a similar pair
 ROLES = ("best", "member")
 
@@ -196,15 +201,16 @@ def similar_drafts(
         best, reason = choose_keeper(records, keeper_chain)
         b = cluster[next(n for n, r in enumerate(records) if r is best)]
         members = [SimilarMember(best, 0, candidates[b].group_id, "best")]
-        for i in cluster:
-            if i == b:
-                continue
-            if pixels is not None:
+        others = sorted((i for i in cluster if i != b), key=lambda i: (_phash_distance(best, candidates[i].record),
+                                                                       str(candidates[i].record.file.path)))
+        checks = 0
+        for i in others:
+            if pixels is not None and (min(i, b), max(i, b)) not in evidence and checks < BEST_CHECKS_PER_SET:
+                checks += 1
                 check(i, b)  # evidence against the best, when the set's search did not pair them
             record = candidates[i].record
             members.append(SimilarMember(record, _phash_distance(best, record), candidates[i].group_id, "member",
                                          _against_best(evidence, i, b, anchor, threshold)))
-        members[1:] = sorted(members[1:], key=lambda m: (m.distance, str(m.record.file.path)))
         drafts.append((tuple(members), reason))
     return drafts
 
