@@ -402,6 +402,15 @@ class AnalysisCache:
         ]
         self._guarded(lambda: self._write("INSERT OR REPLACE INTO files VALUES (?,?,?,?,?,?,?,?,?,?)", payload))
 
+    def follow_own_writes(self, rows: Iterable[tuple[Path, tuple[int, int], tuple[int, int]]]) -> None:
+        """Rows of (path, (size, mtime_ns) before, after) for files xmpcull itself rewrote (``--embed``
+        replaces only the XMP block): an entry of the bytes before is moved to the bytes after, with
+        its features (the picture is the same) and without its metadata (read again next time)."""
+        payload = [(after[0], after[1], _key(path), before[0], before[1]) for path, before, after in rows]
+        self._guarded(lambda: self._write(
+            "UPDATE files SET size = ?, mtime_ns = ?, metadata = NULL WHERE path = ? AND size = ? AND mtime_ns = ?", payload
+        ))
+
     def _write(self, statement: str, payload: list[tuple[Any, ...]]) -> None:
         with self._db:
             self._db.executemany(statement, payload)

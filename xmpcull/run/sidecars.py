@@ -6,6 +6,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from xmpcull.analyse.cache import AnalysisCache
 from xmpcull.analyse.decode import decoder_orientation
 from xmpcull.analyse.faces.regions import face_regions
 from xmpcull.crop.stage import crop_fields, settle
@@ -86,6 +87,31 @@ def write_sidecars(result: RunResult, options: RunOptions, memo: WriteMemo | Non
             memo.record(items[i].image, write, items[i].update, write_options, after)
     if memo is not None:
         memo.save()
+    if options.cache_path is not None:
+        follow_embedded_writes(options.cache_path, result.outcomes, result.sidecar_results)
+
+
+def follow_embedded_writes(cache_path: Path, outcomes: Sequence[ImageOutcome], results: Sequence[WriteResult]) -> None:
+    """Tell the cache which bytes ``--embed`` wrote itself, so the next run reads the XMP again but
+    neither decodes the picture nor recomputes its features, crops and faces from it (a second
+    ``--embed`` run must find what the first one wrote, not numbers computed anew).
+
+    Only a file still as the scan saw it right before our write counts: one another program
+    changed in between is analysed again like any edited file.
+    """
+    scanned = {o.record.file.path: (o.record.file.size, o.record.file.mtime_ns) for o in outcomes}
+    rows = [
+        (Path(r.path), r.embedded_over[0], r.embedded_over[1])
+        for r in results
+        if r.embedded_over is not None and scanned.get(Path(r.path)) == r.embedded_over[0]
+    ]
+    if not rows:
+        return
+    try:
+        with AnalysisCache(cache_path) as cache:
+            cache.follow_own_writes(rows)
+    except XmpcullError:
+        pass  # a cache problem costs time on the next run, never results
 
 
 WriteOutcome = tuple[WriteResult | FileFailure, DecisionFields | None]

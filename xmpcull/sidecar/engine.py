@@ -27,6 +27,7 @@ from xmpcull.sidecar.fields import (
     CropFields,
     DecisionFields,
     DupeFields,
+    FileStamp,
     Naming,
     QualityFields,
     ReviewFields,
@@ -437,8 +438,15 @@ def _write_embedded(
     meta = _seed_from_image(image, embedded_xmp)
     result, data = _merge(meta, update, options, clock, engine_version, image, lambda _: None, packet.serialize_packet)
     if data is not None:
+        before = _stamp(image)
         write_embedded_xmp(image, data)
+        result = replace(result, embedded_over=(before, _stamp(image)))
     return result
+
+
+def _stamp(image: Path) -> FileStamp:
+    info = os.stat(image)
+    return info.st_size, info.st_mtime_ns
 
 
 C2PA_REFUSAL = (

@@ -379,6 +379,9 @@ class SidecarState:
     face_regions: FaceRegionFields | None = None  # the MWG regions xmpcull wrote, while they are still ours
 
 
+FileStamp = tuple[int, int]  # a file's (size, mtime_ns)
+
+
 @dataclass(frozen=True)
 class WriteResult:
     path: str  # the sidecar (or, with embed, the image) written or that would be written
@@ -386,6 +389,9 @@ class WriteResult:
     kept_user_values: tuple[str, ...] = ()  # e.g. "xmp:Rating=4 (set by the user, kept)"
     changes: tuple[str, ...] = ()  # human-readable diff lines, for --dry-run
     warnings: tuple[str, ...] = ()  # written, but something was left out, and why
+    # --embed: the image's (size, mtime_ns) right before and right after our write, so the
+    # analysis cache can tell the bytes xmpcull wrote itself from another program's edit.
+    embedded_over: tuple[FileStamp, FileStamp] | None = None
 
 
 def _check_edges(left: float, top: float, right: float, bottom: float) -> None:

@@ -153,7 +153,7 @@ def _write_crop(meta: XMPMeta, crop: CropFields | Clear, options: WriteOptions, 
     recorded = _merge_crop(meta, applied, options.overwrite_crops, outcome)
     _set_or_delete(meta, "CropApplied", None if recorded is None else format_edges(recorded))
     proposals = () if crop is CLEAR else crop.proposals  # type: ignore[union-attr]
-    if read_proposals(meta) != proposals:
+    if not _same_proposals(read_proposals(meta), proposals):
         _delete(meta, NS_XMPCULL, "CropProposals")
         for index, proposal in enumerate(proposals, start=1):
             meta.append_array_item(NS_XMPCULL, "CropProposals", None, array_options=_SEQ, prop_value_is_struct=True)
@@ -388,8 +388,35 @@ def _replace_simple(meta: XMPMeta, section: str, values: dict[str, str | None] |
 def _set_or_delete(meta: XMPMeta, prop: str, value: str | None) -> None:
     if value is None:
         _delete(meta, NS_XMPCULL, prop)
-    elif packet.get(meta, NS_XMPCULL, prop) != value:
+        return
+    current = packet.get(meta, NS_XMPCULL, prop)
+    if current != value and not (prop in MEASURED_PROPS and _within_noise(current, value)):
         meta.set_property(NS_XMPCULL, prop, value)
+
+
+# Our measured values (Real 0..1): a new value this close to the one written is the same
+# measure, and the file keeps its text. Recomputing one picture's numbers is not bitwise
+# repeatable: OpenCV's vector code rounds differently with the memory alignment of its
+# arrays (0.7599367 and 0.7599363 for one crop, a run apart), which would flip the sixth
+# written decimal and rewrite the file with nothing new.
+MEASURE_NOISE = 1e-5
+MEASURED_PROPS = frozenset({"Quality", "Sharpness", "Exposure", "FaceSharpness"})
+
+
+def _within_noise(current: str | None, value: str) -> bool:
+    try:
+        return current is not None and abs(float(current) - float(value)) <= MEASURE_NOISE
+    except ValueError:
+        return False
+
+
+def _same_proposals(current: tuple[CropProposal, ...] | None, wanted: tuple[CropProposal, ...]) -> bool:
+    """The same crops (aspect and edges exactly) with confidences within ``MEASURE_NOISE``."""
+    return current is not None and len(current) == len(wanted) and all(
+        (c.aspect, c.left, c.top, c.right, c.bottom) == (w.aspect, w.left, w.top, w.right, w.bottom)
+        and abs(c.confidence - w.confidence) <= MEASURE_NOISE
+        for c, w in zip(current, wanted)
+    )
 
 
 def _delete(meta: XMPMeta, schema: str, name: str) -> None:
