@@ -188,6 +188,7 @@ class Metadata:
     history_agents: tuple[str, ...] = ()  # xmpMM:History softwareAgent of each recorded save/edit
     dup_members: tuple[str, ...] = ()  # xmpcull:DupMembers our last write recorded (relative paths)
     similar_members: tuple[str, ...] = ()  # xmpcull:SimilarMembers, the same for the image's similar set
+    burst_members: tuple[str, ...] = ()  # xmpcull:BurstMembers, the same for the image's burst
     warnings: tuple[str, ...] = ()
 
     @property

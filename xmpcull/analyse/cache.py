@@ -146,6 +146,7 @@ def metadata_from_json(text: str) -> Metadata | None:
         history_agents=tuple(data.pop("history_agents", ())),
         dup_members=tuple(data.pop("dup_members", ())),
         similar_members=tuple(data.pop("similar_members", ())),
+        burst_members=tuple(data.pop("burst_members", ())),
         warnings=tuple(data.pop("warnings")),
         **data,
     )

@@ -15,6 +15,7 @@ from xmpcull.cli.common import (
     conclude,
     no_images_line,
     output_options,
+    resolve_cache,
     roots_argument,
     settings_options,
 )
@@ -33,19 +34,23 @@ from xmpcull.group.bursts import (
     shots_from_records,
     without_copies,
 )
+from xmpcull.group.outside import bursts_seen, outside_context
 from xmpcull.report.writers import CsvWriter, write_json
 from xmpcull.run import burst_fields_by_path
 from xmpcull.sidecar import CLEAR, SidecarItem, SidecarUpdate, write_sidecars
 
 
-def sidecar_items(bursts: Sequence[Burst]) -> list[SidecarItem]:
-    """The burst section for every file: members get their fields, everything else has stale ones cleared."""
+def sidecar_items(bursts: Sequence[Burst], inside: set[Path] | None = None) -> list[SidecarItem]:
+    """The burst section for every file (of ``inside``, when given: frames outside the roots are
+    context only): members get their fields, everything else has stale ones cleared."""
     fields = burst_fields_by_path(bursts)
     items = []
     for burst in bursts:
         for shot in burst.shots:
             files = (shot.path, *shot.companions)
             for path in files:
+                if inside is not None and Path(path) not in inside:
+                    continue
                 companions = tuple(Path(p) for p in files if p != path)
                 items.append(SidecarItem(Path(path), SidecarUpdate(burst=fields.get(Path(path), CLEAR)), companions))
     return items
@@ -134,13 +139,18 @@ def bursts(
     gap = config.bursts.gap_seconds
     scene_threshold = config.bursts.scene_threshold
     result = run_analysis(roots, jobs, cache_path, no_cache, as_json, quiet, only=config.scan)
-    shots = shots_from_records(without_copies(result.records), time_fallback)
+    # Frames outside the roots that a burst member names take part as context (group/outside.py).
+    context = outside_context(result.ok_records, result.roots, jobs=jobs, cache_path=resolve_cache(cache_path, no_cache))
+    shots = shots_from_records(without_copies([*result.records, *context]), time_fallback)
     unmatched = [key for key in clock_offsets if not any(offset_key_for(s, {key: 0.0}) for s in shots)]
     if unmatched:
         raise ConfigError("--clock-offset matches no camera: " + ", ".join(repr(k) for k in unmatched))
     found = cluster_bursts(
         shots, gap, clock_offsets, scene_split_threshold=scene_threshold if config.bursts.split_on_scene_change else None
     )
+    inside = {r.file.path for r in result.records}
+    if context:
+        found = bursts_seen(found, inside)
     report = burst_report(found, [str(r) for r in roots], gap)
     report["failures"] = [f.to_dict() for f in result.failures]
     write_report(report_path, report)
@@ -149,7 +159,7 @@ def bursts(
     failures: list[FileFailure] = list(result.failures)
     written = 0
     if not no_write:
-        results, sidecar_failures = write_sidecars(sidecar_items(found), config.write_options)
+        results, sidecar_failures = write_sidecars(sidecar_items(found, inside), config.write_options)
         written = sum(1 for r in results if r.changed)
         failures += sidecar_failures
     summary = {

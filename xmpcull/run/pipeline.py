@@ -25,7 +25,7 @@ from xmpcull.fsutil import remove_stale_temps
 from xmpcull.group.bursts import Burst, cluster_bursts, shots_from_records, without_copies
 from xmpcull.group.dupes import DupeResult, find_duplicates
 from xmpcull.group.generations import generation_fields, link_generations
-from xmpcull.group.outside import members_outside, seen_groups
+from xmpcull.group.outside import bursts_seen, outside_context, seen_groups
 from xmpcull.group.pixels import PixelSource
 from xmpcull.group.semantic import DEFAULT_MIN_COSINE, semantic_candidates
 from xmpcull.models import ImageRecord
@@ -73,9 +73,8 @@ def run_pipeline(roots: Sequence[Path], options: RunOptions, progress: Progress 
             only=config.scan, follow_links=options.follow_links
         )
         records = analysis.ok_records
-        # Members of known groups and similar sets outside the roots take part as context (group/outside.py).
-        outside = members_outside(records, analysis.roots)
-        context = analyse_roots(outside, jobs=options.jobs, cache_path=options.cache_path).ok_records if outside else []
+        # Members of known groups, similar sets and bursts outside the roots take part as context (group/outside.py).
+        context = outside_context(records, analysis.roots, jobs=options.jobs, cache_path=options.cache_path)
     crop_search = config.dupes.crop_search_for(len(records))
     with clock.stage("semantic"):
         semantic = semantic_candidates(
@@ -102,11 +101,14 @@ def run_pipeline(roots: Sequence[Path], options: RunOptions, progress: Progress 
             dupes = seen_groups(dupes, {r.file.path for r in records})
         dupes = honour_review(dupes, options.write_options.naming)  # a keeper chosen by hand stays the keeper
     with clock.stage("bursts"):
+        # Frames outside the roots that a burst member names take part too (group/outside.py).
         bursts = cluster_bursts(
-            shots_from_records(_distinct_frames(records, dupes)),
+            shots_from_records(_distinct_frames([*records, *context], dupes)),
             gap_seconds=config.bursts.gap_seconds,
             scene_split_threshold=config.bursts.scene_threshold if config.bursts.split_on_scene_change else None,
         )
+        if context:
+            bursts = bursts_seen(bursts, {r.file.path for r in records})
     analysed_raws = {r.file.path for r in records if r.file.is_raw}
     leaders = [r for r in records if not follows_a_raw(r, analysed_raws)]
     with clock.stage("crops"):

@@ -68,9 +68,11 @@ def burst_fields_by_path(bursts: Sequence[Burst]) -> dict[Path, BurstFields]:
     for burst in bursts:
         if burst.burst_id is None:
             continue
+        frames = [Path(shot.path) for shot in burst.shots]
         for index, shot in enumerate(burst.shots, start=1):
             best = index - 1 == burst.best
-            value = BurstFields(burst.burst_id, index, burst.size, best, burst.best_reason if best else None)
+            members = _relative_members(Path(shot.path), frames)  # companions share its folder
+            value = BurstFields(burst.burst_id, index, burst.size, best, burst.best_reason if best else None, members)
             for path in (shot.path, *shot.companions):
                 fields[Path(path)] = value
     return fields

@@ -205,6 +205,7 @@ def metadata_from_tags(tags: dict[str, Any], xmp_tags: dict[str, Any] | None = N
         history_agents=tuple(dict.fromkeys(a.strip() for a in _as_list(xmp.get("XMP:HistorySoftwareAgent")) if a.strip())),
         dup_members=tuple(_as_list(xmp.get("XMP:DupMembers"))),
         similar_members=tuple(_as_list(xmp.get("XMP:SimilarMembers"))),
+        burst_members=tuple(_as_list(xmp.get("XMP:BurstMembers"))),
         warnings=warnings,
     )
 

@@ -339,6 +339,7 @@ def state_from_meta(meta: XMPMeta, path: str | None, source: str) -> SidecarStat
                 size=int(get("BurstSize") or "x"),
                 best=(get("BurstBest") or "").lower() == "true",
                 best_reason=get("BurstBestReason"),
+                members=tuple(packet.array_items(meta, NS_XMPCULL, "BurstMembers")),
             )
         )
         if get("BurstID") is not None

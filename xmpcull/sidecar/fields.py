@@ -125,8 +125,12 @@ class BurstFields:
     size: int
     best: bool = False
     best_reason: str | None = None
+    # BurstMembers: the burst's other frames, relative to this image's folder as DupMembers
+    # are, so a run on a subfolder keeps a burst whose frames lie in several folders.
+    members: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "members", tuple(self.members))
         if not 1 <= self.index <= self.size:
             raise ValueError(f"BurstIndex {self.index} outside 1..{self.size}")
         _check_keyword_part("BurstID", self.burst_id)

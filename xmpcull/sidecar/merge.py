@@ -37,7 +37,7 @@ ENGINE_PROPS = ("SchemaVersion", "EngineVersion", "AnalysisDate")
 SECTION_PROPS: dict[str, tuple[str, ...]] = {
     "dupes": ("DupGroup", "DupKind", "DupRole", "DupDistance", "KeeperReason", "DupMembers"),
     "similar": ("SimilarSet", "SimilarRole", "SimilarSize", "SimilarReason", "SimilarMembers"),
-    "burst": ("BurstID", "BurstIndex", "BurstSize", "BurstBest", "BurstBestReason"),
+    "burst": ("BurstID", "BurstIndex", "BurstSize", "BurstBest", "BurstBestReason", "BurstMembers"),
     "quality": ("Quality", "Sharpness", "Exposure", "FaceSharpness", "FaceCount", "Eyes", "EyesClosedFaces", "FaceEyes"),
     "crop": ("CropProposals", "CropApplied"),
     "decision": ("Decision", "ReviewReasons", "RatingSet", "LabelSet"),
@@ -120,6 +120,7 @@ def _write_similar(meta: XMPMeta, similar: SimilarFields | Clear) -> None:
 def _write_burst(meta: XMPMeta, burst: BurstFields | Clear) -> None:
     values = None if burst is CLEAR else _burst_values(burst)  # type: ignore[arg-type]
     _replace_simple(meta, "burst", values)
+    _replace_array(meta, "BurstMembers", () if burst is CLEAR else burst.members, _BAG)  # type: ignore[union-attr]
     wanted = () if burst is CLEAR else (f"{KEYWORD_ROOT}|burst|{burst.burst_id}",)  # type: ignore[union-attr]
     replace_keywords(meta, lambda k: k.startswith(f"{KEYWORD_ROOT}|burst|"), wanted)
 
@@ -373,7 +374,7 @@ def _replace_array(meta: XMPMeta, prop: str, values: tuple[str, ...], array_opti
         meta.append_array_item(NS_XMPCULL, prop, value, array_options=array_options)
 
 
-ARRAY_PROPS = ("FaceEyes", "DupMembers", "SimilarMembers", "ReviewReasons")  # written by _replace_array
+ARRAY_PROPS = ("FaceEyes", "DupMembers", "SimilarMembers", "BurstMembers", "ReviewReasons")  # written by _replace_array
 
 
 def _replace_simple(meta: XMPMeta, section: str, values: dict[str, str | None] | None) -> None:
