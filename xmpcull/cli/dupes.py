@@ -21,6 +21,7 @@ from xmpcull.cli.common import (
 )
 from xmpcull.decide.person import honour_review
 from xmpcull.group.dupes import DupeResult, find_duplicates
+from xmpcull.group.outside import outside_context, seen_groups
 from xmpcull.group.pixels import PixelSource
 from xmpcull.models import ImageRecord
 from xmpcull.report.dupes import write_dupe_report
@@ -37,9 +38,12 @@ def sidecar_items(result: DupeResult, records: Sequence[ImageRecord], label: str
     fields_of = dupe_fields_by_path(result)
     similar_of = similar_fields_by_path(result)
     items: dict[Path, SidecarItem] = {}
+    inside = {r.file.path for r in records}  # members outside the roots are context only
     for group in result.groups:
         for member in group.members:
             path = member.record.file.path
+            if path not in inside:
+                continue
             fields = fields_of[path]
             decision = None
             if member.role == "duplicate" and label:
@@ -115,13 +119,17 @@ def dupes(
     chosen = config.dupes.with_keep(keep)  # an unknown preset stops before any work
     analysis = run_analysis(roots, jobs, cache_path, no_cache, as_json, quiet, only=config.scan)
     crop_search = chosen.crop_search_for(len(analysis.records))
+    # Members of known groups and similar sets outside the roots take part as context (group/outside.py).
+    context = outside_context(analysis.ok_records, analysis.roots, jobs=jobs, cache_path=resolve_cache(cache_path, no_cache))
     result = find_duplicates(
-        analysis.records, chosen.threshold, chosen.similar_threshold, chosen.rotation_invariant,
+        [*analysis.records, *context], chosen.threshold, chosen.similar_threshold, chosen.rotation_invariant,
         dhash_threshold=chosen.dhash_threshold, keeper_chain=chosen.keeper_chain,
         crop_tolerant=crop_search, verify_scenes=chosen.verify_scenes,
         pixels=PixelSource(cache_path=resolve_cache(cache_path, no_cache)) if crop_search or chosen.verify_scenes else None,
         jobs=jobs,
     )
+    if context:
+        result = seen_groups(result, {r.file.path for r in analysis.records})
     result = honour_review(result, config.write_options.naming)
     idd_path = report_path.with_name(report_path.stem + ".imagededup.json") if extra_format == "imagededup" else None
     write_dupe_report(result, analysis.roots, report_path, csv_path, idd_path, analysis.records)

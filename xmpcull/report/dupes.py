@@ -118,19 +118,20 @@ def imagededup_mapping(report: dict[str, Any], all_records: Iterable[ImageRecord
     """imagededup's ``find_duplicates`` output: {file: [its duplicates]}, every file a key.
 
     Names are relative paths when there is one root (as imagededup gives for its
-    image_dir), absolute paths otherwise.
+    image_dir), absolute paths otherwise and for a member outside the roots (context
+    of a subfolder run, group/outside.py).
     """
-    single_root = len(report["roots"]) == 1
+    single_root = report["roots"][0] if len(report["roots"]) == 1 else None
 
-    def name(path: str, relpath: str) -> str:
-        return relpath if single_root else path
+    def name(path: str, relpath: str, root: str) -> str:
+        return relpath if root == single_root else path
 
     mapping: dict[str, list[str]] = {}
     for record in all_records:
         if record.ok:
-            mapping[name(str(record.file.path), record.file.relpath)] = []
+            mapping[name(str(record.file.path), record.file.relpath, str(record.file.root))] = []
     for group in report["groups"]:
-        names = [name(m["path"], m["relpath"]) for m in group["members"]]
+        names = [name(m["path"], m["relpath"], m["root"]) for m in group["members"]]
         for n in names:
             mapping[n] = sorted(o for o in names if o != n)
     return dict(sorted(mapping.items()))
