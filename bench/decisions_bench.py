@@ -20,9 +20,11 @@ Every duplicate group spans folders. Then, through the real command line
    whole-tree run left it, similar-set members' sidecars counted apart; with
    ``--anchor REV`` the same measure also runs, on a fresh copy of the shoot, with
    the ``xmpcull`` package as it was at git revision REV (the anchor, same run);
-5. ``--embed`` twice: the second run changes no byte of any file.
+5. ``--embed`` twice: the second run changes no byte of any file; with ``--embed-tries N``
+   on N fresh copies (the outcome depended on timing: recomputed numbers were noisy), and
+   with ``--anchor`` N times at the anchor too, in turn, under the same load.
 
-    .venv/bin/python bench/decisions_bench.py [--out bench/out/decisions] [--anchor REV] [--write-results]
+    .venv/bin/python bench/decisions_bench.py [--out bench/out/decisions] [--anchor REV] [--embed-tries N] [--write-results]
 """
 
 from __future__ import annotations
@@ -184,6 +186,16 @@ def sidecar_of(relpath: str) -> str:
     return str(Path(relpath).with_suffix(".xmp"))
 
 
+def embed_twice(pristine: Path, where: Path, cache: Path, code: Path | None = None) -> tuple[dict[str, bytes], list[str]]:
+    """``run --embed`` twice on a fresh copy of the shoot: the files after the first run, and
+    those the second run changed (it is timing-dependent when recomputed numbers are noisy)."""
+    shutil.copytree(pristine, where)
+    xmpcull("run", where, "--embed", "--cache", cache, code=code)
+    once = all_bytes(where)
+    xmpcull("run", where, "--embed", "--cache", cache, code=code)
+    return once, changed(once, all_bytes(where))
+
+
 def anchor_code(rev: str, into: Path) -> Path:
     """The ``xmpcull`` package as it was at ``rev``, unpacked under ``into`` (checked to be the one imported)."""
     into.mkdir(parents=True)
@@ -268,6 +280,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=ROOT / "bench/out/decisions")
     ap.add_argument("--anchor", metavar="REV", help="also run the subfolder measure with xmpcull as of this git revision")
+    ap.add_argument("--embed-tries", type=int, default=1, metavar="N",
+                    help="run the double --embed measure on N fresh copies (and N at --anchor, in turn)")
     ap.add_argument("--write-results", action="store_true", help=f"replace the '{HEADING}' section of bench/RESULTS.md")
     args = ap.parse_args()
     if args.out.exists():
@@ -287,7 +301,7 @@ def main() -> None:
     # 4. each top folder alone, with and without the cache; the anchor on its own fresh copy
     sets = similar_sets(shoot)
     subfolders = subfolder_runs(shoot, cache)
-    anchor = None
+    anchor, code = None, None
     if args.anchor:
         code = anchor_code(args.anchor, args.out / "anchor-code")
         anchor_shoot = args.out / "anchor-shoot"
@@ -306,15 +320,19 @@ def main() -> None:
     joined_changed = [p for p in changed(after_unrelated, all_bytes(shoot)) if p.endswith(".xmp")]
     joined_allowed = {sidecar_of(p) for p in GROUPS["IMG_2001"]["members"] | {"exports/IMG_2001-tiny.jpg"}}
 
-    # 5. --embed twice on a fresh copy
+    # 5. --embed twice on a fresh copy (and again on more fresh copies, now and at the anchor, in turn)
     embedded = args.out / "embedded"
-    shutil.copytree(pristine, embedded)
-    xmpcull("run", embedded, "--embed", "--cache", args.out / "embed.sqlite")
-    once = all_bytes(embedded)
-    xmpcull("run", embedded, "--embed", "--cache", args.out / "embed.sqlite")
-    embed_changed = changed(once, all_bytes(embedded))
+    once, embed_changed = embed_twice(pristine, embedded, args.out / "embed.sqlite")
     xmpcull("run", embedded, "--embed", "--no-cache")
     embed_nocache_changed = changed(once, all_bytes(embedded))
+    embed_tries: dict[str, list[list[str]]] = {"now": [embed_changed], "anchor": []}
+    for n in range(args.embed_tries):
+        if n:
+            where = args.out / f"embedded-{n}"
+            embed_tries["now"].append(embed_twice(pristine, where, where.with_suffix(".sqlite"))[1])
+        if code is not None:
+            where = args.out / f"anchor-embedded-{n}"
+            embed_tries["anchor"].append(embed_twice(pristine, where, where.with_suffix(".sqlite"), code)[1])
 
     result = {
         "date": dt.date.today().isoformat(),
@@ -333,6 +351,8 @@ def main() -> None:
         "joined_ok": set(joined_changed) <= joined_allowed and "exports/IMG_2001-tiny.xmp" in joined_changed,
         "embed_second_changed": embed_changed,
         "embed_nocache_changed": embed_nocache_changed,
+        "embed_tries": embed_tries,
+        "load_average": os.getloadavg(),
         "seconds": round(time.monotonic() - started, 1),
     }
     (args.out / "result.json").write_text(json.dumps(result, indent=1, default=sorted))
@@ -351,7 +371,7 @@ def render(r: dict[str, Any]) -> str:
     extra = f"; {len(k['unlabelled_groups'])} groups not in the labels" if k["unlabelled_groups"] else ""
     lines = [
         f"`bench/decisions_bench.py` ({r['date']}, {r['machine']}, 2-core VM shared with other jobs; "
-        f"{r['seconds']} s for all runs). A labelled shoot of {r['images']} files built from the real camera "
+        f"{r['seconds']} s for all runs, load average {r['load_average'][0]:.1f} at the end). A labelled shoot of {r['images']} files built from the real camera "
         "photos in `fixtures/` (nothing tuned on it): originals, exact backups, lossy/PNG/downscaled exports "
         "without EXIF, a q60 export with EXIF, full-quality edits saved by an editor, and bursts of real "
         "consecutive exposures at .00/.30, .00/.50 and .00/.20/.40 s, and two frames of one view in `day1/` and "
@@ -375,6 +395,7 @@ def render(r: dict[str, Any]) -> str:
     lines += [
         f"| `--embed` second run: files changed | {len(r['embed_second_changed'])} | 0 |",
         f"| `--embed` third run, `--no-cache`: files changed | {len(r['embed_nocache_changed'])} | 0 |",
+        render_embed_tries(r),
         "",
         *render_subfolders(r),
         "",
@@ -394,6 +415,17 @@ def render(r: dict[str, Any]) -> str:
         f"{s.get('weak_crops_not_applied', 0)} weak crop proposals not flagged (crops not applied).",
     ]
     return "\n".join(lines)
+
+
+def render_embed_tries(r: dict[str, Any]) -> str:
+    tries = r["embed_tries"]
+
+    def count(runs: list[list[str]]) -> str:
+        files = sorted({f for run in runs for f in run})
+        return f"{sum(1 for run in runs if run)} of {len(runs)}" + (f" ({', '.join(f'`{f}`' for f in files)})" if files else "")
+
+    anchor = f"; anchor ({r['anchor']['rev']}): {count(tries['anchor'])}" if tries["anchor"] else ""
+    return f"| `--embed` twice on fresh copies: tries whose second run changed a byte | {count(tries['now'])}{anchor} | 0 |"
 
 
 def render_subfolders(r: dict[str, Any]) -> list[str]:
