@@ -9,6 +9,7 @@ library; the anchor writes its figures as JSON for the caller to print beside it
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -36,7 +37,7 @@ def run_on_anchor(tree: Path, scripts: list[str], argv: list[str]) -> dict:
     """Run ``scripts[0]`` (with the other bench modules it imports) on the anchor's code; its JSON figures."""
     for name in scripts:
         shutil.copy2(ROOT / "bench" / name, tree / "bench" / name)
-    figures = tree / "anchor-figures.json"
+    figures = tree / f"anchor-figures-{os.getpid()}.json"  # two benches may share one anchor tree
     figures.unlink(missing_ok=True)
     subprocess.run([sys.executable, str(tree / "bench" / scripts[0]), *argv, "--json-out", str(figures)], check=True)
     return json.loads(figures.read_text())
