@@ -82,6 +82,26 @@ def test_small_faces_at_the_back_of_a_room_are_found() -> None:
 
 
 @needs_models
+def test_a_doubtful_face_a_tile_found_gets_no_closer_look(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The same room: the tiles run first and find the people the two doubtful detections hint at;
+    # a doubtful detection a tile's small face explains costs no pass of its own, so the image
+    # takes the first pass, four tiles and at most one closer look (seven before), same faces.
+    grey = grey_of("photos/codingsprint2009-02.jpg")
+    doubtful = detect._pass(grey, None, detect.CANDIDATE_SCORE)[1]
+    passes = []
+    real = detect.run
+
+    def counting(name: str, nhwc: np.ndarray, *args: object) -> tuple[np.ndarray, ...]:
+        passes.append(name)
+        return real(name, nhwc, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(detect, "run", counting)
+    found = detect.detect(grey)
+    assert len(found) == 5
+    assert passes.count(detect.DETECTOR) < 1 + len(detect._tiles(*grey.shape)) + len(doubtful)
+
+
+@needs_models
 def test_closer_looks_and_tiles_find_nothing_on_lamps_that_look_a_little_like_faces() -> None:
     # Street lamps: six doubtful detections under 40 px, so closer looks and tiles both run; none
     # finds a face (one 7 px "face" inside a candidate's box is refused: not the same face).

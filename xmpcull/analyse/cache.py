@@ -39,9 +39,10 @@ T = TypeVar("T")
 # the file's metadata is read again, its (expensive) features are kept.
 METADATA_VERSION = 5  # 2: generation records; 3: sub-seconds recorded, software and edit history; 4: DupMembers;
 # 5: SimilarMembers
-FEATURE_VERSION = 13  # 2: windows; 3: box pre-reduction; 4: float32 Laplacian; 5: grey decode; 6: no window dHash;
+FEATURE_VERSION = 14  # 2: windows; 3: box pre-reduction; 4: float32 Laplacian; 5: grey decode; 6: no window dHash;
 # 7: pixel digest, JPEG quality and subsampling; 8: faces; 9: eye thresholds from the dev set; 10: JPEG metadata bytes;
-# 11: a closer look at doubtful faces; 12: tiles when a face-like detection is small; 13: texture signature
+# 11: a closer look at doubtful faces; 12: tiles when a face-like detection is small; 13: texture signature;
+# 14: tiles before closer looks (small faces a tile found keep its box)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
