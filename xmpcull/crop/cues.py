@@ -164,7 +164,10 @@ def center_prior(shape: tuple[int, ...]) -> np.ndarray:
 def edge_map(gray: np.ndarray) -> np.ndarray:
     """Fine detail (gradient magnitude): in-focus subjects carry it, blurred backgrounds and sky do not."""
     g = cv2.GaussianBlur(gray, (0, 0), 1.0).astype(np.float32)
-    mag = cv2.magnitude(cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3))
+    gx, gy = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)
+    # Not cv2.magnitude: its vector loop and its scalar tail round differently, so the result
+    # depended on the arrays' memory alignment and one process could differ from another.
+    mag = np.sqrt(gx * gx + gy * gy)
     mag = _wide_blur(mag, _sigma(gray.shape, 0.02))
     return _normalise(mag)
 

@@ -396,10 +396,10 @@ def _set_or_delete(meta: XMPMeta, prop: str, value: str | None) -> None:
 
 
 # Our measured values (Real 0..1): a new value this close to the one written is the same
-# measure, and the file keeps its text. Recomputing one picture's numbers is not bitwise
-# repeatable: OpenCV's vector code rounds differently with the memory alignment of its
-# arrays (0.7599367 and 0.7599363 for one crop, a run apart), which would flip the sixth
-# written decimal and rewrite the file with nothing new.
+# measure, and the file keeps its text. Numbers written by an older version (whose crop
+# cues rounded with the memory alignment of their arrays: 0.7599367 and 0.7599363 for one
+# crop, a run apart) or on a CPU with other vector instructions may differ in the last
+# bits, which would flip the sixth written decimal and rewrite the file with nothing new.
 MEASURE_NOISE = 1e-5
 MEASURED_PROPS = frozenset({"Quality", "Sharpness", "Exposure", "FaceSharpness"})
 
