@@ -26,10 +26,10 @@ from tests.conftest import FIXTURES
 from tests.test_run_stability import all_bytes
 from xmpcull.sidecar import CLEAR, QualityFields, SidecarUpdate, WriteOptions, write_sidecar
 from xmpcull.sidecar.embedded import read_embedded_xmp
-from xmpcull.sidecar.engine import canonical
 from xmpcull.sidecar.fields import CropFields, CropProposal
 from xmpcull.sidecar.packet import NS_MP, NS_MWG_RS, parse, snapshot
 from xmpcull.sidecar.safety import load_packet
+from xmpcull.sidecar.state import canonical
 
 DIGIKAM = FIXTURES / "photos/nikon-e2100.jpg"
 

@@ -9,9 +9,9 @@ import subprocess
 from pathlib import Path
 
 from xmpcull.sidecar import exiftool_config_path
-from xmpcull.sidecar.engine import canonical
 from xmpcull.sidecar.packet import parse, snapshot
 from xmpcull.sidecar.safety import load_packet
+from xmpcull.sidecar.state import canonical
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 XMP = FIXTURES / "xmp"

@@ -32,9 +32,9 @@ from xmpcull.sidecar import (
     WriteOptions,
     write_sidecar,
 )
-from xmpcull.sidecar.engine import canonical
 from xmpcull.sidecar.packet import parse, serialize, snapshot
 from xmpcull.sidecar.safety import load_packet
+from xmpcull.sidecar.state import canonical
 
 STYLES = {  # one real sidecar per app
     "lightroom": "lightroom/IMG_5910.xmp",
