@@ -425,16 +425,17 @@ def report(runs: list[Measured], floor: dict[str, float], lenses: dict[str, int]
                   f"{'the same faces, poses and eye states' if a['same faces and states'] else 'DIFFERENT faces or eye states'}; "
                   f"box edges within {a['box']:.4f} of the image size, eye openings within {a['opening']:.4f} "
                   "(both are kept to 4 decimals)."]
-    lines += ["", NOTES.strip()]
+    lines += ["", NOTES.strip(), "", FACE_COST.strip()]
     return "\n".join(lines)
 
 
 # What the figures mean against issue 16's targets (kept with the section on every run).
 NOTES = """
 How faces are found (xmpcull/analyse/faces/detect.py): one pass of the detector over the whole image;
-each doubtful detection (score 0.2 to 0.5) gets a closer look, a second pass on a square of four box
-sizes around it, and counts when that pass scores the same face 0.5 or more; when anything the first
-pass saw is under 40 px wide, the image is searched again in 2 × 2 tiles overlapping by a quarter.
+when anything the first pass saw is under 40 px wide, the image is searched again in 2 × 2 tiles
+overlapping by a quarter; then each doubtful detection (score 0.2 to 0.5) that no small face of a tile
+explains gets a closer look, a second pass on a square of four box sizes around it, and counts when that
+pass scores the same face 0.5 or more (the order and the skip: "Face cost" below).
 Before these two steps (one pass, 0.5) the dev set gave recall 0.93 on faces ≥ 40 px (the misses: a
 laughing three-quarter face with motion blur in `sample4.jpg`, scored 0.31, and a man turned aside in
 `codingsprint2009-02.jpg`) and 0.00 under 40 px; the false face is the same raised fist, score 0.51, in
@@ -492,6 +493,67 @@ nothing measurable (the model call with and without them: within the noise). Lit
 (`num_threads=1`, set explicitly) with its XNNPACK delegate (without it a pass costs 20 ms instead of
 5–7). So an image without faces costs the detector's model plus about a millisecond, and the model
 itself is the floor.
+"""
+
+
+# The detector's work per image and what was cut (bench/faces_passes.py, bench/faces_ab.py), kept by hand.
+FACE_COST = """
+**Face cost** (issues 16 and 20, 2026-12-03 20:40-20:55 UTC, load average 0.4-2.9; `bench/faces_passes.py`
+counts the detector's work per image, `bench/faces_ab.py --anchor f5fc4d2 --rounds 2` compares the figures
+above with the code before this change in one run). What an image pays is detector passes: one for the
+whole image, four when it is searched in tiles, one per closer look; a pass is the model (4.9 ms of CPU here
+at load ~1) plus about a millisecond of resizing and decoding. Counted on the labelled sets and on photo sets
+nothing was tuned on (the analyse bench's 640×480 and 1024² corpora, every 3rd of the 2,369 opencv-doc
+images, scikit-image's photos), split by images with faces (labelled, or on the unlabelled sets found):
+
+| corpus | images | n | detector passes, before → now | more than one pass | tiles searched | closer looks, before → now | iris batches | faces found (both) | face CPU ms, before / now |
+|---|---|---|---|---|---|---|---|---|---|
+| dev | with faces | 11 | 3.09 → 3.00 | 5 | 4 | 0.64 → 0.55 | 2.09 | 34 | 30.4 / 28.0 |
+| dev | without faces | 12 | 1.00 → 1.00 | 0 | 0 | 0.00 → 0.00 | 0.00 | 0 | 5.5 / 6.4 |
+| held-out | with faces | 25 | 1.24 → 1.24 | 1 | 1 | 0.08 → 0.08 | 1.32 | 36 | 12.1 / 12.7 |
+| held-out | without faces | 6 | 1.00 → 1.00 | 0 | 0 | 0.00 → 0.00 | 0.00 | 0 | 5.5 / 5.3 |
+| 640×480 JPEG | with faces | 27 | 8.04 → 6.89 | 27 | 26 | 3.19 → 2.04 | 0.04 | 104 | 45.6 / 39.2 |
+| 640×480 JPEG | without faces | 173 | 1.20 → 1.20 | 5 | 5 | 0.08 → 0.08 | 0.00 | 0 | 6.8 / 6.6 |
+| 1024² PNG | with faces | 4 | 7.25 → 6.75 | 4 | 4 | 2.25 → 1.75 | 0.75 | 14 | 42.9 / 44.3 |
+| 1024² PNG | without faces | 36 | 1.94 → 1.94 | 8 | 6 | 0.28 → 0.28 | 0.00 | 0 | 11.3 / 11.7 |
+| opencv-doc | with faces | 25 | 4.68 → 4.64 | 14 | 14 | 2.16 → 2.12 | 1.60 | 57 | 31.3 / 31.5 |
+| opencv-doc | without faces | 765 | 1.51 → 1.51 | 71 | 63 | 0.24 → 0.24 | 0.00 | 0 | 8.1 / 8.1 |
+| scikit-image | with faces | 1 | 1.00 → 1.00 | 0 | 0 | 0.00 → 0.00 | 0.00 | 1 | 9.0 / 5.8 |
+| scikit-image | without faces | 15 | 1.33 → 1.33 | 1 | 1 | 0.13 → 0.13 | 0.00 | 0 | 10.3 / 7.0 |
+
+(The pass counts are exact; the CPU column is one thread, each arm run once a few minutes apart at load
+~1, so read it to ±15 %.) The 640×480 corpus (the first 200 of the analyse bench's 800) averages 2.12 → 1.97
+passes an image, 12.1 → 11.0 ms: its cost is one picture in eight, crops of a group photo
+(`codingsprint2009-02.jpg`), whose people at the back each hint at a face; 1 + 4 tiles + closer looks. The
+change: the tiles now run before the closer looks, and a doubtful detection a tile's face under 32 px already
+explains gets no closer look (its eyes could not be judged anyway; at 40 px one dev face lost its judged
+eyes, so 32), while a closer look that does run replaces the tile's face it covers with its own, sharper box.
+Same run, now vs before: the same faces and eye states on every one of the 1,100 images above (boxes differ
+on 22 images, all faces under 32 px, never judged); on the labelled sets recall ≥ 40 px 1.00 / 0.97, < 40 px
+0.80, false faces 1 / 0, judged faces 23 / 33, closed-eye precision 1.00 / 1.00 and recall 0.67 / 1.00,
+can't-tell 0.22 / 0.15, open-eyed faces flagged 0 / 0 and the painted lenses identical at both (dev /
+held-out); CPU per labelled image with faces 22.8-23.6 vs 23.8-24.3 ms (dev) and 11.9-12.2 vs 11.6-12.1 ms
+(held out), without faces 4.8-5.4 vs 4.7-5.8 ms. The crop bench A/B (`bench/crop_faces_ab.py`, now and at
+f5fc4d2 side by side, load 2) gives the same table at both.
+
+Where the rest goes, and what cannot be cut without losing faces: on the images without faces the first pass
+is most of it; the extra passes are tiles (on 63 of 765 face-free opencv-doc images, 252 passes) and closer
+looks (184), all fired by texture that scores 0.2-0.5 under 40 px (chessboards, text, diagrams). Tiling only
+when a small detection is itself plausible (sure, or confirmed by its closer look) would take opencv-doc from
+1.69 to 1.33 passes an image and the 1024² PNGs from 2.48 to 1.77, but in those same sets it drops nine tile
+finds, looked at by eye: five real faces (two people in a `codingsprint` PNG crop, two in
+`Template_Matching_Image_Result.jpg`, Messi in `overlay.jpg`), two not faces (a digit, a matrix cell) and two
+unclear (a blurred figure in a street camera frame, an edge drawing); with a score floor of 0.3 or 0.35 as well
+it still drops three of the real ones. Skipping a closer look where the tiles found nothing would save 221
+closer looks on the tiled opencv-doc images but loses faces the closer looks find on two dev photos
+(`messi5.jpg`, `codingsprint2009-02.jpg`) and a 640×480 crop.
+Batching passes into one model call saves nothing: LiteRT's full-range model gives 4.9-5.2 ms per image at
+batch 1, 4 or 5 (its reshapes are fixed to batch 1, so a batch also comes back mixed). So neither was kept.
+Against the targets, in CPU time on one thread at load 1-3: ≤ 30 ms per image with faces — met on average
+(dev 23 ms, held out 12, opencv-doc 31, the 640×480 group crops 39: not for group photos, which take 5-9
+passes); ≤ 5 ms without faces — at the limit on the labelled sets (4.7-5.8 ms), not met on the unseen sets
+(6.6 ms on 640×480, 8.1 on opencv-doc, 11.7 on 1024² PNGs, whose texture calls more passes): one pass is 4.9 ms
+of model alone.
 """
 
 
