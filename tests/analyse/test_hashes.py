@@ -74,8 +74,10 @@ def test_variants_from_one_dct_equal_the_hash_of_each_turned_array(seed: int, co
 def test_the_median_split_is_bit_for_bit_numpys(seed: int, levels: int) -> None:
     # Cached hashes were made with np.median; the faster split must give the same bits,
     # ties included (few grey levels make many coefficients equal).
-    from xmpcull.analyse.hashes import _bits_to_int, _phash_of_low
+    # Split in one batch of 13 (as compute_hashes does), each row against its own median.
+    from xmpcull.analyse.hashes import _bits_to_int, _phashes_of_lows
 
     rng = np.random.default_rng(seed)
-    low = np.round(rng.normal(size=(8, 8)) * levels) / levels
-    assert _phash_of_low(low) == _bits_to_int(low > np.median(low))
+    lows = np.round(rng.normal(size=(13, 8, 8)) * levels) / levels
+    assert _phashes_of_lows(lows) == tuple(_bits_to_int(low > np.median(low)) for low in lows)
+    assert _bits_to_int(lows[0] > 0) == int("".join("1" if v > 0 else "0" for v in lows[0].ravel()), 2)

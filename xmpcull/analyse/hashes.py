@@ -16,7 +16,7 @@ Speed matters here (it runs once per image): the grey image is shrunk once to
 32x32 and its DCT is taken once; the 8 variants come from that DCT by sign
 flips and a transpose (mirroring a signal negates its odd DCT coefficients),
 not from 8 resizes or 8 DCTs. The windows are resampled from one 128 px grey
-copy, not from the 512 px image.
+copy, not from the 512 px image. The 13 median splits run as one batch.
 """
 
 from __future__ import annotations
@@ -54,7 +54,6 @@ WINDOWS: tuple[tuple[float, float, float, float], ...] = (
     (0.05, 0.05, 0.05, 0.05),
 )
 _WINDOW_SOURCE_SIDE = 128  # long side of the grey copy the windows are cut from
-_BIT_WEIGHTS = 1 << np.arange(HASH_SIZE * HASH_SIZE - 1, -1, -1, dtype=np.uint64)
 
 
 @dataclass(frozen=True)
@@ -67,7 +66,7 @@ class ImageHashes:
 
 def _bits_to_int(bits: np.ndarray) -> int:
     # Row-major, first bit most significant: the same order as imagehash's hex strings.
-    return int((bits.reshape(-1).astype(np.uint64) * _BIT_WEIGHTS).sum())
+    return int.from_bytes(np.packbits(bits.reshape(-1)).tobytes(), "big")
 
 
 # cv2.dct is orthonormal; imagehash uses scipy's unnormalised DCT-II, whose first row and
@@ -86,15 +85,21 @@ def _low_dct(grey32: np.ndarray) -> np.ndarray:
 _MIDDLE = HASH_SIZE * HASH_SIZE // 2
 
 
-def _phash_of_low(low: np.ndarray) -> int:
-    # The median exactly as np.median computes it (the mean of the two middle values),
-    # from one sort: np.median's generic path cost ten times more, 13 calls per image.
-    ordered = np.sort(low, axis=None)
-    return _bits_to_int(low > (ordered[_MIDDLE - 1] + ordered[_MIDDLE]) / 2)
+def _phashes_of_lows(lows: np.ndarray) -> tuple[int, ...]:
+    """pHash of each 8x8 block of low DCT coefficients in ``lows`` (k, 8, 8), all in one go.
+
+    The median exactly as np.median computes it (the mean of the two middle values), from
+    one sort: np.median's generic path cost ten times more. All 13 of an image at once:
+    one sort, one comparison and one bit packing instead of 13 of each.
+    """
+    flat = lows.reshape(len(lows), HASH_SIZE * HASH_SIZE)
+    ordered = np.sort(flat, axis=1)
+    bits = flat > ((ordered[:, _MIDDLE - 1] + ordered[:, _MIDDLE]) / 2)[:, None]
+    return tuple(int.from_bytes(row.tobytes(), "big") for row in np.packbits(bits, axis=1))
 
 
 def phash_of_array(grey32: np.ndarray) -> int:
-    return _phash_of_low(_low_dct(grey32))
+    return _phashes_of_lows(_low_dct(grey32)[None])[0]
 
 
 # (transpose?, negate odd rows?, negate odd columns?) for each DIHEDRAL transform,
@@ -113,18 +118,22 @@ _DIHEDRAL_ON_DCT = (
 _ODD = (-1.0) ** np.arange(HASH_SIZE)
 
 
-def dihedral_phashes(grey32: np.ndarray) -> tuple[int, ...]:
-    """pHash of each of the 8 ``DIHEDRAL`` transforms of ``grey32``, from one DCT."""
-    low = _low_dct(grey32)
-    out = []
-    for transpose, odd_rows, odd_columns in _DIHEDRAL_ON_DCT:
+def _dihedral_lows(low: np.ndarray) -> np.ndarray:
+    """The low DCT coefficients of each of the 8 ``DIHEDRAL`` transforms, from the identity's."""
+    variants = np.empty((len(_DIHEDRAL_ON_DCT), HASH_SIZE, HASH_SIZE))
+    for k, (transpose, odd_rows, odd_columns) in enumerate(_DIHEDRAL_ON_DCT):
         variant = low.T if transpose else low
         if odd_rows:
             variant = variant * _ODD[:, None]
         if odd_columns:
             variant = variant * _ODD[None, :]
-        out.append(_phash_of_low(variant))
-    return tuple(out)
+        variants[k] = variant
+    return variants
+
+
+def dihedral_phashes(grey32: np.ndarray) -> tuple[int, ...]:
+    """pHash of each of the 8 ``DIHEDRAL`` transforms of ``grey32``, from one DCT."""
+    return _phashes_of_lows(_dihedral_lows(_low_dct(grey32)))
 
 
 def dhash_of(grey: Image.Image) -> int:
@@ -140,15 +149,19 @@ def _hash_source(grey: Image.Image) -> Image.Image:
     return grey.resize((max(1, round(grey.width * scale)), max(1, round(grey.height * scale))), Image.Resampling.BOX)
 
 
+def _window_lows(small: Image.Image) -> np.ndarray:
+    """The low DCT coefficients of each of ``WINDOWS`` of the hash source picture."""
+    w, h = small.size
+    lows = np.empty((len(WINDOWS), HASH_SIZE, HASH_SIZE))
+    for k, (left, top, right, bottom) in enumerate(WINDOWS):
+        box = (w * left, h * top, w * (1 - right), h * (1 - bottom))
+        lows[k] = _low_dct(np.asarray(small.resize((_PHASH_SIDE, _PHASH_SIDE), Image.Resampling.LANCZOS, box=box)))
+    return lows
+
+
 def window_phashes(small: Image.Image) -> tuple[int, ...]:
     """pHashes of ``WINDOWS`` of the hash source picture (crop candidates; the pixel check confirms)."""
-    w, h = small.size
-    phashes = []
-    for left, top, right, bottom in WINDOWS:
-        box = (w * left, h * top, w * (1 - right), h * (1 - bottom))
-        grey32 = np.asarray(small.resize((_PHASH_SIDE, _PHASH_SIDE), Image.Resampling.LANCZOS, box=box), dtype=np.float64)
-        phashes.append(phash_of_array(grey32))
-    return tuple(phashes)
+    return _phashes_of_lows(_window_lows(small))
 
 
 def is_informative(phash: int, dhash: int) -> bool:
@@ -168,9 +181,11 @@ def compute_hashes(image: Image.Image) -> ImageHashes:
     cropped copy's full hash and its original's window hash are computed alike.
     """
     small = _hash_source(image if image.mode == "L" else image.convert("L"))
-    grey32 = np.asarray(small.resize((_PHASH_SIDE, _PHASH_SIDE), Image.Resampling.LANCZOS), dtype=np.float64)
-    variants = dihedral_phashes(grey32)
-    return ImageHashes(variants[0], dhash_of(small), variants, window_phashes(small))
+    low = _low_dct(np.asarray(small.resize((_PHASH_SIDE, _PHASH_SIDE), Image.Resampling.LANCZOS)))
+    # The 8 variants and the 5 windows split in one batch (_phashes_of_lows).
+    phashes = _phashes_of_lows(np.concatenate([_dihedral_lows(low), _window_lows(small)]))
+    variants = phashes[: len(_DIHEDRAL_ON_DCT)]
+    return ImageHashes(variants[0], dhash_of(small), variants, phashes[len(_DIHEDRAL_ON_DCT) :])
 
 
 def hamming(a: int, b: int) -> int:
