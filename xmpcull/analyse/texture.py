@@ -53,13 +53,13 @@ def texture_histogram(grey: np.ndarray) -> tuple[int, ...]:
     scale = min(1.0, SIDE / max(h, w))
     size = (max(3, round(w * scale)), max(3, round(h * scale)))
     small = cv2.resize(grey, size, interpolation=cv2.INTER_AREA) if scale < 1 else grey
-    small = small.astype(np.int16)
     rows, cols = small.shape
     centre = small[1:-1, 1:-1]
     code = np.zeros(centre.shape, np.uint8)
     for bit, (dy, dx) in enumerate(NEIGHBOURS):
-        code |= (small[1 + dy : rows - 1 + dy, 1 + dx : cols - 1 + dx] >= centre).astype(np.uint8) << bit
-    counts = np.bincount(BIN_OF[code.ravel()], minlength=BINS)
+        code |= (small[1 + dy : rows - 1 + dy, 1 + dx : cols - 1 + dx] >= centre).view(np.uint8) << np.uint8(bit)
+    # Counted per pattern (256), then per bin: cheaper than looking up every pixel's bin.
+    counts = np.bincount(BIN_OF, weights=np.bincount(code.ravel(), minlength=256), minlength=BINS)
     shares = np.rint(counts * (SCALE / counts.sum())).astype(np.int64)
     return tuple(int(v) for v in shares)
 
