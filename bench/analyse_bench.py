@@ -6,7 +6,9 @@ fixture photos (200 JPEGs of 24 MP, 5,000 small JPEGs, 500 PNGs of 1024x1024):
 - the floor: decoding the same files with Pillow at reduced size (``draft``;
   PNG has no reduced decode, so its floor is the whole decode), in a process
   pool as wide as xmpcull's;
-- xmpcull's cold analysis (no cache), images/s, and its ratio to the floor;
+- xmpcull's cold analysis (no cache), images/s, and its ratio to the floor; then the
+  same with ``[analysis] faces = false`` (``analyse_roots(faces=False)``, what
+  ``xmpcull analyze --no-faces`` runs): a library without people;
 - imagededup's PHash ``encode_images`` on the same files (when installed);
 - a re-run on the unchanged tree (cache warm): speed-up over the cold run;
 - peak memory (RSS summed over the process tree) of analysing N small files
@@ -149,20 +151,20 @@ def imagededup_rate(folder: Path, count: int) -> tuple[float, float] | None:
     return count / wall, cpu * 1000 / count
 
 
-def xmpcull_rates(folder: Path, count: int, jobs: int, cache: Path) -> tuple[float, float, float]:
+def xmpcull_rates(folder: Path, count: int, jobs: int, cache: Path, faces: bool = True) -> tuple[float, float, float]:
     """(cold images/s by the wall clock, re-run speed-up, cold CPU ms per image, exiftool's included)."""
     cache.unlink(missing_ok=True)
     for suffix in ("-wal", "-shm"):
         Path(str(cache) + suffix).unlink(missing_ok=True)
     started, cpu = time.perf_counter(), _cpu_seconds()
-    cold = analyse_roots([folder], jobs=jobs, cache_path=cache)
+    cold = analyse_roots([folder], jobs=jobs, cache_path=cache, faces=faces)
     cold_s = time.perf_counter() - started
     cold_cpu_ms = (_cpu_seconds() - cpu) * 1000 / count
     assert len(cold.ok_records) == count, cold.failures[:3]
     warm_times = []
     for _ in range(3):  # the median of three: the first may pay for SQLite's WAL checkpoint
         started = time.perf_counter()
-        warm = analyse_roots([folder], jobs=jobs, cache_path=cache)
+        warm = analyse_roots([folder], jobs=jobs, cache_path=cache, faces=faces)
         warm_times.append(time.perf_counter() - started)
         assert warm.cache_hits == count
     warm_s = sorted(warm_times)[1]
@@ -300,8 +302,9 @@ def main() -> None:
         floor = floor_rate(paths, args.jobs)
         grey_floor = floor_rate(paths, args.jobs, _grey_floor_decode) if suffix == ".jpg" else None
         rate, speedup, cpu_ms = xmpcull_rates(folder, count, args.jobs, args.out / "cache.sqlite")
+        off_rate, _, off_cpu_ms = xmpcull_rates(folder, count, args.jobs, args.out / "cache.sqlite", faces=False)
         dedup = imagededup_rate(folder, count) if name in args.imagededup.split(",") else None
-        rows.append((label, count, (rate, cpu_ms), floor, grey_floor, dedup, speedup))
+        rows.append((label, count, (rate, cpu_ms), floor, grey_floor, dedup, speedup, (off_rate, off_cpu_ms)))
         print(rows[-1], file=sys.stderr)
 
     memory_dir = args.out / "memory"
@@ -360,8 +363,9 @@ def main() -> None:
         "CPU time (other / xmpcull: above 1 means xmpcull is the faster).",
         "",
         "| corpus | files | xmpcull cold | floor | xmpcull / floor | grey floor | xmpcull / grey floor "
-        "| imagededup PHash | xmpcull / imagededup | re-run speed-up |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| imagededup PHash | xmpcull / imagededup | re-run speed-up | xmpcull cold, faces off | faces off / floor "
+        "| faces off / imagededup |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
 
     def cell(pair):
@@ -370,10 +374,11 @@ def main() -> None:
     def ratio(pair, other):
         return f"{pair[0] / other[0]:.2f} wall, {other[1] / pair[1]:.2f} CPU" if other else "n/a"
 
-    for label, count, mine, floor, grey_floor, dedup, speedup in rows:
+    for label, count, mine, floor, grey_floor, dedup, speedup, off in rows:
         lines.append(
             f"| {label} | {count:,} | {cell(mine)} | {cell(floor)} | {ratio(mine, floor)} | {cell(grey_floor)} "
-            f"| {ratio(mine, grey_floor)} | {cell(dedup)} | {ratio(mine, dedup)} | {speedup:.0f}x |"
+            f"| {ratio(mine, grey_floor)} | {cell(dedup)} | {ratio(mine, dedup)} | {speedup:.0f}x "
+            f"| {cell(off)} | {ratio(off, floor)} | {ratio(off, dedup)} |"
         )
     lines += ["", memory_line, "", rerun_line]
     replace_section(HERE / "RESULTS.md", "Analysis", "\n".join(lines) + "\n\n" + READING)

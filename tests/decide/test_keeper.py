@@ -146,3 +146,12 @@ def test_eyes_open_then_sharpest_face_choose_among_equal_copies() -> None:
     assert keeper is crisp and reason.startswith("sharpest face")
     # Without faces both rules tie and the frame's sharpness decides, as before.
     assert choose_keeper([rec("a.jpg", sharp=10), rec("b.jpg", sharp=20)])[0].file.path.name == "b.jpg"
+
+
+def test_a_copy_whose_faces_were_not_looked_for_is_unknown_never_all_open() -> None:
+    # [analysis] faces = false leaves Features.faces None: neither "no closed eyes" nor "no faces".
+    blink = faced("a.jpg", closed=1, variance=300.0, sharp=500.0)
+    unseen = rec("b.jpg", sharp=100.0)
+    assert unseen.features is not None and unseen.features.faces is None
+    keeper, reason = choose_keeper([blink, unseen])
+    assert keeper is blink and not reason.startswith(("eyes", "sharpest face"))  # the frame's sharpness decided

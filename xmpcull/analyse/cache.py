@@ -188,6 +188,8 @@ class CachedEntry:
     # Whether usable metadata and features are stored: set also when they were not decoded.
     has_metadata: bool = False
     has_features: bool = False
+    # Features stored without faces (analysed with [analysis] faces = false, or without the models).
+    faces_missing: bool = False
 
 
 _LOOKUP_BATCH = 500  # paths per query: under SQLite's 999 host parameters of old versions
@@ -210,18 +212,20 @@ def _entry(row: tuple | None, size: int, mtime_ns: int, decode: bool = True) -> 
     if row is None or row[0] != size or row[1] != mtime_ns:
         return None
     if not decode:
-        return CachedEntry(size, mtime_ns, row[2], None, None, row[5], row[6], bool(row[3]), bool(row[4]))
+        return CachedEntry(size, mtime_ns, row[2], None, None, row[5], row[6], bool(row[3]), bool(row[4]), bool(row[7]))
     metadata = metadata_from_json(row[3]) if row[3] else None
+    features = features_from_json(row[4]) if row[4] else None
     return CachedEntry(
         size=row[0],
         mtime_ns=row[1],
         sidecar_sig=row[2],
         metadata=metadata,
-        features=features_from_json(row[4]) if row[4] else None,
+        features=features,
         error=row[5],
         error_stage=row[6],
         has_metadata=metadata is not None,
         has_features=bool(row[4]),
+        faces_missing=features is not None and features.faces is None,
     )
 
 
@@ -338,6 +342,8 @@ class AnalysisCache:
         # Without decoding, SQLite answers whether metadata and features are there: fetching
         # their JSON text (about 1 KB a file) was most of a counting re-run's lookups.
         stored = "metadata, features" if decode else f"{_current_metadata_sql()}, features IS NOT NULL"
+        # features_to_json writes a missing face list as json.dumps does: "faces": null.
+        no_faces = "" if decode else """, instr(features, '"faces": null') > 0"""
 
         def query() -> dict[bytes, tuple]:
             rows: dict[bytes, tuple] = {}
@@ -345,7 +351,7 @@ class AnalysisCache:
                 chunk = keys[start : start + _LOOKUP_BATCH]
                 marks = ",".join("?" * len(chunk))
                 for row in self._db.execute(
-                    f"SELECT path, size, mtime_ns, sidecar_sig, {stored}, error, error_stage FROM files "
+                    f"SELECT path, size, mtime_ns, sidecar_sig, {stored}, error, error_stage{no_faces} FROM files "
                     f"WHERE feature_version = ? AND path IN ({marks})",
                     (FEATURE_VERSION, *chunk),
                 ):

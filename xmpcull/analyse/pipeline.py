@@ -17,7 +17,7 @@ import os
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -50,6 +50,7 @@ class AnalysisResult:
     outside_links: list[Path] = field(default_factory=list)  # symlinks leading outside the roots, not followed
     leftover_temps: list[Path] = field(default_factory=list)  # our temp sidecar files the scan saw
     analysed: int = 0  # files with features and no error (cache hits of a summary-only run included)
+    faces: bool = True  # faces were looked for ([analysis] faces)
 
     @property
     def ok_records(self) -> list[ImageRecord]:
@@ -81,6 +82,7 @@ def analyse_roots(
     only: ScanFilter = ScanFilter(),
     follow_links: bool = False,
     summary_only: bool = False,
+    faces: bool = True,
 ) -> AnalysisResult:
     """Everything known about every image under ``roots``.
 
@@ -89,6 +91,10 @@ def analyse_roots(
     sends the files' analysis to a Dask cluster instead of this machine's cores.
     ``summary_only``: the caller reads only counts and failures (``xmpcull analyze``),
     so cached files are not read back: their records carry no metadata or features.
+    ``faces=False`` ([analysis] faces): no face models run and the records carry no faces
+    (``Features.faces`` None, also where the cache has them, so the outcome does not depend
+    on what ran before); cached faces are kept. With faces on, a cached file analysed
+    without them has its faces looked for (only the face models run again).
     """
     started = time.monotonic()
     progress = progress or NullProgress()
@@ -97,7 +103,7 @@ def analyse_roots(
         with collector.paused():
             scan = scan_roots(roots, only=only, follow_links=follow_links)
         result = AnalysisResult(roots=[Path(os.path.abspath(r)) for r in roots], skipped_links=scan.skipped_links,
-                                outside_links=scan.outside_links, leftover_temps=scan.leftover_temps)
+                                outside_links=scan.outside_links, leftover_temps=scan.leftover_temps, faces=faces)
         result.failures.extend(scan.failures)
         files = scan.files
         sigs = [sidecar_signature(f) for f in files]
@@ -111,7 +117,10 @@ def analyse_roots(
                 for i, (image, entry) in enumerate(zip(files, entries)):
                     if entry is None:
                         todo.append(i)
-                    elif entry.sidecar_sig == sigs[i] and (entry.has_metadata or entry.error):
+                    elif (
+                        entry.sidecar_sig == sigs[i] and (entry.has_metadata or entry.error)
+                        and not (faces and entry.faces_missing and _face_models())
+                    ):
                         records[i] = _record(image, entry.metadata, entry.features, entry.error)
                         result.cache_hits += 1
                         result.analysed += int(summary_only and entry.has_features and not entry.error)
@@ -123,9 +132,10 @@ def analyse_roots(
                             known_features[i] = entry
             progress.advance(len(files) - len(todo))
             if todo:
-                _analyse_missing(files, sigs, todo, known_features, records, cache, jobs, progress, also, cluster)
+                _analyse_missing(files, sigs, todo, known_features, records, cache, jobs, progress, also, cluster,
+                                 faces)
         progress.finish()
-        result.records = [r for r in records if r is not None]
+        result.records = [r if faces else without_faces(r) for r in records if r is not None]
         result.analysed += sum(1 for r in result.records if r.ok)
         result.failures.extend(
             FileFailure(str(r.file.path), _stage_of(r.error), r.error) for r in result.records if r.error
@@ -166,6 +176,19 @@ class _Collector:
             gc.unfreeze()
 
 
+def _face_models() -> bool:
+    from xmpcull.analyse.faces import available  # numpy and the model files: only when a row lacks faces
+
+    return available()
+
+
+def without_faces(record: ImageRecord) -> ImageRecord:
+    """``record`` as a run with faces off sees it: faces not looked for."""
+    if record.features is None or record.features.faces is None:
+        return record
+    return replace(record, features=replace(record.features, faces=None))
+
+
 def _stage_of(error: str | None) -> str:
     if error and error.startswith(LOST):
         return "cluster"
@@ -190,6 +213,7 @@ def _analyse_missing(
     progress: Progress,
     also: WhileDecoded | None = None,
     cluster: ClusterSettings | None = None,
+    faces: bool = True,
 ) -> None:
     from xmpcull.analyse.worker import FileResult, FileTask, init_worker
 
@@ -209,6 +233,7 @@ def _analyse_missing(
                 content_cache,
                 also,
                 size_shared=sizes[files[i].size] > 1,
+                faces=faces,
             )
             for i in chunk
         ]

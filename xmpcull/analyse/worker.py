@@ -11,9 +11,11 @@ from __future__ import annotations
 import atexit
 import json
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
+
+import numpy as np
 
 from xmpcull.analyse.cache import AnalysisCache
 from xmpcull.analyse.decode import (
@@ -45,6 +47,7 @@ class Job:
     cache_path: Path | None = None
     mtime_ns: int = 0
     size_shared: bool = True  # another file of the scan has this size: hash every byte (fsutil.content_key)
+    faces: bool = True  # look for faces ([analysis] faces)
 
 
 def init_worker() -> None:
@@ -131,23 +134,40 @@ def _analyse(
         digest = content_key(job.path, job.size, job.mtime_ns, size_shared=job.size_shared)
         cached = _cached_by_content(job, digest)
         if cached is not None:
-            return cached, []  # not decoded: the later stage decodes for itself
+            return with_faces(job, cached), []  # not decoded (unless for faces): the later stage decodes for itself
         if also is not None and (image is None or not also.wants(image)):
             also = None
         decoded = decode(job, mode=also.mode if also is not None else "L")
-        features = compute_features(decoded, digest)
-    except XmpcullError as exc:
-        return exc.reason, []
-    except OSError as exc:
-        return f"cannot read file: {exc.strerror or exc}", []
-    except Exception as exc:  # a decoder bug on one file must not end the run
-        return f"unexpected {type(exc).__name__}: {exc}", []
+        features = compute_features(decoded, digest, faces=job.faces)
+    except Exception as exc:  # noqa: BLE001 - a decoder bug on one file must not end the run
+        return _failure(exc), []
     if also is None or image is None or meta is None:
         return features, []
     try:
         return features, also(ImageRecord(file=image, metadata=meta, features=features), decoded)
     except Exception:  # noqa: BLE001 - an extra never costs the analysis; the later stage retries
         return features, []
+
+
+def lacks_faces(features: Features, wanted: bool) -> bool:
+    """Whether faces are wanted and could be found but ``features`` were computed without them."""
+    if not wanted or features.faces is not None:
+        return False
+    from xmpcull.analyse.faces import available
+
+    return available()
+
+
+def with_faces(job: Job, features: Features) -> Features:
+    """``features`` with faces looked for when they lack them (analysed with faces off): only the
+    face models run again, on the same grey decode, so every other feature stays as it was."""
+    if not lacks_faces(features, job.faces):
+        return features
+    from xmpcull.analyse.faces import find_faces_if_available
+
+    decoded = decode(job)
+    grey = decoded.grey if decoded.grey is not None else decoded.image.convert("L")
+    return replace(features, faces=find_faces_if_available(np.asarray(grey, dtype=np.uint8)))
 
 
 @dataclass(frozen=True)
@@ -159,6 +179,7 @@ class FileTask:
     cache_path: Path | None = None
     also: WhileDecoded | None = None
     size_shared: bool = True  # see Job.size_shared
+    faces: bool = True  # see Job.faces
 
 
 @dataclass(frozen=True)
@@ -180,9 +201,6 @@ def analyse_tasks(tasks: list[FileTask]) -> list[FileResult]:
         if isinstance(meta, str):
             results.append(FileResult(None, None, meta))
             continue
-        if task.known_features is not None:
-            results.append(FileResult(meta, task.known_features, None))
-            continue
         job = Job(
             path=task.image.path,
             format=task.image.format,
@@ -192,10 +210,31 @@ def analyse_tasks(tasks: list[FileTask]) -> list[FileResult]:
             cache_path=task.cache_path,
             mtime_ns=task.image.mtime_ns,
             size_shared=task.size_shared,
+            faces=task.faces,
         )
+        if task.known_features is not None:
+            results.append(_known(job, meta, task.known_features))
+            continue
         outcome, derived = _analyse(job, task.also, task.image, meta)
         if isinstance(outcome, str):
             results.append(FileResult(meta, None, outcome))
         else:
             results.append(FileResult(meta, outcome, None, tuple(derived)))
     return results
+
+
+def _known(job: Job, meta: Metadata, features: Features) -> FileResult:
+    """The result of a file whose features are cached (its metadata was stale), faces added if missing."""
+    try:
+        return FileResult(meta, with_faces(job, features), None)
+    except Exception as exc:  # noqa: BLE001 - as in _analyse: one file must not end the run
+        return FileResult(meta, None, _failure(exc))
+
+
+def _failure(exc: Exception) -> str:
+    """Why a file could not be analysed, as its error says."""
+    if isinstance(exc, XmpcullError):
+        return exc.reason
+    if isinstance(exc, OSError):
+        return f"cannot read file: {exc.strerror or exc}"
+    return f"unexpected {type(exc).__name__}: {exc}"

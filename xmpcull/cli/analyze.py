@@ -17,6 +17,7 @@ from xmpcull.cli.common import (
     conclude,
     config_option,
     emit_json,
+    faces_option,
     finish,
     make_progress,
     no_images_line,
@@ -46,6 +47,7 @@ def run_analysis(
     cluster: ClusterSettings | None = None,
     only: ScanFilter = ScanFilter(),
     summary_only: bool = False,
+    faces: bool = True,
 ) -> AnalysisResult:
     """The analysis step every command starts with."""
     return analyse_roots(
@@ -56,7 +58,11 @@ def run_analysis(
         cluster=cluster,
         only=only,
         summary_only=summary_only,
+        faces=faces,
     )
+
+
+FACES_OFF = "faces not looked for ([analysis] faces = false)"
 
 
 def analysis_summary(result: AnalysisResult) -> dict[str, Any]:
@@ -66,6 +72,7 @@ def analysis_summary(result: AnalysisResult) -> dict[str, Any]:
         "analysed": result.analysed,
         "by_format": result.counts_by_format(),
         "cache_hits": result.cache_hits,
+        "faces": result.faces,
         "skipped_links": result.skipped_links,
         "seconds": round(result.elapsed, 3),
         "errors": [f.to_dict() for f in result.failures],
@@ -76,6 +83,7 @@ def analysis_summary(result: AnalysisResult) -> dict[str, Any]:
 @roots_argument
 @settings_options
 @analysis_options
+@faces_option
 @cluster_option
 @output_options
 def analyze(
@@ -84,20 +92,23 @@ def analyze(
     jobs: int | None,
     cache_path: Path | None,
     no_cache: bool,
+    faces: bool | None,
     cluster: str | None,
     as_json: bool,
     quiet: bool,
 ) -> None:
     """Scan and analyse ROOTS, fill the cache and print a summary."""
-    config = settings.load(roots, {"cluster.address": cluster})
+    config = settings.load(roots, {"cluster.address": cluster, "analysis.faces": faces})
     result = run_analysis(roots, jobs, cache_path, no_cache, as_json, quiet, config.cluster, only=config.scan,
-                          summary_only=True)
+                          summary_only=True, faces=config.faces)
     summary = analysis_summary(result)
     formats = ", ".join(f"{n} {fmt}" for fmt, n in summary["by_format"].items()) or "none"
     line = (
         f"{summary['images']} images ({formats}); {summary['analysed']} analysed, "
         f"{len(result.failures)} failed, {summary['cache_hits']} from cache, in {summary['seconds']:.2f} s"
     )
+    if not result.faces:
+        line += f"; {FACES_OFF}"
     if not result.records:
         line = no_images_line(roots, settings)
     conclude(summary, line, result.failures, as_json)
@@ -134,10 +145,11 @@ def record_as_dict(record: ImageRecord) -> dict[str, Any]:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @config_option
 @analysis_options
+@faces_option
 @output_options
 def show(
     file: Path, config_path: Path | None, jobs: int | None, cache_path: Path | None, no_cache: bool,
-    as_json: bool, quiet: bool,
+    faces: bool | None, as_json: bool, quiet: bool,
 ) -> None:
     """Everything known about one image: its decision, metadata, features and sidecar fields.
 
@@ -147,8 +159,8 @@ def show(
     handles or could not be read (the reason is printed), 2 for a missing FILE.
     """
     file = Path(os.path.abspath(file))
-    config = SettingsRequest(config_path).load((file,))
-    result = run_analysis((file,), 1, cache_path, no_cache, True, True)
+    config = SettingsRequest(config_path).load((file,), {"analysis.faces": faces})
+    result = run_analysis((file,), 1, cache_path, no_cache, True, True, faces=config.faces)
     failures = list(result.failures)
     if result.records:
         info = record_as_dict(result.records[0])

@@ -13,6 +13,7 @@ from xmpcull.cli.common import (
     SettingsRequest,
     analysis_options,
     conclude,
+    faces_option,
     no_images_line,
     output_options,
     resolve_cache,
@@ -104,6 +105,7 @@ def _offsets(ctx: click.Context, param: click.Parameter, value: tuple[str, ...])
 )
 @settings_options
 @analysis_options
+@faces_option
 @output_options
 def bursts(
     roots: tuple[Path, ...],
@@ -119,6 +121,7 @@ def bursts(
     jobs: int | None,
     cache_path: Path | None,
     no_cache: bool,
+    faces: bool | None,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -134,13 +137,15 @@ def bursts(
             "bursts.gap_seconds": gap,
             "bursts.split_on_scene_change": split_on_scene_change,
             "bursts.scene_threshold": scene_threshold,
+            "analysis.faces": faces,
         },
     )
     gap = config.bursts.gap_seconds
     scene_threshold = config.bursts.scene_threshold
-    result = run_analysis(roots, jobs, cache_path, no_cache, as_json, quiet, only=config.scan)
+    result = run_analysis(roots, jobs, cache_path, no_cache, as_json, quiet, only=config.scan, faces=config.faces)
     # Frames outside the roots that a burst member names take part as context (group/outside.py).
-    context = outside_context(result.ok_records, result.roots, jobs=jobs, cache_path=resolve_cache(cache_path, no_cache))
+    context = outside_context(result.ok_records, result.roots, jobs=jobs, cache_path=resolve_cache(cache_path, no_cache),
+                              faces=config.faces)
     shots = shots_from_records(without_copies([*result.records, *context]), time_fallback)
     unmatched = [key for key in clock_offsets if not any(offset_key_for(s, {key: 0.0}) for s in shots)]
     if unmatched:

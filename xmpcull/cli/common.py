@@ -116,6 +116,16 @@ def analysis_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+def faces_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--faces/--no-faces: look for faces and eyes ([analysis] faces in the config)."""
+    return click.option(
+        "--faces/--no-faces",
+        "faces",
+        default=None,
+        help="Look for faces and eyes, or not (a library without people) [config: analysis.faces].",
+    )(func)
+
+
 def keep_option(func: Callable[..., Any]) -> Callable[..., Any]:
     """--keep PRESET: which copy of a duplicate group to keep, by a named keeper chain."""
     return click.option(

@@ -14,6 +14,7 @@ from xmpcull.cli.common import (
     SettingsRequest,
     analysis_options,
     emit_json,
+    faces_option,
     finish,
     make_progress,
     no_images_line,
@@ -128,6 +129,7 @@ def file_entry(outcome: CropOutcome, result: WriteResult | None) -> dict[str, An
 @click.option("--dry-run", is_flag=True, help="Compute the sidecar changes and report them, write nothing.")
 @settings_options
 @analysis_options
+@faces_option
 @output_options
 def crops(
     roots: tuple[Path, ...],
@@ -143,6 +145,7 @@ def crops(
     jobs: int | None,
     cache_path: Path | None,
     no_cache: bool,
+    faces: bool | None,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -155,13 +158,14 @@ def crops(
     apply = apply_aspect or aspects[0]
     if apply not in aspects:
         raise click.BadParameter(f"{apply} is not one of the --aspect values ({', '.join(aspects)})", param_hint="--apply-aspect")
-    config = settings.load(roots, {"sidecar.overwrite_crops": overwrite_crops or None})
-    analysis = run_analysis(roots, jobs, cache_path, no_cache, as_json, quiet, only=config.scan)
+    config = settings.load(roots, {"sidecar.overwrite_crops": overwrite_crops or None, "analysis.faces": faces})
+    analysis = run_analysis(roots, jobs, cache_path, no_cache, as_json, quiet, only=config.scan, faces=config.faces)
     records = analysis.records
     outcomes = propose_for_records(
         records, aspects, apply_aspect=apply, apply_threshold=apply_threshold, jobs=jobs,
         progress=make_progress(as_json, quiet), preview_dir=preview_dir,
         cache_path=resolve_cache(cache_path, no_cache),
+        faces=config.faces,
     )
     failures = list(analysis.failures)
     analysed = {f.path for f in failures}

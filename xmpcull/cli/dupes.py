@@ -12,6 +12,7 @@ from xmpcull.cli.common import (
     SettingsRequest,
     analysis_options,
     conclude,
+    faces_option,
     keep_option,
     no_images_line,
     output_options,
@@ -78,6 +79,7 @@ def sidecar_items(result: DupeResult, records: Sequence[ImageRecord], label: str
 @keep_option
 @settings_options
 @analysis_options
+@faces_option
 @output_options
 def dupes(
     roots: tuple[Path, ...],
@@ -95,6 +97,7 @@ def dupes(
     jobs: int | None,
     cache_path: Path | None,
     no_cache: bool,
+    faces: bool | None,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -114,13 +117,15 @@ def dupes(
             "dupes.crop_tolerant": crop_tolerant,
             # Asked for by name: no size limit for this run.
             "dupes.crop_search_max_images": 0 if crop_tolerant else None,
+            "analysis.faces": faces,
         },
     )
     chosen = config.dupes.with_keep(keep)  # an unknown preset stops before any work
-    analysis = run_analysis(roots, jobs, cache_path, no_cache, as_json, quiet, only=config.scan)
+    analysis = run_analysis(roots, jobs, cache_path, no_cache, as_json, quiet, only=config.scan, faces=config.faces)
     crop_search = chosen.crop_search_for(len(analysis.records))
     # Members of known groups and similar sets outside the roots take part as context (group/outside.py).
-    context = outside_context(analysis.ok_records, analysis.roots, jobs=jobs, cache_path=resolve_cache(cache_path, no_cache))
+    context = outside_context(analysis.ok_records, analysis.roots, jobs=jobs, cache_path=resolve_cache(cache_path, no_cache),
+                              faces=config.faces)
     result = find_duplicates(
         [*analysis.records, *context], chosen.threshold, chosen.similar_threshold, chosen.rotation_invariant,
         dhash_threshold=chosen.dhash_threshold, keeper_chain=chosen.keeper_chain,

@@ -8,11 +8,13 @@ from typing import Any
 
 import click
 
+from xmpcull.cli.analyze import FACES_OFF
 from xmpcull.cli.common import (
     SettingsRequest,
     analysis_options,
     cluster_option,
     conclude,
+    faces_option,
     keep_option,
     make_progress,
     no_images_line,
@@ -46,6 +48,7 @@ from xmpcull.run import ReportNotWritten, RunOptions, run_pipeline
 @click.option("--follow-links", is_flag=True,
               help="Also analyse what symbolic links leading outside the roots point to, and write sidecars there.")
 @analysis_options
+@faces_option
 @cluster_option
 @output_options
 def run(
@@ -69,6 +72,7 @@ def run(
     jobs: int | None,
     cache_path: Path | None,
     no_cache: bool,
+    faces: bool | None,
     cluster: str | None,
     as_json: bool,
     quiet: bool,
@@ -90,6 +94,7 @@ def run(
             "crops.aspects": list(aspects) if aspects else None,
             "crops.apply": apply_crops,
             "cluster.address": cluster,
+            "analysis.faces": faces,
         },
     )
     config = replace(config, dupes=config.dupes.with_keep(keep))
@@ -158,6 +163,7 @@ def _summary_lines(summary: dict[str, Any], dry_run: bool) -> list[str]:
         f"bursts: {summary['bursts']} ({summary['frames_in_bursts']} frames)",
         f"AI images: {summary['generated_images']} with a generator record; batches: {summary['generation_batches']}",
         f"crops: {summary['crops_proposed']} proposed, {summary['crops_applied']} applied",
+        *([] if summary["faces"] else [FACES_OFF]),
         f"decisions: {decisions}",
         *_flagged_lines(summary),
     ]

@@ -83,6 +83,7 @@ def build(data: dict[str, Any], origin: Mapping[tuple[str, ...], str], sources: 
         data=data,
         sources=sources,
         cluster=_cluster(r),
+        faces=r.get("analysis.faces"),
         semantic=_semantic(r),
         origins={".".join(key): source for key, source in origin.items()},
     )

@@ -86,6 +86,7 @@ class Config:
     data: dict[str, Any]
     sources: tuple[str, ...]  # what was merged, in order
     cluster: ClusterSettings | None = None  # None: analyse on this machine
+    faces: bool = True  # [analysis] faces: look for faces and eyes (False: a library without people)
     semantic: SemanticSettings | None = None  # None: no model configured (the tier is off)
     origins: Mapping[str, str] = field(default_factory=dict)  # dotted key -> the source of its value
 

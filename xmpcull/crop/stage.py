@@ -129,6 +129,7 @@ class _CropJob:
     preview: Path | None
     # Analysis's face boxes ([0, 1] of the decoder's displayed frame); None: not looked for.
     faces: tuple[tuple[float, float, float, float], ...] | None = None
+    detect: bool = True  # faces are a cue ([analysis] faces); False: no detector, no person mask
 
 
 def choose_applied(
@@ -195,7 +196,8 @@ def propose_one(job: _CropJob, decoded: Decoded | None = None) -> CropOutcome:
         image = _reorient(decoded.image, decoder_orientation, job.orientation)
         rgb = np.asarray(image.convert("RGB"))
         display_w, display_h = _display_size(job, (decoded.full_width, decoded.full_height), decoder_orientation)
-        cues = compute_cues(rgb, known_faces=_known_faces(job, decoder_orientation, rgb.shape))
+        known = _known_faces(job, decoder_orientation, rgb.shape) if job.detect else None
+        cues = compute_cues(rgb, detect=job.detect, known_faces=known)
         raw_proposals = propose_crops(rgb, job.aspects, cues=cues)
         proposals = []
         for p in raw_proposals:
@@ -239,7 +241,8 @@ def _propose_indexed(item: tuple[list[int], list[_CropJob]]) -> list[CropOutcome
 
 
 def _job_for(
-    record: ImageRecord, aspects: tuple[str, ...], apply_aspect: str, apply_threshold: float, preview: Path | None
+    record: ImageRecord, aspects: tuple[str, ...], apply_aspect: str, apply_threshold: float, preview: Path | None,
+    faces: bool = True,
 ) -> _CropJob:
     meta = record.metadata
     stored = (meta.stored_width, meta.stored_height) if meta.stored_width and meta.stored_height else None
@@ -253,6 +256,7 @@ def _job_for(
         preview=preview,
         faces=None if record.features is None or record.features.faces is None
         else tuple(f.box for f in record.features.faces),
+        detect=faces,
     )
 
 
@@ -281,6 +285,7 @@ def propose_for_records(
     progress: Progress | None = None,
     preview_dir: Path | None = None,
     cache_path: Path | None = None,
+    faces: bool = True,
 ) -> list[CropOutcome]:
     """One ``CropOutcome`` per record, in order; records that failed analysis come back as errors.
 
@@ -288,6 +293,7 @@ def propose_for_records(
     With ``cache_path``, proposals are kept in the analysis cache by content digest,
     orientation and aspects, so a re-run on unchanged files decodes nothing
     (previews still need the pixels, so ``preview_dir`` bypasses the cache).
+    ``faces=False`` ([analysis] faces): faces are no cue (no detector, no person mask).
     """
     canonical = canonical_aspects(aspects)
     apply = str(parse_aspect(apply_aspect)) if apply_aspect else canonical[0]
@@ -298,7 +304,7 @@ def propose_for_records(
     progress = progress or NullProgress()
     previews: list[Path | None] = list(preview_paths(records, preview_dir)) if preview_dir else [None] * len(records)
     outcomes: list[CropOutcome | None] = [None] * len(records)
-    keys = [_cache_key(r, canonical) for r in records]
+    keys = [_cache_key(r, canonical, faces) for r in records]
     use_cache = cache_path is not None and preview_dir is None
     cached = _load_cached(cache_path, [k for k in keys if k]) if use_cache else {}
     todo: list[int] = []
@@ -312,7 +318,7 @@ def propose_for_records(
     progress.start(len(records), "Proposing crops")
     progress.advance(len(records) - len(todo))
     chunks = [todo[c : c + CHUNK] for c in range(0, len(todo), CHUNK)]
-    job_chunks = [[_job_for(records[i], canonical, apply, apply_threshold, previews[i]) for i in chunk] for chunk in chunks]
+    job_chunks = [[_job_for(records[i], canonical, apply, apply_threshold, previews[i], faces) for i in chunk] for chunk in chunks]
     workers = max(1, min(jobs or os.cpu_count() or 1, len(chunks)))
     if workers == 1:
         # One OpenCV thread here too, as in the pool: its threaded reductions round differently,
@@ -350,6 +356,7 @@ class ProposeWhileDecoded:
     """
 
     aspects: tuple[str, ...]
+    faces: bool = True  # see propose_for_records
     mode: str = "RGB"
 
     def wants(self, image: ImageFile) -> bool:
@@ -357,16 +364,17 @@ class ProposeWhileDecoded:
         return image.format == "raw" or not any(format_for_extension(c.suffix) == "raw" for c in image.companions)
 
     def __call__(self, record: ImageRecord, decoded: Decoded) -> list[DerivedRow]:
-        key = _cache_key(record, self.aspects)
-        outcome = propose_one(_job_for(record, self.aspects, self.aspects[0], 1.0, None), decoded)
+        key = _cache_key(record, self.aspects, self.faces)
+        outcome = propose_one(_job_for(record, self.aspects, self.aspects[0], 1.0, None, self.faces), decoded)
         return [(CROP_CACHE_KIND, key, _outcome_to_cache(outcome))] if key and outcome.ok else []
 
 
-def _cache_key(record: ImageRecord, aspects: tuple[str, ...]) -> str | None:
+def _cache_key(record: ImageRecord, aspects: tuple[str, ...], faces: bool = True) -> str | None:
     if record.features is None:
         return None
     meta = record.metadata
-    return f"{record.features.digest}|o{meta.orientation}|{meta.stored_width}x{meta.stored_height}|{','.join(aspects)}"
+    key = f"{record.features.digest}|o{meta.orientation}|{meta.stored_width}x{meta.stored_height}|{','.join(aspects)}"
+    return key if faces else key + "|no-faces"  # proposals made without faces as a cue are others
 
 
 def _load_cached(cache_path: Path | None, keys: list[str]) -> dict[str, dict[str, object]]:

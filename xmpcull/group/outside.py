@@ -56,11 +56,12 @@ def members_outside(records: Iterable[ImageRecord], roots: Sequence[Path]) -> li
 
 
 def outside_context(
-    records: Sequence[ImageRecord], roots: Sequence[Path], *, jobs: int | None, cache_path: Path | None
+    records: Sequence[ImageRecord], roots: Sequence[Path], *, jobs: int | None, cache_path: Path | None,
+    faces: bool = True,
 ) -> list[ImageRecord]:
     """The recorded members outside ``roots``, analysed (from the cache, normally): context for grouping only."""
     outside = members_outside(records, roots)
-    return analyse_roots(outside, jobs=jobs, cache_path=cache_path).ok_records if outside else []
+    return analyse_roots(outside, jobs=jobs, cache_path=cache_path, faces=faces).ok_records if outside else []
 
 
 def seen_groups(result: DupeResult, inside: set[Path]) -> DupeResult:

@@ -63,18 +63,19 @@ def run_pipeline(roots: Sequence[Path], options: RunOptions, progress: Progress 
     # With a cache, the crop search runs on the picture analysis decodes (one decode per
     # image); the crop stage then reads its proposals from the cache.
     also = (
-        ProposeWhileDecoded(canonical_aspects(config.crops.aspects))
+        ProposeWhileDecoded(canonical_aspects(config.crops.aspects), config.faces)
         if config.crops.aspects and options.cache_path is not None
         else None
     )
     with clock.stage("analyse"):
         analysis = analyse_roots(
             roots, jobs=options.jobs, cache_path=options.cache_path, progress=progress, also=also, cluster=config.cluster,
-            only=config.scan, follow_links=options.follow_links
+            only=config.scan, follow_links=options.follow_links, faces=config.faces,
         )
         records = analysis.ok_records
         # Members of known groups, similar sets and bursts outside the roots take part as context (group/outside.py).
-        context = outside_context(records, analysis.roots, jobs=options.jobs, cache_path=options.cache_path)
+        context = outside_context(records, analysis.roots, jobs=options.jobs, cache_path=options.cache_path,
+                                  faces=config.faces)
     crop_search = config.dupes.crop_search_for(len(records))
     with clock.stage("semantic"):
         semantic = semantic_candidates(
@@ -199,6 +200,7 @@ def _propose_crops(
         jobs=options.jobs,
         progress=progress,
         cache_path=options.cache_path,
+        faces=config.faces,
     )
     if config.crops.apply:
         return outcomes

@@ -87,6 +87,7 @@ class RunResult:
             "generated_images": sum(1 for o in self.outcomes if o.generation is not None and o.generation.generator),
             "generation_batches": len(self.generations.batches),
             "crop_search": self.crop_search,
+            "faces": self.analysis.faces,  # False: faces and eyes not looked for ([analysis] faces = false)
             "semantic": self._semantic_summary(),
             "scene_checks": self.dupes.scene_checks,
             "bursts": sum(1 for b in self.bursts if b.is_burst),
